@@ -1,0 +1,18 @@
+//! The contract between the trainer on the desktop and the firmware on the board.
+//!
+//! Everything both sides must agree on lives here and nowhere else:
+//! - [`network`]: the fixed 784→10→10 network and its one `forward` pass,
+//! - [`weights_file`]: the on-disk / in-flash weight format,
+//! - [`protocol`]: every type that crosses the UART.
+//!
+//! The crate is `no_std`, allocation-free and free of `unsafe`, so the same
+//! code runs on a Cortex-M0+ and on the host, bit for bit.
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod network;
+pub mod protocol;
+pub mod weights_file;
+
+pub use network::{forward, Prediction, Weights, HIDDEN, INPUT, OUTPUT};

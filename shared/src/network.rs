@@ -1,0 +1,256 @@
+//! The 784→10→10 network: weights and the single forward pass used everywhere.
+//!
+//! Order of operations (host and firmware must agree bit for bit, so this is
+//! part of the contract):
+//! 1. `x[i] = PIXEL_SCALE[pixel[i]]`, i.e. `pixel as f32 / 255.0` rounded once.
+//! 2. `z1[j] = b1[j]`, then for `i` in `0..784` ascending, **skipping pixels
+//!    that are 0**, `z1[j] += x[i] * w1[i][j]` (one multiply, one add, never
+//!    fused). Skipping is exact for finite weights except that it keeps the
+//!    sign of a `-0.0` sum, and it is the definition, not an optimisation.
+//! 3. `a1[j] = z1[j]` if `z1[j] > 0` else `0.0` (ReLU).
+//! 4. `z2[k] = b2[k]`, then for `j` in `0..10` ascending `z2[k] += w2[k][j] * a1[j]`.
+//! 5. softmax: `m = max(z2)` scanning `k` ascending; `e[k] = libm::expf(z2[k] - m)`;
+//!    `s = e[0] + e[1] + … + e[9]` left to right; `p[k] = e[k] / s`.
+//! 6. `digit` = the first index of the largest logit `z2`.
+use serde::{Deserialize, Serialize};
+use serde_big_array::BigArray;
+
+/// Input pixels: a 28×28 grayscale image, row-major.
+pub const INPUT: usize = 784;
+/// Hidden ReLU units.
+pub const HIDDEN: usize = 10;
+/// Output classes (digits 0–9).
+pub const OUTPUT: usize = 10;
+
+/// `PIXEL_SCALE[p] == p as f32 / 255.0`, computed once at compile time so the
+/// firmware never divides (a soft-float division costs hundreds of cycles).
+pub const PIXEL_SCALE: [f32; 256] = pixel_scale_table();
+
+const fn pixel_scale_table() -> [f32; 256] {
+    let mut table = [0.0f32; 256];
+    let mut p = 0;
+    while p < 256 {
+        table[p] = p as f32 / 255.0;
+        p += 1;
+    }
+    table
+}
+
+/// All parameters of the network.
+///
+/// `w1` is stored input-major (`w1[pixel][hidden]`) so that one nonzero pixel
+/// touches one contiguous row of ten weights, and zero pixels cost nothing.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Weights {
+    /// First layer, `[INPUT][HIDDEN]`.
+    #[serde(with = "BigArray")]
+    pub w1: [[f32; HIDDEN]; INPUT],
+    /// First layer bias, `[HIDDEN]`.
+    pub b1: [f32; HIDDEN],
+    /// Second layer, `[OUTPUT][HIDDEN]`.
+    pub w2: [[f32; HIDDEN]; OUTPUT],
+    /// Second layer bias, `[OUTPUT]`.
+    pub b2: [f32; OUTPUT],
+}
+
+/// Number of `f32` parameters in [`Weights`].
+pub const PARAMETER_COUNT: usize = INPUT * HIDDEN + HIDDEN + OUTPUT * HIDDEN + OUTPUT;
+
+impl Weights {
+    /// All-zero weights.
+    pub const ZERO: Weights =
+        Weights { w1: [[0.0; HIDDEN]; INPUT], b1: [0.0; HIDDEN], w2: [[0.0; HIDDEN]; OUTPUT], b2: [0.0; OUTPUT] };
+
+    /// Every parameter in file order: w1, b1, w2, b2, each row-major.
+    pub fn parameters(&self) -> impl Iterator<Item = f32> + '_ {
+        self.w1.iter().flatten().chain(self.b1.iter()).chain(self.w2.iter().flatten()).chain(self.b2.iter()).copied()
+    }
+
+    /// Every parameter in file order, mutably.
+    pub fn parameters_mut(&mut self) -> impl Iterator<Item = &mut f32> + '_ {
+        self.w1
+            .iter_mut()
+            .flatten()
+            .chain(self.b1.iter_mut())
+            .chain(self.w2.iter_mut().flatten())
+            .chain(self.b2.iter_mut())
+    }
+}
+
+impl core::fmt::Debug for Weights {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Weights")
+            .field("parameters", &PARAMETER_COUNT)
+            .field("b1", &self.b1)
+            .field("b2", &self.b2)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the network says about one image.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Prediction {
+    /// The most likely digit (first maximum of the logits).
+    pub digit: u8,
+    /// Softmax probabilities, one per digit.
+    pub probabilities: [f32; OUTPUT],
+}
+
+/// First layer before the activation, skipping zero pixels.
+// w1: [IN][HID], image: [IN] -> z1: [HID]
+pub fn hidden_forward(w1: &[[f32; HIDDEN]; INPUT], b1: &[f32; HIDDEN], image: &[u8; INPUT]) -> [f32; HIDDEN] {
+    let mut z1 = *b1;
+    for (&pixel, row) in image.iter().zip(w1.iter()) {
+        if pixel == 0 {
+            continue;
+        }
+        let x = PIXEL_SCALE[usize::from(pixel)];
+        for (z, &w) in z1.iter_mut().zip(row.iter()) {
+            *z += x * w;
+        }
+    }
+    z1
+}
+
+/// ReLU, written so that NaN maps to 0 and `-0.0` to `+0.0`.
+// z: [N] -> a: [N]
+pub fn relu<const N: usize>(z: &[f32; N]) -> [f32; N] {
+    z.map(|v| if v > 0.0 { v } else { 0.0 })
+}
+
+/// A dense layer `y = b + w · x`, summing inputs in ascending order.
+// w: [OUT][IN], x: [IN] -> y: [OUT]
+pub fn dense_forward<const IN: usize, const OUT: usize>(
+    w: &[[f32; IN]; OUT],
+    b: &[f32; OUT],
+    x: &[f32; IN],
+) -> [f32; OUT] {
+    let mut y = *b;
+    for (yk, row) in y.iter_mut().zip(w.iter()) {
+        for (&wkj, &xj) in row.iter().zip(x.iter()) {
+            *yk += wkj * xj;
+        }
+    }
+    y
+}
+
+/// Softmax with max subtraction and `libm::expf`, summed left to right.
+// z: [N] -> p: [N]
+pub fn softmax<const N: usize>(z: &[f32; N]) -> [f32; N] {
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, |m, v| if v > m { v } else { m });
+    let exps = z.map(|v| libm::expf(v - max));
+    let mut sum = 0.0f32;
+    for &e in exps.iter() {
+        sum += e;
+    }
+    exps.map(|e| e / sum)
+}
+
+/// Index of the first largest value (NaNs never win).
+pub fn argmax<const N: usize>(v: &[f32; N]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] || v[best].is_nan() && !x.is_nan() {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Activations of one forward pass, kept for backpropagation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Activations {
+    /// Hidden layer after ReLU.
+    pub hidden: [f32; HIDDEN],
+    /// Output logits.
+    pub logits: [f32; OUTPUT],
+    /// Softmax of the logits.
+    pub probabilities: [f32; OUTPUT],
+}
+
+/// The forward pass with its intermediate values (the trainer uses this).
+pub fn forward_activations(weights: &Weights, image: &[u8; INPUT]) -> Activations {
+    let hidden = relu(&hidden_forward(&weights.w1, &weights.b1, image));
+    let logits = dense_forward(&weights.w2, &weights.b2, &hidden);
+    let probabilities = softmax(&logits);
+    Activations { hidden, logits, probabilities }
+}
+
+/// Classifies one image. This is the function the firmware runs.
+pub fn forward(weights: &Weights, image: &[u8; INPUT]) -> Prediction {
+    let a = forward_activations(weights, image);
+    Prediction {
+        // argmax < OUTPUT = 10, so it fits a u8.
+        digit: argmax(&a.logits) as u8,
+        probabilities: a.probabilities,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pixel_table_is_division_by_255() {
+        for p in 0..=255u8 {
+            let runtime = core::hint::black_box(f32::from(p)) / core::hint::black_box(255.0f32);
+            assert_eq!(PIXEL_SCALE[usize::from(p)].to_bits(), runtime.to_bits());
+        }
+    }
+
+    /// A network small enough to check by hand: only pixels 0 and 1 matter.
+    #[test]
+    fn forward_on_a_hand_computable_case() {
+        let mut w = Weights::ZERO;
+        // hidden 0 = 1.0 * x0, hidden 1 = -1.0 * x1 (ReLU kills it), hidden 2 = 2 * x1 + 0.5
+        w.w1[0][0] = 1.0;
+        w.w1[1][1] = -1.0;
+        w.w1[1][2] = 2.0;
+        w.b1[2] = 0.5;
+        // logit 3 = hidden0 + hidden2, logit 7 = ln(2) bias only
+        w.w2[3][0] = 1.0;
+        w.w2[3][2] = 1.0;
+        let mut image = [0u8; INPUT];
+        image[0] = 255; // x0 = 1.0
+        image[1] = 51; // x1 = 0.2
+        let a = forward_activations(&w, &image);
+        assert_eq!(a.hidden[0], 1.0);
+        assert_eq!(a.hidden[1], 0.0);
+        assert_eq!(a.hidden[2], 0.2 * 2.0 + 0.5);
+        assert_eq!(a.logits[3], 1.0 + (0.2f32 * 2.0 + 0.5));
+        let p = forward(&w, &image);
+        assert_eq!(p.digit, 3);
+        // logits: 1.9 at index 3, 0 elsewhere -> p3 = e^1.9 / (e^1.9 + 9)
+        let e = 1.9f64.exp();
+        let expected = e / (e + 9.0);
+        assert!((f64::from(p.probabilities[3]) - expected).abs() < 1e-6);
+        let sum: f32 = p.probabilities.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn zero_image_gives_bias_only_logits() {
+        let mut w = Weights::ZERO;
+        w.b2[9] = 1.0;
+        assert_eq!(forward(&w, &[0; INPUT]).digit, 9);
+    }
+
+    #[test]
+    fn argmax_takes_the_first_maximum_and_ignores_nan() {
+        assert_eq!(argmax(&[1.0, 3.0, 3.0]), 1);
+        assert_eq!(argmax(&[f32::NAN, 0.5, 0.2]), 1);
+    }
+
+    #[test]
+    fn softmax_survives_large_logits() {
+        let p = softmax(&[1000.0f32, 0.0, -1000.0]);
+        assert_eq!(p[0], 1.0);
+        assert_eq!(p[2], 0.0);
+    }
+
+    #[test]
+    fn relu_maps_nan_and_negative_zero_to_zero() {
+        let a = relu(&[f32::NAN, -0.0, -1.0, 2.0]);
+        assert_eq!(a.map(f32::to_bits), [0.0f32, 0.0, 0.0, 2.0].map(f32::to_bits));
+    }
+}

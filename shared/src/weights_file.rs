@@ -1,0 +1,428 @@
+//! The weight file: a fixed header, the postcard body, a CRC-32.
+//!
+//! ```text
+//! offset  size   field
+//! 0       8      magic  b"TNYMNIST"
+//! 8       2      format version (u16 LE)
+//! 10      2×3    input, hidden, output sizes (u16 LE)
+//! 16      4      body length in bytes (u32 LE)
+//! 20      8      training seed (u64 LE)
+//! 28      4      epochs (u32 LE)
+//! 32      4      validation accuracy (f32 LE, 0–1)
+//! 36      4      test accuracy (f32 LE, 0–1)
+//! 40      24     reserved, zero
+//! 64      31840  body: postcard(Weights) = 7960 f32 LE, w1, b1, w2, b2
+//! 31904   4      CRC-32/ISO-HDLC of bytes 0..31904 (u32 LE)
+//! ```
+//!
+//! Header and body are postcard, with fixed-width integers, so every field sits
+//! at a fixed offset: the firmware turns the file into a `static` [`Weights`]
+//! at compile time with [`decode_const`] and reads it in place from flash.
+use serde::{Deserialize, Serialize};
+
+use crate::network::{Weights, HIDDEN, INPUT, OUTPUT, PARAMETER_COUNT};
+
+/// First bytes of every weight file.
+pub const MAGIC: [u8; 8] = *b"TNYMNIST";
+/// The format version this build reads and writes.
+pub const FORMAT_VERSION: u16 = 1;
+/// Size of the fixed header.
+pub const HEADER_LEN: usize = 64;
+/// Size of the postcard body: every parameter as a 4-byte float.
+pub const BODY_LEN: usize = PARAMETER_COUNT * 4;
+/// Size of the trailing checksum.
+pub const CHECKSUM_LEN: usize = 4;
+/// Size of a whole weight file.
+pub const FILE_LEN: usize = HEADER_LEN + BODY_LEN + CHECKSUM_LEN;
+
+const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+
+/// Where a model came from; stored in the header, informational only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// Random seed the trainer used.
+    #[serde(with = "postcard::fixint::le")]
+    pub seed: u64,
+    /// Epochs (or full-batch iterations) trained.
+    #[serde(with = "postcard::fixint::le")]
+    pub epochs: u32,
+    /// Accuracy on the held-out validation split, 0–1.
+    pub validation_accuracy: f32,
+    /// Accuracy on MNIST's 10,000 test images, 0–1.
+    pub test_accuracy: f32,
+}
+
+/// The fixed 64-byte header, exactly as postcard lays it out.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+struct Header {
+    magic: [u8; 8],
+    #[serde(with = "postcard::fixint::le")]
+    version: u16,
+    #[serde(with = "postcard::fixint::le")]
+    input: u16,
+    #[serde(with = "postcard::fixint::le")]
+    hidden: u16,
+    #[serde(with = "postcard::fixint::le")]
+    output: u16,
+    #[serde(with = "postcard::fixint::le")]
+    body_len: u32,
+    info: ModelInfo,
+    reserved: [u8; 24],
+}
+
+/// Why a byte string is not a usable weight file.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FormatError {
+    /// Fewer (or more) bytes than a weight file has.
+    WrongLength {
+        /// Bytes a weight file of this format has.
+        expected: usize,
+        /// Bytes found.
+        found: usize,
+    },
+    /// The file does not start with [`MAGIC`].
+    BadMagic,
+    /// Written by a different format version.
+    UnsupportedVersion {
+        /// Version found in the file.
+        found: u16,
+    },
+    /// Layer sizes differ from this build's network.
+    WrongDimensions {
+        /// `[input, hidden, output]` found in the file.
+        found: [u16; 3],
+    },
+    /// The stored CRC-32 does not match the contents.
+    ChecksumMismatch {
+        /// CRC stored in the file.
+        stored: u32,
+        /// CRC of the contents.
+        computed: u32,
+    },
+    /// A weight is NaN or infinite.
+    NonFiniteWeight {
+        /// Index of the parameter in file order (w1, b1, w2, b2).
+        index: usize,
+    },
+    /// The buffer given to [`encode`] is too small.
+    BufferTooSmall,
+}
+
+impl FormatError {
+    /// A one-line description with a hint; usable in `const` contexts.
+    pub const fn message(&self) -> &'static str {
+        match self {
+            FormatError::WrongLength { .. } => {
+                "weight file has the wrong length (truncated or not a weight file); re-export it with `host export`"
+            }
+            FormatError::BadMagic => "not a weight file: bad magic bytes (expected \"TNYMNIST\")",
+            FormatError::UnsupportedVersion { .. } => {
+                "unsupported weight file version; re-export the model with this checkout's `host export`"
+            }
+            FormatError::WrongDimensions { .. } => {
+                "weight file has different layer sizes than this 784-10-10 network; retrain with `host train`"
+            }
+            FormatError::ChecksumMismatch { .. } => "weight file checksum mismatch: the file is corrupt; re-export it",
+            FormatError::NonFiniteWeight { .. } => "weight file contains a NaN or infinite weight; retrain the model",
+            FormatError::BufferTooSmall => "output buffer too small for a weight file",
+        }
+    }
+}
+
+impl core::fmt::Display for FormatError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.message())?;
+        match *self {
+            FormatError::WrongLength { expected, found } => write!(f, " ({found} bytes, expected {expected})"),
+            FormatError::UnsupportedVersion { found } => {
+                write!(f, " (file has version {found}, this build reads {FORMAT_VERSION})")
+            }
+            FormatError::WrongDimensions { found: [i, h, o] } => {
+                write!(f, " (file is {i}-{h}-{o})")
+            }
+            FormatError::ChecksumMismatch { stored, computed } => {
+                write!(f, " (stored {stored:#010x}, computed {computed:#010x})")
+            }
+            FormatError::NonFiniteWeight { index } => write!(f, " (parameter {index})"),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for FormatError {}
+
+/// Writes `weights` and `info` into `out` as a weight file; returns its length.
+pub fn encode(weights: &Weights, info: &ModelInfo, out: &mut [u8]) -> Result<usize, FormatError> {
+    if out.len() < FILE_LEN {
+        return Err(FormatError::BufferTooSmall);
+    }
+    if let Some(index) = weights.parameters().position(|w| !w.is_finite()) {
+        return Err(FormatError::NonFiniteWeight { index });
+    }
+    let header = Header {
+        magic: MAGIC,
+        version: FORMAT_VERSION,
+        input: INPUT as u16,
+        hidden: HIDDEN as u16,
+        output: OUTPUT as u16,
+        body_len: BODY_LEN as u32,
+        info: *info,
+        reserved: [0; 24],
+    };
+    let written = postcard::to_slice(&header, &mut out[..HEADER_LEN]).map_err(|_| FormatError::BufferTooSmall)?;
+    debug_assert_eq!(written.len(), HEADER_LEN);
+    let body = postcard::to_slice(weights, &mut out[HEADER_LEN..HEADER_LEN + BODY_LEN])
+        .map_err(|_| FormatError::BufferTooSmall)?;
+    debug_assert_eq!(body.len(), BODY_LEN);
+    let crc = CRC32.checksum(&out[..HEADER_LEN + BODY_LEN]);
+    out[HEADER_LEN + BODY_LEN..FILE_LEN].copy_from_slice(&crc.to_le_bytes());
+    Ok(FILE_LEN)
+}
+
+/// Checks the header and checksum, decodes the body with postcard.
+pub fn decode(bytes: &[u8]) -> Result<(Weights, ModelInfo), FormatError> {
+    let info = check(bytes)?;
+    let weights: Weights = postcard::from_bytes(&bytes[HEADER_LEN..HEADER_LEN + BODY_LEN])
+        .map_err(|_| FormatError::WrongLength { expected: FILE_LEN, found: bytes.len() })?;
+    if let Some(index) = weights.parameters().position(|w| !w.is_finite()) {
+        return Err(FormatError::NonFiniteWeight { index });
+    }
+    Ok((weights, info))
+}
+
+/// Validates everything but the weights' values; returns the header's model info.
+pub fn check(bytes: &[u8]) -> Result<ModelInfo, FormatError> {
+    check_const(bytes)?;
+    let header: Header = postcard::from_bytes(&bytes[..HEADER_LEN]).map_err(|_| FormatError::BadMagic)?;
+    Ok(header.info)
+}
+
+/// The CRC-32 stored at the end of a valid file: the model's identity on the wire.
+pub const fn model_checksum(bytes: &[u8]) -> Result<u32, FormatError> {
+    match check_const(bytes) {
+        Ok(()) => Ok(read_u32(bytes, HEADER_LEN + BODY_LEN)),
+        Err(e) => Err(e),
+    }
+}
+
+const fn read_u16(bytes: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([bytes[at], bytes[at + 1]])
+}
+
+const fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+const fn read_f32(bytes: &[u8], at: usize) -> f32 {
+    f32::from_bits(read_u32(bytes, at))
+}
+
+/// Header and checksum validation that also runs at compile time.
+const fn check_const(bytes: &[u8]) -> Result<(), FormatError> {
+    if bytes.len() < HEADER_LEN {
+        return Err(FormatError::WrongLength { expected: FILE_LEN, found: bytes.len() });
+    }
+    let mut i = 0;
+    while i < MAGIC.len() {
+        if bytes[i] != MAGIC[i] {
+            return Err(FormatError::BadMagic);
+        }
+        i += 1;
+    }
+    let version = read_u16(bytes, 8);
+    if version != FORMAT_VERSION {
+        return Err(FormatError::UnsupportedVersion { found: version });
+    }
+    let dims = [read_u16(bytes, 10), read_u16(bytes, 12), read_u16(bytes, 14)];
+    if dims[0] as usize != INPUT || dims[1] as usize != HIDDEN || dims[2] as usize != OUTPUT {
+        return Err(FormatError::WrongDimensions { found: dims });
+    }
+    if bytes.len() != FILE_LEN || read_u32(bytes, 16) as usize != BODY_LEN {
+        return Err(FormatError::WrongLength { expected: FILE_LEN, found: bytes.len() });
+    }
+    let (contents, _) = bytes.split_at(HEADER_LEN + BODY_LEN);
+    let computed = CRC32.checksum(contents);
+    let stored = read_u32(bytes, HEADER_LEN + BODY_LEN);
+    if computed != stored {
+        return Err(FormatError::ChecksumMismatch { stored, computed });
+    }
+    Ok(())
+}
+
+/// Decodes a weight file at compile time, reading the fixed offsets directly.
+///
+/// The firmware uses it as `static WEIGHTS: Weights = match decode_const(..)`,
+/// which places the weights in flash with no RAM copy and no runtime parsing.
+/// A test checks it agrees with [`decode`] bit for bit.
+pub const fn decode_const(bytes: &[u8]) -> Result<Weights, FormatError> {
+    if let Err(e) = check_const(bytes) {
+        return Err(e);
+    }
+    let mut w = Weights::ZERO;
+    let mut at = HEADER_LEN;
+    let mut index = 0;
+    // One macro-free loop per tensor keeps the file order visible: w1, b1, w2, b2.
+    let mut i = 0;
+    while i < INPUT {
+        let mut j = 0;
+        while j < HIDDEN {
+            w.w1[i][j] = read_f32(bytes, at);
+            if !w.w1[i][j].is_finite() {
+                return Err(FormatError::NonFiniteWeight { index });
+            }
+            at += 4;
+            index += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    let mut j = 0;
+    while j < HIDDEN {
+        w.b1[j] = read_f32(bytes, at);
+        if !w.b1[j].is_finite() {
+            return Err(FormatError::NonFiniteWeight { index });
+        }
+        at += 4;
+        index += 1;
+        j += 1;
+    }
+    let mut k = 0;
+    while k < OUTPUT {
+        let mut j = 0;
+        while j < HIDDEN {
+            w.w2[k][j] = read_f32(bytes, at);
+            if !w.w2[k][j].is_finite() {
+                return Err(FormatError::NonFiniteWeight { index });
+            }
+            at += 4;
+            index += 1;
+            j += 1;
+        }
+        k += 1;
+    }
+    let mut k = 0;
+    while k < OUTPUT {
+        w.b2[k] = read_f32(bytes, at);
+        if !w.b2[k].is_finite() {
+            return Err(FormatError::NonFiniteWeight { index });
+        }
+        at += 4;
+        index += 1;
+        k += 1;
+    }
+    Ok(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny known model: every weight distinct and exactly representable.
+    fn known_model() -> (Weights, ModelInfo) {
+        let mut w = Weights::ZERO;
+        for (n, p) in w.parameters_mut().enumerate() {
+            *p = (n as f32 - 4000.0) / 1024.0;
+        }
+        let info = ModelInfo { seed: 42, epochs: 3, validation_accuracy: 0.5, test_accuracy: 0.25 };
+        (w, info)
+    }
+
+    fn encoded(w: &Weights, info: &ModelInfo) -> Vec<u8> {
+        let mut buf = vec![0u8; FILE_LEN];
+        assert_eq!(encode(w, info, &mut buf), Ok(FILE_LEN));
+        buf
+    }
+
+    #[test]
+    fn golden_header_bytes() {
+        let (w, info) = known_model();
+        let bytes = encoded(&w, &info);
+        #[rustfmt::skip]
+        let expected_header: [u8; HEADER_LEN] = [
+            b'T', b'N', b'Y', b'M', b'N', b'I', b'S', b'T', // magic
+            1, 0,                   // version
+            0x10, 0x03, 10, 0, 10, 0, // 784, 10, 10
+            0x60, 0x7c, 0, 0,       // body length 31840
+            42, 0, 0, 0, 0, 0, 0, 0, // seed
+            3, 0, 0, 0,             // epochs
+            0, 0, 0, 0x3f,          // 0.5
+            0, 0, 0x80, 0x3e,       // 0.25
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        assert_eq!(bytes[..HEADER_LEN], expected_header);
+        // Body: first parameter, (0 - 4000) / 1024.
+        assert_eq!(bytes[64..68], (-4000.0f32 / 1024.0).to_le_bytes());
+        // Last parameter, b2[9], is parameter 7959.
+        assert_eq!(bytes[FILE_LEN - 8..FILE_LEN - 4], ((7959.0f32 - 4000.0) / 1024.0).to_le_bytes());
+        // CRC-32 cross-checked with Python's zlib.crc32 over the same bytes.
+        assert_eq!(bytes[FILE_LEN - 4..], [79, 8, 156, 45]);
+    }
+
+    #[test]
+    fn round_trip_and_const_decoder_agree_bit_for_bit() {
+        let (w, info) = known_model();
+        let bytes = encoded(&w, &info);
+        let (decoded, decoded_info) = decode(&bytes).unwrap();
+        assert_eq!(decoded_info, info);
+        let const_decoded = decode_const(&bytes).unwrap();
+        let a: Vec<u32> = decoded.parameters().map(f32::to_bits).collect();
+        let b: Vec<u32> = const_decoded.parameters().map(f32::to_bits).collect();
+        let c: Vec<u32> = w.parameters().map(f32::to_bits).collect();
+        assert_eq!(a, c);
+        assert_eq!(b, c);
+        assert_eq!(model_checksum(&bytes), Ok(u32::from_le_bytes(bytes[FILE_LEN - 4..].try_into().unwrap())));
+    }
+
+    #[test]
+    fn each_decode_error() {
+        let (w, info) = known_model();
+        let good = encoded(&w, &info);
+
+        assert_eq!(decode(&good[..10]).unwrap_err(), FormatError::WrongLength { expected: FILE_LEN, found: 10 });
+        assert_eq!(
+            decode(&good[..FILE_LEN - 1]).unwrap_err(),
+            FormatError::WrongLength { expected: FILE_LEN, found: FILE_LEN - 1 }
+        );
+
+        let mut bad = good.clone();
+        bad[0] = b'X';
+        assert_eq!(decode(&bad).unwrap_err(), FormatError::BadMagic);
+
+        let mut bad = good.clone();
+        bad[8] = 2;
+        assert_eq!(decode(&bad).unwrap_err(), FormatError::UnsupportedVersion { found: 2 });
+
+        let mut bad = good.clone();
+        bad[12] = 16;
+        assert_eq!(decode(&bad).unwrap_err(), FormatError::WrongDimensions { found: [784, 16, 10] });
+
+        let mut bad = good.clone();
+        bad[1000] ^= 1;
+        assert!(matches!(decode(&bad).unwrap_err(), FormatError::ChecksumMismatch { .. }));
+        assert!(matches!(decode_const(&bad).unwrap_err(), FormatError::ChecksumMismatch { .. }));
+
+        // A NaN with a valid checksum: only the value check can catch it.
+        let mut bad = good.clone();
+        bad[HEADER_LEN + 4 * 5..HEADER_LEN + 4 * 6].copy_from_slice(&f32::NAN.to_le_bytes());
+        let crc = CRC32.checksum(&bad[..HEADER_LEN + BODY_LEN]);
+        bad[HEADER_LEN + BODY_LEN..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(decode(&bad).unwrap_err(), FormatError::NonFiniteWeight { index: 5 });
+        assert_eq!(decode_const(&bad).unwrap_err(), FormatError::NonFiniteWeight { index: 5 });
+    }
+
+    #[test]
+    fn encode_refuses_non_finite_weights_and_small_buffers() {
+        let (mut w, info) = known_model();
+        let mut buf = vec![0u8; FILE_LEN];
+        assert_eq!(encode(&w, &info, &mut buf[..100]), Err(FormatError::BufferTooSmall));
+        w.b2[0] = f32::INFINITY;
+        assert_eq!(encode(&w, &info, &mut buf), Err(FormatError::NonFiniteWeight { index: PARAMETER_COUNT - 10 }));
+    }
+
+    #[test]
+    fn errors_explain_themselves() {
+        let msg = FormatError::UnsupportedVersion { found: 7 }.to_string();
+        assert!(msg.contains("version 7") && msg.contains("host export"), "{msg}");
+    }
+}
