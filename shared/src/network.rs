@@ -61,19 +61,24 @@ impl Weights {
     pub const ZERO: Weights =
         Weights { w1: [[0.0; HIDDEN]; INPUT], b1: [0.0; HIDDEN], w2: [[0.0; HIDDEN]; OUTPUT], b2: [0.0; OUTPUT] };
 
+    /// The four tensors in file order (w1, b1, w2, b2), each flattened row-major.
+    pub fn tensors(&self) -> [&[f32]; 4] {
+        [self.w1.as_flattened(), &self.b1, self.w2.as_flattened(), &self.b2]
+    }
+
+    /// The four tensors in file order, mutably.
+    pub fn tensors_mut(&mut self) -> [&mut [f32]; 4] {
+        [self.w1.as_flattened_mut(), &mut self.b1, self.w2.as_flattened_mut(), &mut self.b2]
+    }
+
     /// Every parameter in file order: w1, b1, w2, b2, each row-major.
     pub fn parameters(&self) -> impl Iterator<Item = f32> + '_ {
-        self.w1.iter().flatten().chain(self.b1.iter()).chain(self.w2.iter().flatten()).chain(self.b2.iter()).copied()
+        self.tensors().into_iter().flatten().copied()
     }
 
     /// Every parameter in file order, mutably.
     pub fn parameters_mut(&mut self) -> impl Iterator<Item = &mut f32> + '_ {
-        self.w1
-            .iter_mut()
-            .flatten()
-            .chain(self.b1.iter_mut())
-            .chain(self.w2.iter_mut().flatten())
-            .chain(self.b2.iter_mut())
+        self.tensors_mut().into_iter().flatten()
     }
 }
 

@@ -1,0 +1,154 @@
+//! `host classify`
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use host::device::{Device, Endpoint, Options};
+use host::mnist::{Source, Split};
+use host::parity;
+use host::render::parse_pgm;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Serial port (/dev/ttyACM0, COM3), tcp:HOST:PORT, or qemu:<board> to boot the emulator.
+    #[arg(short, long)]
+    device: String,
+    /// One test image by index.
+    #[arg(long, group = "what")]
+    index: Option<usize>,
+    /// Test images START..END (end exclusive), e.g. 0..100.
+    #[arg(long, group = "what")]
+    range: Option<String>,
+    /// All 10,000 test images (a full parity check).
+    #[arg(long, group = "what")]
+    all: bool,
+    /// 28x28 PGM files.
+    #[arg(long, group = "what", num_args = 1..)]
+    pgm: Vec<PathBuf>,
+    /// Weight file the host compares against (should be the one the firmware embeds).
+    #[arg(short, long)]
+    model: Option<PathBuf>,
+    /// Firmware image for qemu:<board> (default: that board's release build).
+    #[arg(long)]
+    firmware: Option<PathBuf>,
+    /// Serial baud rate.
+    #[arg(long, default_value_t = 115_200)]
+    baud: u32,
+    /// Seconds to wait for each answer.
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
+    /// Requests kept in flight (use 1 for a UART without flow control).
+    #[arg(long)]
+    window: Option<usize>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let endpoint = Endpoint::parse(&args.device)?;
+    let (path, model) = super::load_model(args.model.clone())?;
+    let (images, labels, names) = images(&args)?;
+    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
+        bail!("--timeout must be a positive number of seconds");
+    }
+    let options = Options { baud: args.baud, timeout: Duration::from_secs_f64(args.timeout), firmware: args.firmware };
+    let mut device = Device::open(&endpoint, &options)?;
+    let info = device.info().context("the device did not identify itself")?;
+    println!(
+        "device {} (protocol {}, model crc {:08x}); host {}",
+        info.board,
+        info.protocol_version,
+        info.model_checksum,
+        super::describe(&path, &model)
+    );
+    if info.model_checksum != model.checksum {
+        eprintln!(
+            "warning: the device runs a different model (crc {:08x}) than {} (crc {:08x}); \
+             rebuild the firmware after `host export`, or pass --model",
+            info.model_checksum,
+            path.display(),
+            model.checksum
+        );
+    }
+    let window = args.window.unwrap_or(match endpoint {
+        Endpoint::Serial(_) => 1,
+        _ => 4,
+    });
+    let verbose = images.len() <= 20;
+    let report = parity::compare(&mut device, &model.weights, &images, labels.as_deref(), window, |i, host, dev| {
+        if verbose {
+            let label = labels.as_ref().map_or(String::new(), |l| format!(" label {}", l[i]));
+            println!(
+                "{}: device {} p={:.4} host {} {}{label}",
+                names[i],
+                dev.digit,
+                dev.probabilities[usize::from(dev.digit)],
+                host.digit,
+                if parity::bit_exact(host, dev) { "bit-exact" } else { "DIFFERENT" },
+            );
+        }
+    })?;
+    println!(
+        "{} images in {:.2} s ({:.0} images/s), {} bit-exact, max difference {} ULP",
+        report.compared,
+        report.seconds,
+        report.compared as f64 / report.seconds.max(1e-9),
+        report.bit_exact,
+        report.max_ulps
+    );
+    if labels.is_some() {
+        println!(
+            "accuracy on the device: {:.2} % ({}/{})",
+            report.device_correct as f64 / report.compared.max(1) as f64 * 100.0,
+            report.device_correct,
+            report.compared
+        );
+    }
+    println!("parity {}: {}/{} bit-exact", info.board, report.bit_exact, report.compared);
+    if let Some(m) = report.first_mismatch {
+        bail!(
+            "host and device disagree on {} images; first at {}: host {:?}, device {:?} ({} ULP)",
+            report.compared - report.bit_exact,
+            names[m.index],
+            m.host,
+            m.device,
+            m.max_ulps
+        );
+    }
+    Ok(())
+}
+
+type Images = (Vec<host::mnist::Pixels>, Option<Vec<u8>>, Vec<String>);
+
+fn images(args: &Args) -> Result<Images> {
+    if !args.pgm.is_empty() {
+        let mut images = Vec::new();
+        for p in &args.pgm {
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            images.push(parse_pgm(&bytes).with_context(|| format!("{}", p.display()))?);
+        }
+        return Ok((images, None, args.pgm.iter().map(|p| p.display().to_string()).collect()));
+    }
+    let test = Source::bundled().load(Split::Test)?;
+    let range = if args.all {
+        0..test.len()
+    } else if let Some(i) = args.index {
+        i..i + 1
+    } else if let Some(r) = &args.range {
+        parse_range(r)?
+    } else {
+        0..10
+    };
+    if range.end > test.len() || range.is_empty() {
+        bail!("image range {range:?} is outside the test set (0..{})", test.len());
+    }
+    let names = range.clone().map(|i| format!("test image {i}")).collect();
+    let indices: Vec<usize> = range.collect();
+    let subset = test.select(&indices);
+    Ok((subset.images, Some(subset.labels), names))
+}
+
+fn parse_range(s: &str) -> Result<std::ops::Range<usize>> {
+    let (a, b) = s.split_once("..").with_context(|| format!("--range {s:?}: expected START..END, e.g. 0..100"))?;
+    let a: usize = a.trim().parse().with_context(|| format!("--range {s:?}: bad start"))?;
+    let b: usize = b.trim().parse().with_context(|| format!("--range {s:?}: bad end"))?;
+    Ok(a..b)
+}

@@ -1,0 +1,40 @@
+//! `host eval`
+use std::path::PathBuf;
+
+use anyhow::Result;
+use host::evaluate::evaluate;
+use host::mnist::{Source, Split};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Weight file (default: models/trained.bin if it exists, else models/default.bin).
+    #[arg(short, long)]
+    model: Option<PathBuf>,
+    /// Directory with IDX files (default: the bundled MNIST).
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let (path, model) = super::load_model(args.model)?;
+    println!("{}", super::describe(&path, &model));
+    let test = Source::from_option(args.data).load(Split::Test)?;
+    let e = evaluate(&model.weights, &test);
+    println!("test accuracy {:.2} % ({}/{})", e.accuracy() * 100.0, e.correct, e.total);
+    println!("\nconfusion matrix (rows: true digit, columns: predicted)");
+    print!("     ");
+    for d in 0..10 {
+        print!("{d:>6}");
+    }
+    println!();
+    for (truth, row) in e.confusion.iter().enumerate() {
+        print!("{truth:>5}");
+        for count in row {
+            print!("{count:>6}");
+        }
+        let total: u32 = row.iter().sum();
+        let recall = if total == 0 { 0.0 } else { f64::from(row[truth]) / f64::from(total) * 100.0 };
+        println!("   {recall:5.1} %");
+    }
+    Ok(())
+}

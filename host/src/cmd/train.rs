@@ -1,0 +1,197 @@
+//! `host train`
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use host::mnist::{Source, Split};
+use host::train::{self, Config, EpochReport, Init};
+use indicatif::{ProgressBar, ProgressStyle};
+use shared::weights_file::ModelInfo;
+
+/// Starting points for the options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Preset {
+    /// Mini-batch SGD with momentum and He init: the default.
+    Default,
+    /// The reference NumPy programs: uniform init, full-batch gradient descent,
+    /// 500 iterations, learning rates 0.1, 0.5 and 1.0, best kept by a 1,000-image hold-out.
+    Seed,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Where to write the weight file.
+    #[arg(short, long, default_value_os_t = host::paths::trained_model())]
+    output: PathBuf,
+    /// Starting configuration; the options below override it.
+    #[arg(long, value_enum, default_value_t = Preset::Default)]
+    preset: Preset,
+    /// Passes over the training split (iterations when full-batch).
+    #[arg(long)]
+    epochs: Option<u32>,
+    /// Examples per step; 0 means the whole training split (full batch).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Step size (for --preset seed: try only this one).
+    #[arg(long)]
+    learning_rate: Option<f32>,
+    /// Multiply the learning rate by this after every epoch.
+    #[arg(long)]
+    lr_decay: Option<f32>,
+    /// Classical momentum in [0, 1); 0 is plain gradient descent.
+    #[arg(long)]
+    momentum: Option<f32>,
+    /// Initial weights.
+    #[arg(long, value_enum)]
+    init: Option<Init>,
+    /// Random seed: same options and seed give a byte-identical weight file.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Training images held out for validation.
+    #[arg(long)]
+    validation: Option<usize>,
+    /// Directory with IDX files (default: the bundled, checksum-verified MNIST).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Write a JSON summary here.
+    #[arg(long)]
+    metrics: Option<PathBuf>,
+    /// No progress bar (for scripts and logs).
+    #[arg(long)]
+    no_progress: bool,
+}
+
+impl Args {
+    fn config(&self) -> (Config, Vec<f32>) {
+        let base = match self.preset {
+            Preset::Default => Config::default(),
+            Preset::Seed => Config {
+                epochs: 500,
+                batch_size: 0,
+                learning_rate: 0.1,
+                lr_decay: 1.0,
+                momentum: 0.0,
+                init: Init::Uniform,
+                seed: 42,
+                validation: 1_000,
+            },
+        };
+        let config = Config {
+            epochs: self.epochs.unwrap_or(base.epochs),
+            batch_size: self.batch_size.unwrap_or(base.batch_size),
+            learning_rate: self.learning_rate.unwrap_or(base.learning_rate),
+            lr_decay: self.lr_decay.unwrap_or(base.lr_decay),
+            momentum: self.momentum.unwrap_or(base.momentum),
+            init: self.init.unwrap_or(base.init),
+            seed: self.seed.unwrap_or(base.seed),
+            validation: self.validation.unwrap_or(base.validation),
+        };
+        let rates = match (self.preset, self.learning_rate) {
+            (Preset::Seed, None) => vec![0.1, 0.5, 1.0],
+            _ => vec![config.learning_rate],
+        };
+        (config, rates)
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Metrics<'a> {
+    test_accuracy: f64,
+    validation_accuracy: f64,
+    train_seconds: f64,
+    epochs: u32,
+    config: &'a Config,
+    tried_learning_rates: Vec<(f32, f64)>,
+    history: &'a [EpochReport],
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let (mut config, rates) = args.config();
+    let source = Source::from_option(args.data.clone());
+    let all = source.load(Split::Train)?;
+    let test = source.load(Split::Test)?;
+    if config.batch_size == 0 {
+        config.batch_size = usize::MAX;
+    }
+    let (train_set, validation) = train::split(&all, config.validation, config.seed)?;
+    eprintln!("training on {} images, validating on {}, testing on {}", train_set.len(), validation.len(), test.len());
+
+    let started = Instant::now();
+    let mut best: Option<(f32, train::Trained)> = None;
+    let mut tried = Vec::new();
+    for &rate in &rates {
+        let cfg = Config { learning_rate: rate, ..config.clone() };
+        let bar = progress_bar(cfg.epochs, args.no_progress);
+        if rates.len() > 1 {
+            bar.println(format!("learning rate {rate}"));
+        }
+        let trained = train::train(&cfg, &train_set, &validation, None, &mut |r| {
+            bar.set_position(u64::from(r.epoch));
+            bar.set_message(format!(
+                "loss {:.4}  train {:.2} %  validation {:.2} %",
+                r.loss,
+                r.train_accuracy * 100.0,
+                r.validation_accuracy * 100.0
+            ));
+        });
+        bar.finish_and_clear();
+        let trained = trained?;
+        eprintln!(
+            "learning rate {rate}: validation accuracy {:.2} % after {} epochs",
+            trained.validation_accuracy * 100.0,
+            cfg.epochs
+        );
+        tried.push((rate, trained.validation_accuracy));
+        if best.as_ref().is_none_or(|(_, b)| trained.validation_accuracy > b.validation_accuracy) {
+            best = Some((rate, trained));
+        }
+    }
+    let train_seconds = started.elapsed().as_secs_f64();
+    let (rate, trained) = best.context("no learning rate to try")?;
+    config.learning_rate = rate;
+
+    let test_accuracy = host::evaluate::accuracy(&trained.weights, &test);
+    let info = ModelInfo {
+        seed: config.seed,
+        epochs: config.epochs,
+        validation_accuracy: trained.validation_accuracy as f32,
+        test_accuracy: test_accuracy as f32,
+    };
+    host::model_file::save(&args.output, &trained.weights, &info)?;
+    println!(
+        "validation accuracy {:.2} %, test accuracy {:.2} % (learning rate {rate}, {train_seconds:.2} s) -> {}",
+        trained.validation_accuracy * 100.0,
+        test_accuracy * 100.0,
+        args.output.display()
+    );
+    if let Some(path) = &args.metrics {
+        if config.batch_size == usize::MAX {
+            config.batch_size = train_set.len();
+        }
+        let metrics = Metrics {
+            test_accuracy,
+            validation_accuracy: trained.validation_accuracy,
+            train_seconds,
+            epochs: config.epochs,
+            config: &config,
+            tried_learning_rates: tried,
+            history: &trained.history,
+        };
+        let json = serde_json::to_vec_pretty(&metrics)?;
+        host::model_file::write_atomically(path, &json).context("cannot write --metrics file")?;
+    }
+    Ok(())
+}
+
+fn progress_bar(epochs: u32, hidden: bool) -> ProgressBar {
+    if hidden {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(u64::from(epochs));
+    bar.set_style(
+        ProgressStyle::with_template("epoch {pos}/{len} {bar:30} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}

@@ -1,0 +1,366 @@
+//! Talking to a board: a serial port, a TCP socket, or QEMU spawned on the spot.
+//!
+//! All three are just a byte stream in each direction; a reader thread splits
+//! the incoming stream into COBS frames so that every wait has a timeout.
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use shared::protocol::{
+    decode_frame, encode_frame, DeviceInfo, Image, Request, Response, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME,
+};
+use shared::{Prediction, INPUT};
+
+/// An emulated board QEMU can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Board {
+    /// QEMU machine name, also the name used on the command line.
+    pub name: &'static str,
+    /// QEMU CPU model.
+    pub cpu: &'static str,
+    /// Rust target the firmware is built for.
+    pub target: &'static str,
+}
+
+/// The emulated boards the firmware supports.
+pub const BOARDS: [Board; 2] = [
+    Board { name: "lm3s6965evb", cpu: "cortex-m3", target: "thumbv7m-none-eabi" },
+    Board { name: "mps2-an386", cpu: "cortex-m4", target: "thumbv7em-none-eabihf" },
+];
+
+impl Board {
+    /// Looks a board up by name.
+    pub fn by_name(name: &str) -> Result<Board> {
+        BOARDS.iter().copied().find(|b| b.name == name).ok_or_else(|| {
+            let names: Vec<_> = BOARDS.iter().map(|b| b.name).collect();
+            anyhow!("unknown board {name:?}; emulated boards are: {}", names.join(", "))
+        })
+    }
+
+    /// Where `cargo build --release` in `firmware/` puts this board's image.
+    pub fn default_firmware(&self) -> PathBuf {
+        crate::paths::repo_root().join("firmware/target").join(self.target).join("release/firmware")
+    }
+
+    /// The QEMU command line that boots `firmware` with UART0 on stdin/stdout.
+    pub fn qemu_command(&self, firmware: &Path) -> Command {
+        let mut cmd = Command::new("qemu-system-arm");
+        cmd.args(["-machine", self.name, "-cpu", self.cpu])
+            .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
+            .args(["-semihosting-config", "enable=on,target=native"])
+            .arg("-kernel")
+            .arg(firmware);
+        cmd
+    }
+}
+
+/// Where the device is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Endpoint {
+    /// A serial port such as `/dev/ttyACM0` or `COM3`.
+    Serial(String),
+    /// A TCP socket, e.g. QEMU started with `-serial tcp::4444,server`.
+    Tcp(String),
+    /// Spawn QEMU with this board's firmware.
+    Qemu(Board),
+}
+
+impl Endpoint {
+    /// Parses `qemu:<board>`, `tcp:<host:port>` or a serial port path.
+    pub fn parse(s: &str) -> Result<Endpoint> {
+        if let Some(board) = s.strip_prefix("qemu:") {
+            Ok(Endpoint::Qemu(Board::by_name(board)?))
+        } else if let Some(addr) = s.strip_prefix("tcp:") {
+            Ok(Endpoint::Tcp(addr.to_owned()))
+        } else if s.is_empty() {
+            bail!("empty --device; use a serial port, tcp:HOST:PORT or qemu:<board>")
+        } else {
+            Ok(Endpoint::Serial(s.to_owned()))
+        }
+    }
+}
+
+/// How to open a device.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Serial baud rate.
+    pub baud: u32,
+    /// How long to wait for each response.
+    pub timeout: Duration,
+    /// Firmware image for `qemu:` endpoints; the board's default build if `None`.
+    pub firmware: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { baud: 115_200, timeout: Duration::from_secs(10), firmware: None }
+    }
+}
+
+/// A connected device.
+pub struct Device {
+    writer: Box<dyn Write + Send>,
+    frames: Receiver<std::io::Result<Vec<u8>>>,
+    child: Option<Child>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    timeout: Duration,
+    name: String,
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Reads `reader` until it ends, sending each 0-terminated frame.
+fn spawn_frame_reader(mut reader: Box<dyn Read + Send>) -> Receiver<std::io::Result<Vec<u8>>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut frame = Vec::with_capacity(MAX_RESPONSE_FRAME);
+        let mut buf = [0u8; 4096];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) => {
+                    let _ = tx.send(Err(std::io::ErrorKind::UnexpectedEof.into()));
+                    return;
+                }
+                Ok(n) => {
+                    for &b in &buf[..n] {
+                        if b != 0 {
+                            frame.push(b);
+                        } else if !frame.is_empty() && tx.send(Ok(std::mem::take(&mut frame))).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted) => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+impl Device {
+    /// Connects to `endpoint`.
+    pub fn open(endpoint: &Endpoint, options: &Options) -> Result<Device> {
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let (writer, reader, child, name): (Box<dyn Write + Send>, Box<dyn Read + Send>, _, _) = match endpoint {
+            Endpoint::Serial(path) => {
+                let port = serialport::new(path, options.baud)
+                    .timeout(Duration::from_millis(100))
+                    .open()
+                    .map_err(|e| serial_error(path, e))?;
+                let reader = port.try_clone().with_context(|| format!("cannot share serial port {path}"))?;
+                (Box::new(port), Box::new(reader), None, path.clone())
+            }
+            Endpoint::Tcp(addr) => {
+                let stream = std::net::TcpStream::connect(addr).with_context(|| format!("cannot connect to {addr}"))?;
+                stream.set_nodelay(true)?;
+                let reader = stream.try_clone()?;
+                (Box::new(stream), Box::new(reader), None, addr.clone())
+            }
+            Endpoint::Qemu(board) => {
+                let firmware = options.firmware.clone().unwrap_or_else(|| board.default_firmware());
+                if !firmware.exists() {
+                    bail!(
+                        "no firmware for {} at {}; build it with `cargo xtask firmware`",
+                        board.name,
+                        firmware.display()
+                    );
+                }
+                let mut child = board
+                    .qemu_command(&firmware)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .map_err(|e| match e.kind() {
+                        std::io::ErrorKind::NotFound => anyhow!(
+                            "qemu-system-arm not found; install it (Debian/Ubuntu: sudo apt-get install qemu-system-arm)"
+                        ),
+                        _ => anyhow!(e).context("cannot start qemu-system-arm"),
+                    })?;
+                let stdin = child.stdin.take().context("qemu stdin")?;
+                let stdout = child.stdout.take().context("qemu stdout")?;
+                let mut err_pipe = child.stderr.take().context("qemu stderr")?;
+                let sink = Arc::clone(&stderr);
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = err_pipe.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        sink.lock().map(|mut s| s.extend_from_slice(&buf[..n])).ok();
+                    }
+                });
+                (Box::new(stdin), Box::new(stdout), Some(child), format!("qemu:{}", board.name))
+            }
+        };
+        let mut device =
+            Device { writer, frames: spawn_frame_reader(reader), child, stderr, timeout: options.timeout, name };
+        // A lone delimiter ends whatever the device may have half-received.
+        device.send_raw(&[0])?;
+        Ok(device)
+    }
+
+    /// What QEMU printed on stderr so far (semihosting panics and faults land there).
+    pub fn emulator_output(&self) -> String {
+        self.stderr.lock().map(|s| String::from_utf8_lossy(&s).into_owned()).unwrap_or_default()
+    }
+
+    /// Writes bytes as they are: for resynchronisation and robustness tests.
+    pub fn send_raw(&mut self, bytes: &[u8]) -> Result<()> {
+        self.writer.write_all(bytes).and_then(|()| self.writer.flush()).with_context(|| self.lost())
+    }
+
+    /// Sends one request without waiting for its response.
+    pub fn send(&mut self, request: &Request) -> Result<()> {
+        let mut buf = [0u8; MAX_REQUEST_FRAME];
+        let frame = encode_frame(request, &mut buf).context("cannot encode request")?;
+        let frame: &[u8] = frame;
+        self.send_raw(frame)
+    }
+
+    /// Waits for the next response.
+    pub fn receive(&mut self) -> Result<Response> {
+        match self.frames.recv_timeout(self.timeout) {
+            Ok(Ok(mut frame)) => decode_frame(&mut frame)
+                .map_err(|e| anyhow!("{}: garbled response ({e}); is this a tiny-mnist device?", self.name)),
+            Ok(Err(e)) => Err(anyhow!(e)).with_context(|| self.lost()),
+            Err(RecvTimeoutError::Timeout) => bail!(
+                "{} did not answer within {:.1} s; is the firmware running and the baud rate right?{}",
+                self.name,
+                self.timeout.as_secs_f64(),
+                self.emulator_hint()
+            ),
+            Err(RecvTimeoutError::Disconnected) => Err(anyhow!("connection closed")).with_context(|| self.lost()),
+        }
+    }
+
+    fn emulator_hint(&self) -> String {
+        let out = self.emulator_output();
+        if out.trim().is_empty() {
+            String::new()
+        } else {
+            format!("\nemulator said:\n{}", out.trim_end())
+        }
+    }
+
+    fn lost(&self) -> String {
+        format!("lost the connection to {}{}", self.name, self.emulator_hint())
+    }
+
+    /// Sends one request and waits for its response.
+    pub fn request(&mut self, request: &Request) -> Result<Response> {
+        self.send(request)?;
+        self.receive()
+    }
+
+    /// Asks the device who it is.
+    pub fn info(&mut self) -> Result<DeviceInfo> {
+        match self.request(&Request::Info)? {
+            Response::Info(info) => Ok(info),
+            other => bail!("{}: expected device info, got {other:?}", self.name),
+        }
+    }
+
+    /// Classifies images, keeping up to `window` requests in flight so the
+    /// link never idles while the device computes. Calls `on_result` in order.
+    pub fn classify_all<'a>(
+        &mut self,
+        images: impl IntoIterator<Item = &'a [u8; INPUT]>,
+        window: usize,
+        mut on_result: impl FnMut(usize, Prediction) -> Result<()>,
+    ) -> Result<()> {
+        let mut in_flight = 0usize;
+        let mut answered = 0usize;
+        for image in images {
+            if in_flight >= window.max(1) {
+                on_result(answered, self.expect_prediction(answered)?)?;
+                answered += 1;
+                in_flight -= 1;
+            }
+            self.send(&Request::Classify(Image(*image)))?;
+            in_flight += 1;
+        }
+        while in_flight > 0 {
+            on_result(answered, self.expect_prediction(answered)?)?;
+            answered += 1;
+            in_flight -= 1;
+        }
+        Ok(())
+    }
+
+    fn expect_prediction(&mut self, index: usize) -> Result<Prediction> {
+        match self.receive()? {
+            Response::Prediction(p) => Ok(p),
+            other => bail!("{}: image {index}: expected a prediction, got {other:?}", self.name),
+        }
+    }
+}
+
+fn serial_error(path: &str, e: serialport::Error) -> anyhow::Error {
+    match e.kind() {
+        serialport::ErrorKind::NoDevice => anyhow!("serial port {path} not found (is the board plugged in?)"),
+        serialport::ErrorKind::Io(std::io::ErrorKind::NotFound) => {
+            anyhow!("serial port {path} not found (is the board plugged in?)")
+        }
+        serialport::ErrorKind::Io(std::io::ErrorKind::PermissionDenied) => {
+            anyhow!("no permission to open {path} (add yourself to the dialout group)")
+        }
+        _ if e.description.contains("busy") || e.description.contains("Resource busy") => {
+            anyhow!("serial port {path} is busy: another program has it open")
+        }
+        _ => anyhow!("cannot open serial port {path}: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_endpoints() {
+        assert_eq!(Endpoint::parse("qemu:mps2-an386").unwrap(), Endpoint::Qemu(BOARDS[1]));
+        assert_eq!(Endpoint::parse("tcp:localhost:4444").unwrap(), Endpoint::Tcp("localhost:4444".into()));
+        assert_eq!(Endpoint::parse("/dev/ttyACM0").unwrap(), Endpoint::Serial("/dev/ttyACM0".into()));
+        let err = Endpoint::parse("qemu:nope").unwrap_err().to_string();
+        assert!(err.contains("lm3s6965evb"), "{err}");
+    }
+
+    #[test]
+    fn missing_serial_port_is_a_clear_error() {
+        let err = Device::open(&Endpoint::Serial("/dev/does-not-exist".into()), &Options::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("/dev/does-not-exist") && err.contains("not found"), "{err}");
+    }
+
+    #[test]
+    fn silent_device_times_out_with_a_message() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let _keep = std::thread::spawn(move || {
+            let conn = listener.accept();
+            std::thread::sleep(Duration::from_secs(3));
+            drop(conn);
+        });
+        let options = Options { timeout: Duration::from_millis(200), ..Options::default() };
+        let mut device = Device::open(&Endpoint::Tcp(addr), &options).unwrap();
+        let err = device.info().unwrap_err().to_string();
+        assert!(err.contains("did not answer"), "{err}");
+    }
+}

@@ -1,0 +1,10 @@
+//! Host side of tiny-mnist: data loading, training, evaluation, model files
+//! and the device client. The CLI in `main.rs` is a thin layer over this.
+pub mod device;
+pub mod evaluate;
+pub mod mnist;
+pub mod model_file;
+pub mod parity;
+pub mod paths;
+pub mod render;
+pub mod train;

@@ -1,0 +1,390 @@
+//! MNIST in IDX format (raw or gzipped), images kept as `u8`.
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use shared::INPUT;
+
+/// One 28×28 image, row-major.
+pub type Pixels = [u8; INPUT];
+
+/// Images with their labels.
+#[derive(Clone, Debug, Default)]
+pub struct Dataset {
+    /// The images.
+    pub images: Vec<Pixels>,
+    /// The label of each image, 0–9.
+    pub labels: Vec<u8>,
+}
+
+impl Dataset {
+    /// Number of examples.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// True if there are no examples.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The examples at `indices`, in that order.
+    pub fn select(&self, indices: &[usize]) -> Dataset {
+        Dataset {
+            images: indices.iter().map(|&i| self.images[i]).collect(),
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+        }
+    }
+}
+
+/// Which half of MNIST.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    /// 60,000 training images.
+    Train,
+    /// 10,000 test images.
+    Test,
+}
+
+impl Split {
+    fn file_stems(self) -> (&'static str, &'static str) {
+        match self {
+            Split::Train => ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+            Split::Test => ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+        }
+    }
+}
+
+/// SHA-256 of the decompressed bundled files (from `data/mnist/README.md`).
+const BUNDLED_SHA256: [(&str, &str); 4] = [
+    ("train-images-idx3-ubyte", "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+    ("train-labels-idx1-ubyte", "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+    ("t10k-images-idx3-ubyte", "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+    ("t10k-labels-idx1-ubyte", "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+];
+
+const IMAGES_MAGIC: u32 = 0x0000_0803;
+const LABELS_MAGIC: u32 = 0x0000_0801;
+
+/// Why a dataset could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// Neither `<stem>` nor `<stem>.gz` exists.
+    #[error("missing MNIST file: {0} (or .gz); pass --data DIR with the four IDX files")]
+    Missing(PathBuf),
+    /// The file could not be read or decompressed.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The IDX magic number is not the expected one.
+    #[error("{path}: not an IDX {kind} file (magic {found:#010x}, expected {expected:#010x})")]
+    BadMagic {
+        /// The file.
+        path: PathBuf,
+        /// "images" or "labels".
+        kind: &'static str,
+        /// Magic found.
+        found: u32,
+        /// Magic expected.
+        expected: u32,
+    },
+    /// Images are not 28×28.
+    #[error("{path}: images are {rows}x{cols}, this network needs 28x28")]
+    WrongImageSize {
+        /// The file.
+        path: PathBuf,
+        /// Rows per image.
+        rows: u32,
+        /// Columns per image.
+        cols: u32,
+    },
+    /// The file is shorter than its header says.
+    #[error("{path}: truncated: header promises {expected} bytes, file has {found}")]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Bytes the header implies.
+        expected: usize,
+        /// Bytes present.
+        found: usize,
+    },
+    /// Image and label counts differ.
+    #[error("{images} images but {labels} labels")]
+    CountMismatch {
+        /// Number of images.
+        images: usize,
+        /// Number of labels.
+        labels: usize,
+    },
+    /// A label is not a digit 0–9.
+    #[error("{path}: label {label} at index {index} is not 0-9")]
+    BadLabel {
+        /// The file.
+        path: PathBuf,
+        /// Position.
+        index: usize,
+        /// Value.
+        label: u8,
+    },
+    /// A bundled file's content differs from the published MNIST.
+    #[error(
+        "{path}: SHA-256 {found} differs from the bundled MNIST's {expected}; restore it with `git checkout data/`"
+    )]
+    ChecksumMismatch {
+        /// The file.
+        path: PathBuf,
+        /// Digest found.
+        found: String,
+        /// Digest expected.
+        expected: String,
+    },
+}
+
+/// Where to load MNIST from.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// Directory holding the four IDX files.
+    pub dir: PathBuf,
+    /// Check SHA-256 against the bundled MNIST (off for other datasets).
+    pub verify: bool,
+}
+
+impl Source {
+    /// The MNIST files bundled in `data/mnist`, verified.
+    pub fn bundled() -> Source {
+        Source { dir: crate::paths::mnist_dir(), verify: true }
+    }
+
+    /// Any directory with IDX files, or the bundled MNIST if `None`.
+    pub fn from_option(dir: Option<PathBuf>) -> Source {
+        dir.map_or_else(Source::bundled, |dir| Source { dir, verify: false })
+    }
+
+    /// Loads one split.
+    pub fn load(&self, split: Split) -> Result<Dataset, DataError> {
+        let (image_stem, label_stem) = split.file_stems();
+        let (images, labels) = std::thread::scope(|s| {
+            let images = s.spawn(|| self.read_verified(image_stem));
+            let labels = self.read_verified(label_stem);
+            (images.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), labels)
+        });
+        let (image_path, images) = images?;
+        let (label_path, labels) = labels?;
+        let images = parse_images(&image_path, &images)?;
+        let labels = parse_labels(&label_path, &labels)?;
+        if images.len() != labels.len() {
+            return Err(DataError::CountMismatch { images: images.len(), labels: labels.len() });
+        }
+        Ok(Dataset { images, labels })
+    }
+
+    fn read_verified(&self, stem: &str) -> Result<(PathBuf, Vec<u8>), DataError> {
+        let (path, bytes) = read_idx_file(&self.dir, stem)?;
+        if self.verify {
+            if let Some((_, expected)) = BUNDLED_SHA256.iter().find(|(name, _)| *name == stem) {
+                let found = format!("{:x}", Sha256::digest(&bytes));
+                if found != *expected {
+                    return Err(DataError::ChecksumMismatch { path, found, expected: expected.to_string() });
+                }
+            }
+        }
+        Ok((path, bytes))
+    }
+}
+
+/// Reads `<dir>/<stem>` or `<dir>/<stem>.gz`, decompressing if gzipped.
+pub fn read_idx_file(dir: &Path, stem: &str) -> Result<(PathBuf, Vec<u8>), DataError> {
+    let candidates = [dir.join(format!("{stem}.gz")), dir.join(stem)];
+    let path = candidates.iter().find(|p| p.exists()).ok_or_else(|| DataError::Missing(dir.join(stem)))?.clone();
+    let raw = fs::read(&path).map_err(|source| DataError::Io { path: path.clone(), source })?;
+    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(raw.len() * 5);
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(|source| DataError::Io { path: path.clone(), source })?;
+        out
+    } else {
+        raw
+    };
+    Ok((path, bytes))
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn header(path: &Path, bytes: &[u8], len: usize) -> Result<Vec<u32>, DataError> {
+    (0..len).map(|i| be_u32(bytes, i * 4)).collect::<Option<Vec<u32>>>().ok_or(DataError::Truncated {
+        path: path.to_owned(),
+        expected: len * 4,
+        found: bytes.len(),
+    })
+}
+
+/// Parses an IDX3 image file of 28×28 images.
+pub fn parse_images(path: &Path, bytes: &[u8]) -> Result<Vec<Pixels>, DataError> {
+    let h = header(path, bytes, 4)?;
+    if h[0] != IMAGES_MAGIC {
+        return Err(DataError::BadMagic { path: path.to_owned(), kind: "images", found: h[0], expected: IMAGES_MAGIC });
+    }
+    let (count, rows, cols) = (h[1] as usize, h[2], h[3]);
+    if rows != 28 || cols != 28 {
+        return Err(DataError::WrongImageSize { path: path.to_owned(), rows, cols });
+    }
+    let body = &bytes[16..];
+    let expected = count.checked_mul(INPUT).unwrap_or(usize::MAX);
+    if body.len() < expected {
+        return Err(DataError::Truncated {
+            path: path.to_owned(),
+            expected: expected.saturating_add(16),
+            found: bytes.len(),
+        });
+    }
+    Ok(body[..expected].chunks_exact(INPUT).map(|c| c.try_into().expect("chunks_exact gives INPUT bytes")).collect())
+}
+
+/// Parses an IDX1 label file of digits 0–9.
+pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
+    let h = header(path, bytes, 2)?;
+    if h[0] != LABELS_MAGIC {
+        return Err(DataError::BadMagic { path: path.to_owned(), kind: "labels", found: h[0], expected: LABELS_MAGIC });
+    }
+    let count = h[1] as usize;
+    let body = &bytes[8..];
+    if body.len() < count {
+        return Err(DataError::Truncated { path: path.to_owned(), expected: count + 8, found: bytes.len() });
+    }
+    let labels = body[..count].to_vec();
+    if let Some((index, &label)) = labels.iter().enumerate().find(|(_, &l)| l > 9) {
+        return Err(DataError::BadLabel { path: path.to_owned(), index, label });
+    }
+    Ok(labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idx_images(count: u32, rows: u32, cols: u32, body_len: usize) -> Vec<u8> {
+        let mut v = Vec::new();
+        for x in [IMAGES_MAGIC, count, rows, cols] {
+            v.extend(x.to_be_bytes());
+        }
+        v.extend(std::iter::repeat_n(7u8, body_len));
+        v
+    }
+
+    fn idx_labels(labels: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        for x in [LABELS_MAGIC, labels.len() as u32] {
+            v.extend(x.to_be_bytes());
+        }
+        v.extend(labels);
+        v
+    }
+
+    fn write_split(dir: &Path, images: &[u8], labels: &[u8], gzip: bool) {
+        let (i, l) = Split::Test.file_stems();
+        for (stem, bytes) in [(i, images), (l, labels)] {
+            if gzip {
+                let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                std::io::Write::write_all(&mut enc, bytes).unwrap();
+                fs::write(dir.join(format!("{stem}.gz")), enc.finish().unwrap()).unwrap();
+            } else {
+                fs::write(dir.join(stem), bytes).unwrap();
+            }
+        }
+    }
+
+    fn load(images: &[u8], labels: &[u8]) -> Result<Dataset, DataError> {
+        let dir = tempfile::tempdir().unwrap();
+        write_split(dir.path(), images, labels, false);
+        Source { dir: dir.path().to_owned(), verify: false }.load(Split::Test)
+    }
+
+    #[test]
+    fn reads_raw_and_gzipped() {
+        for gzip in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            write_split(dir.path(), &idx_images(2, 28, 28, 2 * INPUT), &idx_labels(&[3, 9]), gzip);
+            let data = Source { dir: dir.path().to_owned(), verify: false }.load(Split::Test).unwrap();
+            assert_eq!(data.labels, [3, 9]);
+            assert_eq!(data.images[1][783], 7);
+        }
+    }
+
+    #[test]
+    fn missing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Source { dir: dir.path().to_owned(), verify: false }.load(Split::Train).unwrap_err();
+        assert!(matches!(err, DataError::Missing(_)), "{err}");
+        assert!(err.to_string().contains("train-"), "{err}");
+    }
+
+    #[test]
+    fn wrong_magic() {
+        let err = load(&idx_labels(&[1]), &idx_labels(&[1])).unwrap_err();
+        assert!(matches!(err, DataError::BadMagic { kind: "images", .. }), "{err}");
+    }
+
+    #[test]
+    fn count_mismatch() {
+        let err = load(&idx_images(2, 28, 28, 2 * INPUT), &idx_labels(&[1])).unwrap_err();
+        assert!(matches!(err, DataError::CountMismatch { images: 2, labels: 1 }), "{err}");
+    }
+
+    #[test]
+    fn wrong_image_size() {
+        let err = load(&idx_images(1, 32, 32, 1024), &idx_labels(&[1])).unwrap_err();
+        assert!(matches!(err, DataError::WrongImageSize { rows: 32, cols: 32, .. }), "{err}");
+    }
+
+    #[test]
+    fn truncated_body_and_header() {
+        let err = load(&idx_images(2, 28, 28, INPUT + 100), &idx_labels(&[1, 2])).unwrap_err();
+        assert!(matches!(err, DataError::Truncated { .. }), "{err}");
+        let err = load(&idx_images(1, 28, 28, INPUT)[..10], &idx_labels(&[1])).unwrap_err();
+        assert!(matches!(err, DataError::Truncated { .. }), "{err}");
+        let labels = idx_labels(&[1, 2, 3]);
+        let err = load(&idx_images(3, 28, 28, 3 * INPUT), &labels[..9]).unwrap_err();
+        assert!(matches!(err, DataError::Truncated { .. }), "{err}");
+    }
+
+    #[test]
+    fn truncated_gzip_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        write_split(dir.path(), &idx_images(2, 28, 28, 2 * INPUT), &idx_labels(&[3, 9]), true);
+        let (stem, _) = Split::Test.file_stems();
+        let path = dir.path().join(format!("{stem}.gz"));
+        let bytes = fs::read(&path).unwrap();
+        fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let err = Source { dir: dir.path().to_owned(), verify: false }.load(Split::Test).unwrap_err();
+        assert!(matches!(err, DataError::Io { .. } | DataError::Truncated { .. }), "{err}");
+    }
+
+    #[test]
+    fn bad_label() {
+        let err = load(&idx_images(1, 28, 28, INPUT), &idx_labels(&[10])).unwrap_err();
+        assert!(matches!(err, DataError::BadLabel { label: 10, .. }), "{err}");
+    }
+
+    #[test]
+    fn bundled_checksum_mismatch_is_caught() {
+        let dir = tempfile::tempdir().unwrap();
+        write_split(dir.path(), &idx_images(1, 28, 28, INPUT), &idx_labels(&[1]), false);
+        let err = Source { dir: dir.path().to_owned(), verify: true }.load(Split::Test).unwrap_err();
+        assert!(matches!(err, DataError::ChecksumMismatch { .. }), "{err}");
+    }
+
+    #[test]
+    fn bundled_mnist_test_set_loads_and_verifies() {
+        let test = Source::bundled().load(Split::Test).unwrap();
+        assert_eq!(test.len(), 10_000);
+        assert_eq!(&test.labels[..5], [7, 2, 1, 0, 4]);
+    }
+}

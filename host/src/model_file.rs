@@ -1,0 +1,93 @@
+//! Reading and writing weight files on disk; the format itself lives in `shared`.
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use shared::weights_file::{self, ModelInfo, FILE_LEN};
+use shared::Weights;
+
+/// A model loaded from disk.
+pub struct Model {
+    /// The weights.
+    pub weights: Box<Weights>,
+    /// What the header says about it.
+    pub info: ModelInfo,
+    /// CRC-32 of the file: the identity a device reports.
+    pub checksum: u32,
+}
+
+/// Loads and validates a weight file.
+pub fn load(path: &Path) -> Result<Model> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read weight file {}", path.display()))?;
+    let (weights, info) = weights_file::decode(&bytes).with_context(|| format!("{}", path.display()))?;
+    let checksum = weights_file::model_checksum(&bytes).with_context(|| format!("{}", path.display()))?;
+    Ok(Model { weights: Box::new(weights), info, checksum })
+}
+
+/// Encodes a weight file in memory.
+pub fn encode(weights: &Weights, info: &ModelInfo) -> Result<Vec<u8>> {
+    let mut bytes = vec![0u8; FILE_LEN];
+    weights_file::encode(weights, info, &mut bytes).context("cannot encode weights")?;
+    Ok(bytes)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same
+/// directory, flushed, then renamed over the target. A crash leaves either
+/// the old file or the new one, never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create directory {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).context("cannot write weight file")?;
+    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Encodes and writes a weight file atomically.
+pub fn save(path: &Path, weights: &Weights, info: &ModelInfo) -> Result<()> {
+    write_atomically(path, &encode(weights, info)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_load_round_trip_and_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/model.bin");
+        let mut w = Box::new(Weights::ZERO);
+        w.b2[3] = 1.5;
+        let info = ModelInfo { seed: 7, ..Default::default() };
+        save(&path, &w, &info).unwrap();
+        let m = load(&path).unwrap();
+        assert_eq!(*m.weights, *w);
+        assert_eq!(m.info, info);
+
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[100] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let err = format!("{:#}", load(&path).err().unwrap());
+        assert!(err.contains("checksum mismatch") && err.contains("model.bin"), "{err}");
+
+        let err = format!("{:#}", load(&dir.path().join("nope.bin")).err().unwrap());
+        assert!(err.contains("cannot read weight file") && err.contains("nope.bin"), "{err}");
+    }
+
+    #[test]
+    fn refuses_to_write_non_finite_weights_and_keeps_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.bin");
+        save(&path, &Weights::ZERO, &ModelInfo::default()).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let mut w = Box::new(Weights::ZERO);
+        w.w1[3][4] = f32::NAN;
+        assert!(save(&path, &w, &ModelInfo::default()).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left behind");
+    }
+}

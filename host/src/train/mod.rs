@@ -1,0 +1,211 @@
+//! Training by backpropagation: mini-batch (or full-batch) gradient descent
+//! with momentum, reporting progress through a callback.
+pub mod backprop;
+
+use std::time::Instant;
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use shared::{Weights, HIDDEN, INPUT};
+
+use crate::evaluate::accuracy;
+use crate::mnist::Dataset;
+
+/// How to draw the initial weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+pub enum Init {
+    /// Weights and biases uniform in [-0.5, 0.5), like the reference NumPy programs.
+    Uniform,
+    /// He: weights normal with std sqrt(2 / fan_in), biases zero.
+    He,
+}
+
+/// Everything that determines a training run (and so its weight file).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Config {
+    /// Passes over the training split (full-batch: iterations).
+    pub epochs: u32,
+    /// Examples per gradient step; the training split size means full batch.
+    pub batch_size: usize,
+    /// Step size at the first epoch.
+    pub learning_rate: f32,
+    /// Learning rate multiplier applied after every epoch.
+    pub lr_decay: f32,
+    /// Classical momentum; 0 is plain gradient descent.
+    pub momentum: f32,
+    /// Initial weights.
+    pub init: Init,
+    /// Seeds the split, the initial weights and the shuffling.
+    pub seed: u64,
+    /// Training images held out for validation.
+    pub validation: usize,
+}
+
+impl Default for Config {
+    /// The default `train`: chosen on the validation split (see README).
+    fn default() -> Self {
+        Config {
+            epochs: 8,
+            batch_size: 16,
+            learning_rate: 0.01,
+            lr_decay: 0.8,
+            momentum: 0.9,
+            init: Init::He,
+            seed: 42,
+            validation: 5_000,
+        }
+    }
+}
+
+/// Progress reports; the CLI turns them into a progress bar.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct EpochReport {
+    /// 1-based epoch (or iteration) number.
+    pub epoch: u32,
+    /// Mean training loss over the epoch.
+    pub loss: f32,
+    /// Accuracy on the training examples seen this epoch, as the model was when it saw them.
+    pub train_accuracy: f64,
+    /// Accuracy on the validation split after the epoch.
+    pub validation_accuracy: f64,
+    /// Accuracy on the monitor set (the test set), if one was given; never used for decisions.
+    pub monitor_accuracy: Option<f64>,
+    /// Seconds since training started, excluding evaluation.
+    pub train_seconds: f64,
+}
+
+/// Why training stopped without a model.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The loss became NaN or infinite.
+    #[error("training diverged at epoch {epoch}: the loss became {loss}; lower --learning-rate (was {learning_rate})")]
+    Diverged {
+        /// Epoch at which it happened.
+        epoch: u32,
+        /// The loss.
+        loss: f32,
+        /// Learning rate in use.
+        learning_rate: f32,
+    },
+    /// The options cannot work.
+    #[error("{0}")]
+    BadConfig(String),
+}
+
+/// A finished run.
+pub struct Trained {
+    /// Final weights.
+    pub weights: Box<Weights>,
+    /// One report per epoch.
+    pub history: Vec<EpochReport>,
+    /// Accuracy on the validation split at the end.
+    pub validation_accuracy: f64,
+}
+
+/// Splits `data` into (training, validation) with a seeded shuffle.
+pub fn split(data: &Dataset, validation: usize, seed: u64) -> Result<(Dataset, Dataset), TrainError> {
+    if validation >= data.len() {
+        return Err(TrainError::BadConfig(format!(
+            "--validation {validation} leaves no training images (the training set has {})",
+            data.len()
+        )));
+    }
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    // A different stream from the one that draws weights, so both stay independent.
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed.wrapping_add(0x9e37_79b9_7f4a_7c15)));
+    let (val, train) = order.split_at(validation);
+    Ok((data.select(train), data.select(val)))
+}
+
+/// Draws initial weights.
+pub fn initial_weights(init: Init, rng: &mut ChaCha8Rng) -> Box<Weights> {
+    let mut w = Box::new(Weights::ZERO);
+    match init {
+        Init::Uniform => {
+            for p in w.parameters_mut() {
+                *p = rng.gen::<f32>() - 0.5;
+            }
+        }
+        Init::He => {
+            let n1 = Normal::new(0.0f32, (2.0 / INPUT as f32).sqrt()).expect("valid std");
+            let n2 = Normal::new(0.0f32, (2.0 / HIDDEN as f32).sqrt()).expect("valid std");
+            w.w1.iter_mut().flatten().for_each(|p| *p = n1.sample(rng));
+            w.w2.iter_mut().flatten().for_each(|p| *p = n2.sample(rng));
+        }
+    }
+    w
+}
+
+/// Trains on `train`, validating on `validation` after each epoch.
+pub fn train(
+    config: &Config,
+    train: &Dataset,
+    validation: &Dataset,
+    monitor: Option<&Dataset>,
+    on_epoch: &mut dyn FnMut(&EpochReport),
+) -> Result<Trained, TrainError> {
+    if config.epochs == 0 || config.batch_size == 0 {
+        return Err(TrainError::BadConfig("--epochs and --batch-size must be at least 1".into()));
+    }
+    if !(config.learning_rate > 0.0 && config.learning_rate.is_finite()) {
+        return Err(TrainError::BadConfig(format!("--learning-rate must be positive, got {}", config.learning_rate)));
+    }
+    if !(0.0..1.0).contains(&config.momentum) {
+        return Err(TrainError::BadConfig(format!("--momentum must be in [0, 1), got {}", config.momentum)));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let mut weights = initial_weights(config.init, &mut rng);
+    let mut velocity = Box::new(Weights::ZERO);
+    let mut grad = Box::new(Weights::ZERO);
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    let batch_size = config.batch_size.min(train.len());
+    let full_batch = batch_size == train.len();
+    let mut learning_rate = config.learning_rate;
+    let mut history = Vec::with_capacity(config.epochs as usize);
+    let mut train_time = 0.0f64;
+
+    for epoch in 1..=config.epochs {
+        let started = Instant::now();
+        if !full_batch {
+            order.shuffle(&mut rng);
+        }
+        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+        for batch in order.chunks(batch_size) {
+            *grad = Weights::ZERO;
+            for &i in batch {
+                let image = &train.images[i];
+                let label = train.labels[i];
+                let (loss, predicted) = backprop::accumulate(&weights, image, label, &mut grad);
+                loss_sum += f64::from(loss);
+                correct += usize::from(predicted == label);
+            }
+            let step = learning_rate / batch.len() as f32;
+            for ((w, v), g) in weights.tensors_mut().into_iter().zip(velocity.tensors_mut()).zip(grad.tensors()) {
+                for ((w, v), &g) in w.iter_mut().zip(v.iter_mut()).zip(g) {
+                    *v = config.momentum * *v + g;
+                    *w -= step * *v;
+                }
+            }
+        }
+        train_time += started.elapsed().as_secs_f64();
+        let loss = (loss_sum / train.len() as f64) as f32;
+        if !loss.is_finite() || weights.parameters().any(|p| !p.is_finite()) {
+            return Err(TrainError::Diverged { epoch, loss, learning_rate });
+        }
+        let report = EpochReport {
+            epoch,
+            loss,
+            train_accuracy: correct as f64 / train.len() as f64,
+            validation_accuracy: if validation.is_empty() { 0.0 } else { accuracy(&weights, validation) },
+            monitor_accuracy: monitor.map(|m| accuracy(&weights, m)),
+            train_seconds: train_time,
+        };
+        on_epoch(&report);
+        history.push(report);
+        learning_rate *= config.lr_decay;
+    }
+    let validation_accuracy = history.last().map_or(0.0, |r| r.validation_accuracy);
+    Ok(Trained { weights, history, validation_accuracy })
+}
