@@ -69,6 +69,7 @@ impl<'a> Server<'a> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code: a panic is a failed test")]
 mod tests {
     use super::*;
     use shared::protocol::{FrameError, Image};

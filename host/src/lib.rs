@@ -2,6 +2,7 @@
 //! and the device client. The CLI in `main.rs` is a thin layer over this.
 pub mod device;
 pub mod evaluate;
+pub mod firmware;
 pub mod mnist;
 pub mod model_file;
 pub mod parity;

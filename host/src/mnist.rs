@@ -228,16 +228,22 @@ fn header(path: &Path, bytes: &[u8], len: usize) -> Result<Vec<u32>, DataError> 
 
 /// Parses an IDX3 image file of 28×28 images.
 pub fn parse_images(path: &Path, bytes: &[u8]) -> Result<Vec<Pixels>, DataError> {
-    let h = header(path, bytes, 4)?;
-    if h[0] != IMAGES_MAGIC {
-        return Err(DataError::BadMagic { path: path.to_owned(), kind: "images", found: h[0], expected: IMAGES_MAGIC });
+    let magic = header(path, bytes, 1)?[0];
+    if magic != IMAGES_MAGIC {
+        return Err(DataError::BadMagic {
+            path: path.to_owned(),
+            kind: "images",
+            found: magic,
+            expected: IMAGES_MAGIC,
+        });
     }
+    let h = header(path, bytes, 4)?;
     let (count, rows, cols) = (h[1] as usize, h[2], h[3]);
     if rows != 28 || cols != 28 {
         return Err(DataError::WrongImageSize { path: path.to_owned(), rows, cols });
     }
     let body = &bytes[16..];
-    let expected = count.checked_mul(INPUT).unwrap_or(usize::MAX);
+    let expected = count.saturating_mul(INPUT);
     if body.len() < expected {
         return Err(DataError::Truncated {
             path: path.to_owned(),
@@ -250,10 +256,16 @@ pub fn parse_images(path: &Path, bytes: &[u8]) -> Result<Vec<Pixels>, DataError>
 
 /// Parses an IDX1 label file of digits 0–9.
 pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
-    let h = header(path, bytes, 2)?;
-    if h[0] != LABELS_MAGIC {
-        return Err(DataError::BadMagic { path: path.to_owned(), kind: "labels", found: h[0], expected: LABELS_MAGIC });
+    let magic = header(path, bytes, 1)?[0];
+    if magic != LABELS_MAGIC {
+        return Err(DataError::BadMagic {
+            path: path.to_owned(),
+            kind: "labels",
+            found: magic,
+            expected: LABELS_MAGIC,
+        });
     }
+    let h = header(path, bytes, 2)?;
     let count = h[1] as usize;
     let body = &bytes[8..];
     if body.len() < count {

@@ -176,10 +176,13 @@ pub fn encode_frame<'a, T: Serialize>(message: &T, buf: &'a mut [u8]) -> Result<
 /// Decodes one frame (without its delimiter) in place.
 pub fn decode_frame<'a, T: Deserialize<'a>>(frame: &'a mut [u8]) -> Result<T, FrameError> {
     let len = cobs::decode_in_place(frame).map_err(|_| FrameError::BadFraming)?;
-    postcard::from_bytes(&frame[..len]).map_err(|e| match e {
-        postcard::Error::DeserializeUnexpectedEnd => FrameError::Truncated,
-        _ => FrameError::Malformed,
-    })
+    match postcard::take_from_bytes(&frame[..len]) {
+        Ok((message, [])) => Ok(message),
+        // A message followed by more bytes is not the message that was sent.
+        Ok((_, _trailing)) => Err(FrameError::Malformed),
+        Err(postcard::Error::DeserializeUnexpectedEnd) => Err(FrameError::Truncated),
+        Err(_) => Err(FrameError::Malformed),
+    }
 }
 
 /// What [`FrameReader::push`] found.
@@ -324,6 +327,7 @@ mod tests {
         stream.extend([0x05, 0xff, 0x00]); // COBS says 4 more bytes, gets 1
         stream.extend([0x02, 0x09, 0x00]); // valid COBS, unknown variant 9
         stream.extend([0x02, 0x01, 0x00]); // Classify with no image
+        stream.extend([0x01, 0x02, 0x03, 0x00]); // Info followed by a stray byte
         stream.extend(vec![0x07; 5000]); // oversized
         stream.push(0x00);
         stream.extend(frame_of(&Request::Classify(digit_like())));
@@ -334,6 +338,7 @@ mod tests {
                 Err(FrameError::BadFraming),
                 Err(FrameError::Malformed),
                 Err(FrameError::Truncated),
+                Err(FrameError::Malformed),
                 Err(FrameError::Oversized),
                 Ok(Request::Classify(digit_like())),
             ]

@@ -1,1 +1,45 @@
-fn main() {}
+//! `cargo xtask <command>`: everything beyond a plain `cargo build`.
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+mod ci;
+mod demo;
+mod firmware;
+mod parity;
+mod setup;
+mod shell;
+
+#[derive(Parser)]
+#[command(about = "tiny-mnist project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The main job: train, export, build the firmware, boot it in QEMU, classify the test set.
+    Demo(demo::Args),
+    /// Everything CI checks: fmt, clippy, tests, builds, QEMU parity on both boards.
+    Ci,
+    /// Build the firmware for the emulated boards and print flash/RAM sizes.
+    Firmware(firmware::Args),
+    /// Build the firmware and compare all 10,000 test images with the host, per board.
+    Parity(parity::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let result: Result<()> = match Cli::parse().command {
+        Command::Demo(args) => demo::run(args),
+        Command::Ci => ci::run(),
+        Command::Firmware(args) => firmware::run(args),
+        Command::Parity(args) => parity::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -209,3 +209,85 @@ pub fn train(
     let validation_accuracy = history.last().map_or(0.0, |r| r.validation_accuracy);
     Ok(Trained { weights, history, validation_accuracy })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mnist::{Source, Split};
+
+    fn small_training_set() -> Dataset {
+        let all = Source::bundled().load(Split::Test).expect("bundled MNIST");
+        all.select(&(0..3000).collect::<Vec<_>>())
+    }
+
+    fn run(config: &Config, data: &Dataset) -> Result<Trained, TrainError> {
+        let (train_set, validation) = split(data, config.validation, config.seed)?;
+        train(config, &train_set, &validation, None, &mut |_| {})
+    }
+
+    fn file_bytes(t: &Trained) -> Vec<u8> {
+        crate::model_file::encode(&t.weights, &shared::weights_file::ModelInfo::default()).expect("encode")
+    }
+
+    #[test]
+    fn same_seed_same_bytes_other_seed_other_bytes() {
+        let data = small_training_set();
+        let config = Config { epochs: 2, validation: 500, ..Config::default() };
+        let a = run(&config, &data).unwrap();
+        let b = run(&config, &data).unwrap();
+        assert_eq!(file_bytes(&a), file_bytes(&b));
+        let without_time = |t: &Trained| -> Vec<(u32, f32, f64, f64)> {
+            t.history.iter().map(|r| (r.epoch, r.loss, r.train_accuracy, r.validation_accuracy)).collect()
+        };
+        assert_eq!(without_time(&a), without_time(&b));
+        let c = run(&Config { seed: 43, ..config }, &data).unwrap();
+        assert_ne!(file_bytes(&a), file_bytes(&c));
+    }
+
+    #[test]
+    fn training_learns() {
+        let data = small_training_set();
+        let t = run(&Config { epochs: 3, validation: 500, ..Config::default() }, &data).unwrap();
+        assert!(t.validation_accuracy > 0.8, "validation accuracy {}", t.validation_accuracy);
+        assert!(t.history[2].loss < t.history[0].loss);
+    }
+
+    #[test]
+    fn full_batch_gradient_descent_works() {
+        let data = small_training_set();
+        let config = Config {
+            epochs: 30,
+            batch_size: usize::MAX,
+            learning_rate: 0.5,
+            momentum: 0.0,
+            lr_decay: 1.0,
+            init: Init::Uniform,
+            validation: 500,
+            seed: 1,
+        };
+        let t = run(&config, &data).unwrap();
+        assert!(t.history.last().unwrap().loss < t.history[0].loss);
+    }
+
+    #[test]
+    fn divergence_is_an_error_not_a_model() {
+        let data = small_training_set();
+        let config = Config { epochs: 3, learning_rate: 1e30, validation: 500, ..Config::default() };
+        let err = run(&config, &data).err().expect("must diverge");
+        assert!(matches!(err, TrainError::Diverged { .. }), "{err}");
+        assert!(err.to_string().contains("lower --learning-rate"), "{err}");
+    }
+
+    #[test]
+    fn bad_options_are_errors() {
+        let data = small_training_set();
+        for config in [
+            Config { epochs: 0, ..Config::default() },
+            Config { learning_rate: -1.0, ..Config::default() },
+            Config { momentum: 1.0, ..Config::default() },
+            Config { validation: 5000, ..Config::default() },
+        ] {
+            assert!(matches!(run(&config, &data), Err(TrainError::BadConfig(_))), "{config:?}");
+        }
+    }
+}

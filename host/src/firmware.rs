@@ -1,0 +1,52 @@
+//! Building the firmware for a board with a chosen weight file.
+//!
+//! The firmware is its own cargo package for Cortex-M targets; this runs
+//! `cargo build --release` in `firmware/` the way a user would.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use anyhow::{bail, Context, Result};
+
+use crate::device::Board;
+
+/// Builds the release firmware for `board`, embedding `weights` (or the
+/// default choice of `firmware/build.rs` if `None`), and returns the ELF path.
+///
+/// With `copy_to`, the image is copied there, so several builds with
+/// different weights can coexist.
+pub fn build(board: &Board, weights: Option<&Path>, copy_to: Option<&Path>) -> Result<PathBuf> {
+    // Builds share one output path per target: hold the lock until the copy is made.
+    static BUILD: Mutex<()> = Mutex::new(());
+    let _guard = BUILD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let dir = crate::paths::repo_root().join("firmware");
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(&dir).args(["build", "--release", "--quiet", "--target", board.target]);
+    // Variables cargo sets for the outer build would leak into this one.
+    for var in ["RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "CARGO_ENCODED_RUSTFLAGS"] {
+        cmd.env_remove(var);
+    }
+    match weights {
+        Some(w) => {
+            let w = std::path::absolute(w).with_context(|| format!("bad path {}", w.display()))?;
+            cmd.env("TINY_MNIST_WEIGHTS", w)
+        }
+        None => cmd.env_remove("TINY_MNIST_WEIGHTS"),
+    };
+    let status = cmd.status().context("cannot run cargo to build the firmware")?;
+    if !status.success() {
+        bail!(
+            "firmware build for {} failed (is the target installed? `rustup target add {}`)",
+            board.name,
+            board.target
+        );
+    }
+    let elf = board.default_firmware();
+    match copy_to {
+        Some(dest) => {
+            std::fs::copy(&elf, dest).with_context(|| format!("cannot copy firmware to {}", dest.display()))?;
+            Ok(dest.to_owned())
+        }
+        None => Ok(elf),
+    }
+}

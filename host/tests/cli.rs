@@ -1,0 +1,104 @@
+//! The CLI as a user meets it: clear one-line errors, non-zero exits, no panics.
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn host(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_host")).args(args).output().expect("run host")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_clean_failure(o: &Output, needle: &str) {
+    let err = stderr(o);
+    assert!(!o.status.success(), "should fail: {err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "panic: {err}");
+    assert!(err.contains(needle), "expected {needle:?} in: {err}");
+}
+
+#[test]
+fn missing_model_file() {
+    assert_clean_failure(&host(&["eval", "--model", "/nonexistent/model.bin"]), "cannot read weight file");
+}
+
+#[test]
+fn corrupt_model_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.bin");
+    let mut bytes = std::fs::read(host::paths::default_model()).unwrap();
+    bytes[5000] ^= 0x55;
+    std::fs::write(&path, bytes).unwrap();
+    assert_clean_failure(&host(&["eval", "--model", path.to_str().unwrap()]), "checksum mismatch");
+    std::fs::write(&path, b"hello").unwrap();
+    assert_clean_failure(&host(&["predict", "--index", "0", "--model", path.to_str().unwrap()]), "wrong length");
+}
+
+#[test]
+fn wrong_flags_and_values() {
+    let o = host(&["train", "--epochz", "3"]);
+    assert_clean_failure(&o, "unexpected argument");
+    assert_clean_failure(&host(&["predict", "--index", "10000"]), "out of range");
+    assert_clean_failure(&host(&["classify", "--device", "qemu:nonexistent-board"]), "unknown board");
+    assert_clean_failure(&host(&["classify", "--device", "/dev/nonexistent-tty", "--index", "0"]), "not found");
+    assert_clean_failure(&host(&["train", "--data", "/nonexistent"]), "missing MNIST file");
+}
+
+#[test]
+fn diverging_training_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("model.bin");
+    let o = host(&["train", "--no-progress", "--epochs", "1", "--learning-rate", "1e30", "-o", out.to_str().unwrap()]);
+    assert_clean_failure(&o, "diverged");
+    assert!(!out.exists());
+}
+
+#[test]
+fn train_is_reproducible_and_writes_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = |name: &str| {
+        let out = dir.path().join(name);
+        let metrics = dir.path().join(format!("{name}.json"));
+        let o = host(&[
+            "train",
+            "--no-progress",
+            "--epochs",
+            "1",
+            "--seed",
+            "5",
+            "-o",
+            out.to_str().unwrap(),
+            "--metrics",
+            metrics.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (std::fs::read(out).unwrap(), std::fs::read_to_string(metrics).unwrap())
+    };
+    let (a, metrics) = train("a.bin");
+    let (b, _) = train("b.bin");
+    assert_eq!(a, b, "same options and seed must give the same bytes");
+    for key in ["\"test_accuracy\"", "\"validation_accuracy\"", "\"train_seconds\"", "\"epochs\""] {
+        assert!(metrics.contains(key), "{key} missing from {metrics}");
+    }
+    assert!(!dir.path().read_dir().unwrap().any(|e| e.unwrap().path().extension().is_some_and(|x| x == "tmp")));
+}
+
+#[test]
+fn eval_predict_export_work() {
+    let model = host::paths::default_model();
+    let m = model.to_str().unwrap();
+    let o = host(&["eval", "--model", m]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("test accuracy") && out.contains("confusion matrix"), "{out}");
+
+    let o = host(&["predict", "--index", "0", "--model", m]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && out.contains("predicted 7 (label 7)"), "{out}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("exported.bin");
+    let o = host(&["export", "--model", m, "--to", dest.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&dest).unwrap(), std::fs::read(Path::new(m)).unwrap());
+}

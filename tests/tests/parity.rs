@@ -1,0 +1,84 @@
+//! The project's promise: on every one of MNIST's 10,000 test images the
+//! board returns exactly what `shared::forward` returns on the host — the
+//! digit and every probability's bit pattern — on both emulated boards,
+//! for the committed model and for one trained during the test run.
+use std::path::{Path, PathBuf};
+
+use e2e::{boards, boot, firmware_with, scratch, test_set};
+use host::device::Board;
+use host::parity::{compare, Report};
+
+fn full_parity(board: &Board, weights: &Path, tag: &str) -> Report {
+    let model = host::model_file::load(weights).expect("load model");
+    let elf = firmware_with(board, weights, tag);
+    let mut device = boot(board, &elf);
+    let info = device.info().expect("device info");
+    assert_eq!(info.model_checksum, model.checksum, "the device embeds {}", weights.display());
+    assert_eq!(info.board.as_str(), board.name);
+    let test = test_set();
+    let report = compare(&mut device, &model.weights, &test.images, Some(&test.labels), 8, |_, _, _| {})
+        .unwrap_or_else(|e| panic!("{}: {e:#}", board.name));
+    println!(
+        "parity {}: {}/{} bit-exact ({tag} model, {:.1} s, device accuracy {:.2} %, max difference {} ULP)",
+        board.name,
+        report.bit_exact,
+        report.compared,
+        report.seconds,
+        report.device_correct as f64 / report.compared as f64 * 100.0,
+        report.max_ulps
+    );
+    if let Some(m) = &report.first_mismatch {
+        panic!(
+            "{}: first mismatch at test image {}: host {:?}, device {:?}, largest difference {} ULP",
+            board.name, m.index, m.host, m.device, m.max_ulps
+        );
+    }
+    assert_eq!(report.compared, 10_000);
+    assert_eq!(report.bit_exact, 10_000);
+    report
+}
+
+/// A model trained here and now, so parity is not an accident of one weight file.
+fn freshly_trained_model() -> PathBuf {
+    static MODEL: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            let all = host::mnist::Source::bundled().load(host::mnist::Split::Train).expect("training set");
+            let config = host::train::Config { epochs: 1, seed: 7, ..host::train::Config::default() };
+            let (train, validation) = host::train::split(&all, config.validation, config.seed).expect("split");
+            let trained = host::train::train(&config, &train, &validation, None, &mut |_| {}).expect("training");
+            let path = scratch().join("fresh.bin");
+            let info = shared::weights_file::ModelInfo { seed: 7, epochs: 1, ..Default::default() };
+            host::model_file::save(&path, &trained.weights, &info).expect("save");
+            path
+        })
+        .clone()
+}
+
+fn default_model() -> PathBuf {
+    host::paths::default_model()
+}
+
+#[test]
+#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
+fn default_model_on_lm3s6965evb() {
+    full_parity(&boards()[0], &default_model(), "default");
+}
+
+#[test]
+#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
+fn default_model_on_mps2_an386() {
+    full_parity(&boards()[1], &default_model(), "default");
+}
+
+#[test]
+#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
+fn freshly_trained_model_on_lm3s6965evb() {
+    full_parity(&boards()[0], &freshly_trained_model(), "fresh");
+}
+
+#[test]
+#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
+fn freshly_trained_model_on_mps2_an386() {
+    full_parity(&boards()[1], &freshly_trained_model(), "fresh");
+}

@@ -1,0 +1,39 @@
+//! `cargo xtask ci`: the whole check, in the order that fails fastest.
+use anyhow::Result;
+
+use crate::setup::TARGETS;
+use crate::shell::{cargo, sh};
+
+pub fn run() -> Result<()> {
+    let started = std::time::Instant::now();
+    crate::setup::ensure_tools()?;
+    let firmware = host::paths::repo_root().join("firmware");
+    let fw = Some(firmware.as_path());
+
+    sh(cargo().args(["fmt", "--all", "--check"]), None)?;
+    sh(cargo().args(["fmt", "--check"]), fw)?;
+    sh(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]), None)?;
+    for target in TARGETS {
+        sh(cargo().args(["clippy", "--release", "--target", target, "--", "-D", "warnings"]), fw)?;
+    }
+    // The firmware's application loop and const-decoded weights also build for the host.
+    let host_target = host_triple()?;
+    sh(cargo().args(["clippy", "--lib", "--tests", "--target", &host_target, "--", "-D", "warnings"]), fw)?;
+    sh(cargo().args(["test", "--workspace"]), None)?;
+    sh(cargo().args(["test", "--lib", "--target", &host_target]), fw)?;
+    sh(cargo().args(["build", "-p", "shared", "--target", "thumbv7m-none-eabi"]), None)?;
+    crate::firmware::run(crate::firmware::Args::default())?;
+    // QEMU: garbage on the wire, then full parity on both boards with two models.
+    sh(cargo().args(["test", "-p", "e2e", "--", "--ignored", "--nocapture", "--test-threads", "2"]), None)?;
+    eprintln!("\nci passed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn host_triple() -> Result<String> {
+    let out = std::process::Command::new("rustc").arg("-vV").output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("cannot tell the host target from `rustc -vV`"))
+}

@@ -1,0 +1,75 @@
+//! `cargo xtask firmware`: build for the emulated boards, print the footprint.
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use host::device::{Board, BOARDS};
+use object::{Object, ObjectSection};
+
+#[derive(clap::Args, Default)]
+pub struct Args {
+    /// Only this board (default: all emulated boards).
+    #[arg(long)]
+    board: Option<String>,
+    /// Weight file to embed (default: firmware/model/exported.bin, else models/default.bin).
+    #[arg(long)]
+    weights: Option<PathBuf>,
+}
+
+/// Flash and static RAM of a firmware image.
+pub struct Footprint {
+    /// .vector_table + .text + .rodata + .data (its initial values live in flash).
+    pub flash: u64,
+    /// .data + .bss + .uninit; the stack takes the rest of RAM.
+    pub ram: u64,
+}
+
+/// Reads section sizes from the ELF.
+pub fn footprint(elf: &Path) -> Result<Footprint> {
+    let bytes = std::fs::read(elf).with_context(|| format!("cannot read {}", elf.display()))?;
+    let file = object::File::parse(&*bytes).with_context(|| format!("{} is not an ELF file", elf.display()))?;
+    let size = |names: &[&str]| -> u64 {
+        file.sections().filter(|s| s.name().is_ok_and(|n| names.contains(&n))).map(|s| s.size()).sum()
+    };
+    Ok(Footprint {
+        flash: size(&[".vector_table", ".text", ".rodata", ".data"]),
+        ram: size(&[".data", ".bss", ".uninit"]),
+    })
+}
+
+/// The boards `--board` selects.
+pub fn selected(board: Option<&str>) -> Result<Vec<Board>> {
+    match board {
+        Some(name) => Ok(vec![Board::by_name(name)?]),
+        None => Ok(BOARDS.to_vec()),
+    }
+}
+
+/// Prints one board's footprint line.
+pub fn print_footprint(board: &Board, elf: &Path) -> Result<()> {
+    let f = footprint(elf)?;
+    println!(
+        "{:<12} {:<22} flash {:>6} B ({:.1} KiB)   static RAM {:>5} B   {}",
+        board.name,
+        board.target,
+        f.flash,
+        f.flash as f64 / 1024.0,
+        f.ram,
+        elf.display()
+    );
+    Ok(())
+}
+
+pub fn run(args: Args) -> Result<()> {
+    crate::setup::ensure_tools()?;
+    let boards = selected(args.board.as_deref())?;
+    let mut built = Vec::new();
+    for board in &boards {
+        eprintln!("building firmware for {} ({})", board.name, board.target);
+        built.push((board, host::firmware::build(board, args.weights.as_deref(), None)?));
+    }
+    println!();
+    for (board, elf) in built {
+        print_footprint(board, &elf)?;
+    }
+    Ok(())
+}

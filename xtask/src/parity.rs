@@ -1,0 +1,92 @@
+//! `cargo xtask parity`: all 10,000 test images on each board, compared bit
+//! for bit with `shared::forward` on the host. Boards run in parallel.
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use host::device::{Board, Device, Endpoint, Options};
+use host::mnist::{Source, Split};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Only this board (default: all emulated boards).
+    #[arg(long)]
+    board: Option<String>,
+    /// Weight file (default: models/trained.bin if it exists, else models/default.bin).
+    #[arg(long)]
+    model: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    crate::setup::ensure_tools()?;
+    let path = host::paths::model_or_default(args.model);
+    let model = host::model_file::load(&path)?;
+    println!("model {} (crc {:08x})", path.display(), model.checksum);
+    let test = Source::bundled().load(Split::Test)?;
+    let boards = crate::firmware::selected(args.board.as_deref())?;
+    let out_dir = host::paths::repo_root().join("target/xtask");
+    std::fs::create_dir_all(&out_dir)?;
+    let mut elves = Vec::new();
+    for board in &boards {
+        let elf = out_dir.join(format!("firmware-{}.elf", board.name));
+        elves.push(host::firmware::build(board, Some(&path), Some(&elf))?);
+    }
+    let results: Vec<Result<String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = boards
+            .iter()
+            .zip(&elves)
+            .map(|(board, elf)| s.spawn(|| one_board(board, elf.clone(), &model, &test)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| bail!("parity thread panicked"))).collect()
+    });
+    let mut failed = false;
+    for line in results {
+        match line {
+            Ok(line) => println!("{line}"),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        bail!("parity failed");
+    }
+    Ok(())
+}
+
+fn one_board(
+    board: &Board,
+    elf: PathBuf,
+    model: &host::model_file::Model,
+    test: &host::mnist::Dataset,
+) -> Result<String> {
+    let options = Options { firmware: Some(elf), ..Options::default() };
+    let mut device = Device::open(&Endpoint::Qemu(*board), &options)?;
+    let info = device.info().with_context(|| format!("{} did not identify itself", board.name))?;
+    if info.model_checksum != model.checksum {
+        bail!("{} runs model {:08x}, expected {:08x}", board.name, info.model_checksum, model.checksum);
+    }
+    let r = host::parity::compare(&mut device, &model.weights, &test.images, Some(&test.labels), 8, |_, _, _| {})?;
+    println!(
+        "{}: {} images compared, {} bit-exact, device accuracy {:.2} %, {:.1} s ({:.0} images/s)",
+        board.name,
+        r.compared,
+        r.bit_exact,
+        r.device_correct as f64 / r.compared as f64 * 100.0,
+        r.seconds,
+        r.compared as f64 / r.seconds
+    );
+    if let Some(m) = r.first_mismatch {
+        bail!(
+            "parity {}: {}/{} bit-exact; first difference at test image {}: host {:?}, device {:?} ({} ULP)",
+            board.name,
+            r.bit_exact,
+            r.compared,
+            m.index,
+            m.host,
+            m.device,
+            m.max_ulps
+        );
+    }
+    Ok(format!("parity {}: {}/{} bit-exact", board.name, r.bit_exact, r.compared))
+}
