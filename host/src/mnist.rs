@@ -1,6 +1,5 @@
 //! MNIST in IDX format (raw or gzipped), images kept as `u8`.
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -203,15 +202,32 @@ pub fn read_idx_file(dir: &Path, stem: &str) -> Result<(PathBuf, Vec<u8>), DataE
     let path = candidates.iter().find(|p| p.exists()).ok_or_else(|| DataError::Missing(dir.join(stem)))?.clone();
     let raw = fs::read(&path).map_err(|source| DataError::Io { path: path.clone(), source })?;
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 5);
-        flate2::read::GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|source| DataError::Io { path: path.clone(), source })?;
-        out
+        gunzip(&raw).map_err(|source| DataError::Io { path: path.clone(), source })?
     } else {
         raw
     };
     Ok((path, bytes))
+}
+
+/// Decompresses a whole gzip file with libdeflate (about 3× faster than a
+/// streaming inflater, and MNIST's 47 MB training images are most of `train`'s
+/// start-up). The gzip trailer gives the size, capped against absurd claims.
+fn gunzip(raw: &[u8]) -> std::io::Result<Vec<u8>> {
+    let corrupt =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("corrupt gzip data: {what}"));
+    let trailer: [u8; 4] =
+        raw.get(raw.len().saturating_sub(4)..).and_then(|t| t.try_into().ok()).ok_or_else(|| corrupt("too short"))?;
+    // ISIZE is the size modulo 2^32; IDX files of interest are far below that.
+    let size = u32::from_le_bytes(trailer) as usize;
+    if size > raw.len().saturating_mul(1032) {
+        return Err(corrupt("size field is impossible (truncated file?)"));
+    }
+    let mut out = vec![0u8; size];
+    let n = libdeflater::Decompressor::new()
+        .gzip_decompress(raw, &mut out)
+        .map_err(|e| corrupt(&format!("{e:?} (truncated file?)")))?;
+    out.truncate(n);
+    Ok(out)
 }
 
 fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {

@@ -104,11 +104,22 @@ pub struct Prediction {
 /// First layer before the activation, skipping zero pixels.
 // w1: [IN][HID], image: [IN] -> z1: [HID]
 pub fn hidden_forward(w1: &[[f32; HIDDEN]; INPUT], b1: &[f32; HIDDEN], image: &[u8; INPUT]) -> [f32; HIDDEN] {
+    let nonzero = image.iter().enumerate().filter(|&(_, &p)| p != 0).map(|(i, &p)| (i, p));
+    hidden_forward_sparse(w1, b1, nonzero)
+}
+
+/// First layer from `(index, pixel)` pairs of the nonzero pixels in
+/// ascending index order: the same sums as [`hidden_forward`], for callers
+/// (the trainer) that keep images sparse. Out-of-range indices are ignored.
+// w1: [IN][HID], nonzero: [(i, p)] -> z1: [HID]
+pub fn hidden_forward_sparse(
+    w1: &[[f32; HIDDEN]; INPUT],
+    b1: &[f32; HIDDEN],
+    nonzero: impl IntoIterator<Item = (usize, u8)>,
+) -> [f32; HIDDEN] {
     let mut z1 = *b1;
-    for (&pixel, row) in image.iter().zip(w1.iter()) {
-        if pixel == 0 {
-            continue;
-        }
+    for (i, pixel) in nonzero {
+        let Some(row) = w1.get(i) else { continue };
         let x = PIXEL_SCALE[usize::from(pixel)];
         for (z, &w) in z1.iter_mut().zip(row.iter()) {
             *z += x * w;
@@ -173,12 +184,17 @@ pub struct Activations {
     pub probabilities: [f32; OUTPUT],
 }
 
-/// The forward pass with its intermediate values (the trainer uses this).
-pub fn forward_activations(weights: &Weights, image: &[u8; INPUT]) -> Activations {
-    let hidden = relu(&hidden_forward(&weights.w1, &weights.b1, image));
+/// Everything after the first layer's sums: ReLU, second layer, softmax.
+pub fn output_activations(weights: &Weights, z1: &[f32; HIDDEN]) -> Activations {
+    let hidden = relu(z1);
     let logits = dense_forward(&weights.w2, &weights.b2, &hidden);
     let probabilities = softmax(&logits);
     Activations { hidden, logits, probabilities }
+}
+
+/// The forward pass with its intermediate values (the trainer uses this).
+pub fn forward_activations(weights: &Weights, image: &[u8; INPUT]) -> Activations {
+    output_activations(weights, &hidden_forward(&weights.w1, &weights.b1, image))
 }
 
 /// Classifies one image. This is the function the firmware runs.
@@ -231,6 +247,19 @@ mod tests {
         assert!((f64::from(p.probabilities[3]) - expected).abs() < 1e-6);
         let sum: f32 = p.probabilities.iter().sum();
         assert!((sum - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn sparse_and_dense_first_layers_agree_bit_for_bit() {
+        let mut w = Weights::ZERO;
+        for (n, p) in w.parameters_mut().enumerate() {
+            *p = ((n * 7919) % 1000) as f32 / 997.0 - 0.5;
+        }
+        let image: [u8; INPUT] = core::array::from_fn(|i| if i % 5 == 0 { (i % 251) as u8 } else { 0 });
+        let nonzero = image.iter().enumerate().filter(|(_, p)| **p != 0).map(|(i, p)| (i, *p));
+        let sparse = hidden_forward_sparse(&w.w1, &w.b1, nonzero);
+        let dense = hidden_forward(&w.w1, &w.b1, &image);
+        assert_eq!(sparse.map(f32::to_bits), dense.map(f32::to_bits));
     }
 
     #[test]

@@ -46,7 +46,7 @@ fn freshly_trained_model() -> PathBuf {
             let all = host::mnist::Source::bundled().load(host::mnist::Split::Train).expect("training set");
             let config = host::train::Config { epochs: 1, seed: 7, ..host::train::Config::default() };
             let (train, validation) = host::train::split(&all, config.validation, config.seed).expect("split");
-            let trained = host::train::train(&config, &train, &validation, None, &mut |_| {}).expect("training");
+            let trained = host::train::train(&config, &all, &train, &validation, None, &mut |_| {}).expect("training");
             let path = scratch().join("fresh.bin");
             let info = shared::weights_file::ModelInfo { seed: 7, epochs: 1, ..Default::default() };
             host::model_file::save(&path, &trained.weights, &info).expect("save");

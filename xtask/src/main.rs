@@ -2,6 +2,7 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod ci;
 mod demo;
 mod firmware;
@@ -26,6 +27,8 @@ enum Command {
     Firmware(firmware::Args),
     /// Build the firmware and compare all 10,000 test images with the host, per board.
     Parity(parity::Args),
+    /// Time the trainer against the NumPy reference program, side by side.
+    Bench(bench::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -34,6 +37,7 @@ fn main() -> std::process::ExitCode {
         Command::Ci => ci::run(),
         Command::Firmware(args) => firmware::run(args),
         Command::Parity(args) => parity::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

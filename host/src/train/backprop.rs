@@ -2,7 +2,7 @@
 //!
 //! Forward values come from `shared::network` (the very code the device runs);
 //! this file holds only the backward halves of those pairs.
-use shared::network::{argmax, forward_activations, Activations, PIXEL_SCALE};
+use shared::network::{argmax, hidden_forward_sparse, output_activations, Activations, PIXEL_SCALE};
 use shared::{Weights, HIDDEN, INPUT, OUTPUT};
 
 /// d(loss)/d(logits) of softmax + cross-entropy: `p - onehot(label)`.
@@ -39,11 +39,11 @@ pub fn relu_backward<const N: usize>(a: &[f32; N], da: &[f32; N]) -> [f32; N] {
     core::array::from_fn(|j| if a[j] > 0.0 { da[j] } else { 0.0 })
 }
 
-/// Backward of `hidden_forward`: accumulates dW1 and db1, skipping zero pixels
-/// exactly as the forward pass does.
-// image: [IN], dz1: [HID] -> dw1 += x dz1ᵀ, db1 += dz1
+/// Backward of `hidden_forward_sparse`: accumulates dW1 and db1 over the
+/// nonzero pixels only, exactly the terms the forward pass used.
+// nonzero: [(i, p)], dz1: [HID] -> dw1 += x dz1ᵀ, db1 += dz1
 pub fn hidden_backward(
-    image: &[u8; INPUT],
+    nonzero: &[(u16, u8)],
     dz1: &[f32; HIDDEN],
     dw1: &mut [[f32; HIDDEN]; INPUT],
     db1: &mut [f32; HIDDEN],
@@ -51,10 +51,8 @@ pub fn hidden_backward(
     for (b, d) in db1.iter_mut().zip(dz1) {
         *b += d;
     }
-    for (&pixel, row) in image.iter().zip(dw1.iter_mut()) {
-        if pixel == 0 {
-            continue;
-        }
+    for &(i, pixel) in nonzero {
+        let Some(row) = dw1.get_mut(usize::from(i)) else { continue };
         let x = PIXEL_SCALE[usize::from(pixel)];
         for (g, &d) in row.iter_mut().zip(dz1) {
             *g += x * d;
@@ -68,20 +66,27 @@ pub fn cross_entropy(a: &Activations, label: u8) -> f32 {
 }
 
 /// Adds one example's gradient to `grad`; returns its loss and the predicted digit.
-pub fn accumulate(weights: &Weights, image: &[u8; INPUT], label: u8, grad: &mut Weights) -> (f32, u8) {
-    let a = forward_activations(weights, image);
+pub fn accumulate(weights: &Weights, nonzero: &[(u16, u8)], label: u8, grad: &mut Weights) -> (f32, u8) {
+    let z1 = hidden_forward_sparse(&weights.w1, &weights.b1, nonzero.iter().map(|&(i, p)| (usize::from(i), p)));
+    let a = output_activations(weights, &z1);
     let dz2 = softmax_cross_entropy_backward(&a.probabilities, label);
     let da1 = dense_backward(&weights.w2, &a.hidden, &dz2, &mut grad.w2, &mut grad.b2);
     let dz1 = relu_backward(&a.hidden, &da1);
-    hidden_backward(image, &dz1, &mut grad.w1, &mut grad.b1);
+    hidden_backward(nonzero, &dz1, &mut grad.w1, &mut grad.b1);
     // argmax < OUTPUT = 10 fits a u8.
     (cross_entropy(&a, label), argmax(&a.logits) as u8)
+}
+
+/// The nonzero pixels of an image as `(index, value)`, ascending.
+pub fn nonzero_pixels(image: &[u8; INPUT]) -> Vec<(u16, u8)> {
+    image.iter().enumerate().filter(|(_, p)| **p != 0).map(|(i, &p)| (i as u16, p)).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
+    use shared::network::forward_activations;
 
     /// Loss in f64 from the f32 logits (log-sum-exp), to keep the finite
     /// differences above float noise.
@@ -113,7 +118,7 @@ mod tests {
         let labels = [3u8, 7, 0];
         let mut grad = Box::new(Weights::ZERO);
         for (img, &y) in images.iter().zip(&labels) {
-            accumulate(&w, img, y, &mut grad);
+            accumulate(&w, &nonzero_pixels(img), y, &mut grad);
         }
         let analytic: Vec<f32> = grad.parameters().collect();
         let eps = 1e-2f32;

@@ -1,0 +1,147 @@
+//! `cargo xtask bench`: the trainer against the NumPy reference, side by side in one run.
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use crate::shell::{cargo, sh};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Timed runs of the default `host train` (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+    /// Full-batch iterations of the NumPy reference (500 is the reference programs').
+    #[arg(long, default_value_t = 500)]
+    numpy_iterations: u32,
+    /// Skip the NumPy reference.
+    #[arg(long)]
+    no_numpy: bool,
+}
+
+struct Run {
+    wall: f64,
+    metrics: Value,
+}
+
+fn host_train(dir: &Path, name: &str, extra: &[&str]) -> Result<Run> {
+    let host = host::paths::repo_root().join("target/release/host");
+    let out = dir.join(format!("{name}.bin"));
+    let metrics = dir.join(format!("{name}.json"));
+    let started = Instant::now();
+    let status = Command::new(&host)
+        .args(["train", "--no-progress", "-o"])
+        .arg(&out)
+        .arg("--metrics")
+        .arg(&metrics)
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .context("cannot run host train")?;
+    let wall = started.elapsed().as_secs_f64();
+    if !status.success() {
+        bail!("host train {extra:?} failed");
+    }
+    let metrics = serde_json::from_slice(&std::fs::read(&metrics)?)?;
+    Ok(Run { wall, metrics })
+}
+
+fn num(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or(f64::NAN)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Seconds of training before the first epoch whose test accuracy reached `goal`.
+fn time_to(metrics: &Value, goal: f64) -> Option<f64> {
+    metrics["history"]
+        .as_array()?
+        .iter()
+        .find_map(|r| (r["monitor_accuracy"].as_f64()? >= goal).then(|| r["train_seconds"].as_f64()).flatten())
+}
+
+pub fn run(args: Args) -> Result<()> {
+    sh(cargo().args(["build", "--release", "-p", "host"]), None)?;
+    let dir = host::paths::repo_root().join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+
+    eprintln!("\ntiming {} runs of the default `host train`", args.runs.max(1));
+    let runs: Vec<Run> =
+        (0..args.runs.max(1)).map(|i| host_train(&dir, &format!("default-{i}"), &[])).collect::<Result<_>>()?;
+    let m = &runs[0].metrics;
+    let wall = median(runs.iter().map(|r| r.wall).collect());
+    let train_s = median(runs.iter().map(|r| num(&r.metrics, "train_seconds")).collect());
+    let load_s = median(runs.iter().map(|r| num(&r.metrics, "load_seconds")).collect());
+    let rss = runs.iter().map(|r| num(&r.metrics, "peak_rss_mib")).fold(0.0, f64::max);
+    let epochs = num(m, "epochs");
+    let images = num(m, "training_images");
+    let monitored = host_train(&dir, "monitored", &["--monitor-test"])?;
+    let to_92 = time_to(&monitored.metrics, 0.92);
+    let best = host_train(&dir, "best", &["--preset", "best"])?;
+
+    println!("\n== host train (default), median of {} runs ==", runs.len());
+    println!("whole command wall time      {wall:.3} s   (load {load_s:.3} s, training {train_s:.3} s)");
+    println!("time per epoch               {:.1} ms", train_s / epochs * 1000.0);
+    println!("training images per second   {:.0}", images * epochs / train_s);
+    println!("time to first eval >= 92 %   {}", to_92.map_or("never".into(), |t| format!("{t:.3} s")));
+    println!("test accuracy                {:.2} %", num(m, "test_accuracy") * 100.0);
+    println!("peak RSS                     {rss:.1} MiB");
+    println!(
+        "--preset best                {:.2} % test ({:.2} % validation), {:.2} s wall",
+        num(&best.metrics, "test_accuracy") * 100.0,
+        num(&best.metrics, "validation_accuracy") * 100.0,
+        best.wall
+    );
+
+    if args.no_numpy {
+        return Ok(());
+    }
+    ensure_numpy()?;
+    let script = host::paths::repo_root().join("bench/numpy_reference.py");
+    eprintln!("\nrunning the NumPy reference ({} full-batch iterations at lr 0.1 and 1.0)", args.numpy_iterations);
+    let out = Command::new("python3")
+        .arg(&script)
+        .args(["--iterations", &args.numpy_iterations.to_string()])
+        .output()
+        .context("cannot run python3")?;
+    if !out.status.success() {
+        bail!("NumPy reference failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let reference: Value = serde_json::from_slice(&out.stdout).context("NumPy reference output")?;
+    println!(
+        "\n== NumPy reference (bench/numpy_reference.py, numpy {}) ==",
+        reference["numpy"].as_str().unwrap_or("?")
+    );
+    for r in reference["runs"].as_array().into_iter().flatten() {
+        let t = num(r, "train_seconds");
+        println!(
+            "lr {:<4} {} iterations: {:.1} s, test accuracy {:.2} %, time to 92 % {}   -> ours is {:.0}x faster \
+             ({:.2} % vs {:.2} %)",
+            num(r, "learning_rate"),
+            num(r, "iterations"),
+            t,
+            num(r, "test_accuracy") * 100.0,
+            r["seconds_to_92"].as_f64().map_or("never".into(), |s| format!("{s:.1} s")),
+            t / train_s,
+            num(m, "test_accuracy") * 100.0,
+            num(r, "test_accuracy") * 100.0,
+        );
+    }
+    Ok(())
+}
+
+fn ensure_numpy() -> Result<()> {
+    let has = |py: &str| Command::new(py).args(["-c", "import numpy"]).status().is_ok_and(|s| s.success());
+    if has("python3") {
+        return Ok(());
+    }
+    sh(Command::new("python3").args(["-m", "pip", "install", "--quiet", "numpy"]), None)
+        .context("numpy is missing and `pip install numpy` failed; install numpy for python3")?;
+    Ok(())
+}
