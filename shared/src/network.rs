@@ -26,6 +26,7 @@ pub const OUTPUT: usize = 10;
 /// firmware never divides (a soft-float division costs hundreds of cycles).
 pub const PIXEL_SCALE: [f32; 256] = pixel_scale_table();
 
+#[allow(clippy::indexing_slicing, reason = "evaluated at compile time; p < 256 by the loop condition")]
 const fn pixel_scale_table() -> [f32; 256] {
     let mut table = [0.0f32; 256];
     let mut p = 0;
@@ -101,6 +102,11 @@ pub struct Prediction {
     pub probabilities: [f32; OUTPUT],
 }
 
+/// `pixel / 255` from the table; any `u8` is in range, so this compiles to one load.
+pub fn pixel_value(pixel: u8) -> f32 {
+    PIXEL_SCALE.get(usize::from(pixel)).copied().unwrap_or(0.0)
+}
+
 /// First layer before the activation, skipping zero pixels.
 // w1: [IN][HID], image: [IN] -> z1: [HID]
 pub fn hidden_forward(w1: &[[f32; HIDDEN]; INPUT], b1: &[f32; HIDDEN], image: &[u8; INPUT]) -> [f32; HIDDEN] {
@@ -120,7 +126,7 @@ pub fn hidden_forward_sparse(
     let mut z1 = *b1;
     for (i, pixel) in nonzero {
         let Some(row) = w1.get(i) else { continue };
-        let x = PIXEL_SCALE[usize::from(pixel)];
+        let x = pixel_value(pixel);
         for (z, &w) in z1.iter_mut().zip(row.iter()) {
             *z += x * w;
         }
@@ -165,9 +171,11 @@ pub fn softmax<const N: usize>(z: &[f32; N]) -> [f32; N] {
 /// Index of the first largest value (NaNs never win).
 pub fn argmax<const N: usize>(v: &[f32; N]) -> usize {
     let mut best = 0;
+    let mut best_value = f32::NAN;
     for (i, &x) in v.iter().enumerate() {
-        if x > v[best] || v[best].is_nan() && !x.is_nan() {
+        if x > best_value || best_value.is_nan() && !x.is_nan() {
             best = i;
+            best_value = x;
         }
     }
     best

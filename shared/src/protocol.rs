@@ -112,7 +112,7 @@ impl Image {
             if len + chunk.len() >= INPUT {
                 return None;
             }
-            out[len..len + chunk.len()].copy_from_slice(chunk);
+            out.get_mut(len..len + chunk.len())?.copy_from_slice(chunk);
             len += chunk.len();
         }
         Some(len)
@@ -146,7 +146,7 @@ impl Serialize for Image {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut buf = [0u8; INPUT];
         match self.zero_run_encode(&mut buf) {
-            Some(len) => serializer.serialize_bytes(&buf[..len]),
+            Some(len) => serializer.serialize_bytes(buf.get(..len).unwrap_or(&self.0)),
             None => serializer.serialize_bytes(&self.0),
         }
     }
@@ -176,7 +176,8 @@ pub fn encode_frame<'a, T: Serialize>(message: &T, buf: &'a mut [u8]) -> Result<
 /// Decodes one frame (without its delimiter) in place.
 pub fn decode_frame<'a, T: Deserialize<'a>>(frame: &'a mut [u8]) -> Result<T, FrameError> {
     let len = cobs::decode_in_place(frame).map_err(|_| FrameError::BadFraming)?;
-    match postcard::take_from_bytes(&frame[..len]) {
+    let payload = frame.get(..len).ok_or(FrameError::BadFraming)?;
+    match postcard::take_from_bytes(payload) {
         Ok((message, [])) => Ok(message),
         // A message followed by more bytes is not the message that was sent.
         Ok((_, _trailing)) => Err(FrameError::Malformed),

@@ -170,21 +170,23 @@ pub fn encode(weights: &Weights, info: &ModelInfo, out: &mut [u8]) -> Result<usi
         info: *info,
         reserved: [0; 24],
     };
-    let written = postcard::to_slice(&header, &mut out[..HEADER_LEN]).map_err(|_| FormatError::BufferTooSmall)?;
+    let (contents, rest) = out.split_at_mut_checked(HEADER_LEN + BODY_LEN).ok_or(FormatError::BufferTooSmall)?;
+    let (head, body) = contents.split_at_mut(HEADER_LEN);
+    let written = postcard::to_slice(&header, head).map_err(|_| FormatError::BufferTooSmall)?;
     debug_assert_eq!(written.len(), HEADER_LEN);
-    let body = postcard::to_slice(weights, &mut out[HEADER_LEN..HEADER_LEN + BODY_LEN])
-        .map_err(|_| FormatError::BufferTooSmall)?;
-    debug_assert_eq!(body.len(), BODY_LEN);
-    let crc = CRC32.checksum(&out[..HEADER_LEN + BODY_LEN]);
-    out[HEADER_LEN + BODY_LEN..FILE_LEN].copy_from_slice(&crc.to_le_bytes());
+    let written = postcard::to_slice(weights, body).map_err(|_| FormatError::BufferTooSmall)?;
+    debug_assert_eq!(written.len(), BODY_LEN);
+    let crc = CRC32.checksum(contents);
+    rest.get_mut(..CHECKSUM_LEN).ok_or(FormatError::BufferTooSmall)?.copy_from_slice(&crc.to_le_bytes());
     Ok(FILE_LEN)
 }
 
 /// Checks the header and checksum, decodes the body with postcard.
 pub fn decode(bytes: &[u8]) -> Result<(Weights, ModelInfo), FormatError> {
     let info = check(bytes)?;
-    let weights: Weights = postcard::from_bytes(&bytes[HEADER_LEN..HEADER_LEN + BODY_LEN])
-        .map_err(|_| FormatError::WrongLength { expected: FILE_LEN, found: bytes.len() })?;
+    let wrong_length = FormatError::WrongLength { expected: FILE_LEN, found: bytes.len() };
+    let body = bytes.get(HEADER_LEN..HEADER_LEN + BODY_LEN).ok_or(wrong_length)?;
+    let weights: Weights = postcard::from_bytes(body).map_err(|_| wrong_length)?;
     if let Some(index) = weights.parameters().position(|w| !w.is_finite()) {
         return Err(FormatError::NonFiniteWeight { index });
     }
@@ -194,7 +196,8 @@ pub fn decode(bytes: &[u8]) -> Result<(Weights, ModelInfo), FormatError> {
 /// Validates everything but the weights' values; returns the header's model info.
 pub fn check(bytes: &[u8]) -> Result<ModelInfo, FormatError> {
     check_const(bytes)?;
-    let header: Header = postcard::from_bytes(&bytes[..HEADER_LEN]).map_err(|_| FormatError::BadMagic)?;
+    let head = bytes.get(..HEADER_LEN).ok_or(FormatError::WrongLength { expected: FILE_LEN, found: bytes.len() })?;
+    let header: Header = postcard::from_bytes(head).map_err(|_| FormatError::BadMagic)?;
     Ok(header.info)
 }
 
@@ -206,12 +209,24 @@ pub const fn model_checksum(bytes: &[u8]) -> Result<u32, FormatError> {
     }
 }
 
+// The readers run after the length check; a read past the end gives 0
+// rather than a panic, so even a caller that skipped the check cannot crash.
 const fn read_u16(bytes: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([bytes[at], bytes[at + 1]])
+    match bytes.split_at_checked(at) {
+        Some((_, [a, b, ..])) => u16::from_le_bytes([*a, *b]),
+        _ => 0,
+    }
 }
 
 const fn read_u32(bytes: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+    match bytes.split_at_checked(at) {
+        Some((_, [a, b, c, d, ..])) => u32::from_le_bytes([*a, *b, *c, *d]),
+        _ => 0,
+    }
+}
+
+const fn read_u64(bytes: &[u8], at: usize) -> u64 {
+    (read_u32(bytes, at) as u64) | ((read_u32(bytes, at + 4) as u64) << 32)
 }
 
 const fn read_f32(bytes: &[u8], at: usize) -> f32 {
@@ -223,12 +238,8 @@ const fn check_const(bytes: &[u8]) -> Result<(), FormatError> {
     if bytes.len() < HEADER_LEN {
         return Err(FormatError::WrongLength { expected: FILE_LEN, found: bytes.len() });
     }
-    let mut i = 0;
-    while i < MAGIC.len() {
-        if bytes[i] != MAGIC[i] {
-            return Err(FormatError::BadMagic);
-        }
-        i += 1;
+    if read_u64(bytes, 0) != u64::from_le_bytes(MAGIC) {
+        return Err(FormatError::BadMagic);
     }
     let version = read_u16(bytes, 8);
     if version != FORMAT_VERSION {
@@ -241,7 +252,9 @@ const fn check_const(bytes: &[u8]) -> Result<(), FormatError> {
     if bytes.len() != FILE_LEN || read_u32(bytes, 16) as usize != BODY_LEN {
         return Err(FormatError::WrongLength { expected: FILE_LEN, found: bytes.len() });
     }
-    let (contents, _) = bytes.split_at(HEADER_LEN + BODY_LEN);
+    let Some((contents, _)) = bytes.split_at_checked(HEADER_LEN + BODY_LEN) else {
+        return Err(FormatError::WrongLength { expected: FILE_LEN, found: bytes.len() });
+    };
     let computed = CRC32.checksum(contents);
     let stored = read_u32(bytes, HEADER_LEN + BODY_LEN);
     if computed != stored {
@@ -255,6 +268,7 @@ const fn check_const(bytes: &[u8]) -> Result<(), FormatError> {
 /// The firmware uses it as `static WEIGHTS: Weights = match decode_const(..)`,
 /// which places the weights in flash with no RAM copy and no runtime parsing.
 /// A test checks it agrees with [`decode`] bit for bit.
+#[allow(clippy::indexing_slicing, reason = "every index is bounded by its loop condition on the array's own length")]
 pub const fn decode_const(bytes: &[u8]) -> Result<Weights, FormatError> {
     if let Err(e) = check_const(bytes) {
         return Err(e);

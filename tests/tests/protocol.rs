@@ -58,3 +58,72 @@ fn garbage_frames_on_lm3s6965evb() {
 fn garbage_frames_on_mps2_an386() {
     garbage_between_valid_frames(&boards()[1]);
 }
+
+/// What the firmware must answer to `bytes`, worked out on the host with the
+/// same frame reader and decoder from `shared`.
+fn expected_answers(bytes: &[u8], weights: &shared::Weights, info: &shared::protocol::DeviceInfo) -> Vec<Response> {
+    use shared::protocol::{decode_frame, FrameEvent, FrameReader, MAX_REQUEST_FRAME};
+    let mut reader = FrameReader::<MAX_REQUEST_FRAME>::new();
+    let mut answers = Vec::new();
+    for &b in bytes {
+        match reader.push(b) {
+            Some(FrameEvent::Oversized) => answers.push(Response::Error(FrameError::Oversized)),
+            Some(FrameEvent::Frame(frame)) => answers.push(match decode_frame::<Request>(frame) {
+                Ok(Request::Info) => Response::Info(info.clone()),
+                Ok(Request::Classify(image)) => Response::Prediction(shared::forward(weights, &image.0)),
+                Err(e) => Response::Error(e),
+            }),
+            None => {}
+        }
+    }
+    answers
+}
+
+fn megabyte_of_noise(board: &Board) {
+    let weights = host::paths::default_model();
+    let model = host::model_file::load(&weights).expect("model");
+    let elf = firmware_with(board, &weights, "default");
+    let mut device = boot(board, &elf);
+    let info = device.info().expect("info");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let test = test_set();
+    let (mut noise_bytes, mut noise_answers, mut valid) = (0usize, 0usize, 0usize);
+    let mut i = 0;
+    while noise_bytes < 1 << 20 {
+        // Random bytes (zeros included, so they split into frames of every
+        // length), a delimiter, then one valid request.
+        let mut chunk: Vec<u8> = (0..rng.gen_range(1..8192)).map(|_| rng.gen()).collect();
+        noise_bytes += chunk.len();
+        chunk.push(0);
+        let expected = expected_answers(&chunk, &model.weights, &info);
+        let image = &test.images[i % test.len()];
+        device.send_raw(&chunk).expect("send noise");
+        device.send(&Request::Classify(Image(*image))).expect("send request");
+        for want in &expected {
+            assert_eq!(&device.receive().expect("answer to noise"), want, "{}: chunk {i}", board.name);
+        }
+        noise_answers += expected.len();
+        let answer = device.receive().expect("answer to the valid request");
+        assert_eq!(answer, Response::Prediction(shared::forward(&model.weights, image)), "image {i}");
+        valid += 1;
+        i += 1;
+    }
+    assert!(matches!(device.info(), Ok(again) if again == info), "the firmware never reset");
+    println!(
+        "{}: {noise_bytes} random bytes in {i} bursts -> {noise_answers} frames answered as the host predicted; \
+         {valid}/{valid} valid requests answered correctly",
+        board.name
+    );
+}
+
+#[test]
+#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
+fn megabyte_of_noise_on_lm3s6965evb() {
+    megabyte_of_noise(&boards()[0]);
+}
+
+#[test]
+#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
+fn megabyte_of_noise_on_mps2_an386() {
+    megabyte_of_noise(&boards()[1]);
+}

@@ -23,8 +23,11 @@ pub fn run() -> Result<()> {
     sh(cargo().args(["test", "--lib", "--target", &host_target]), fw)?;
     sh(cargo().args(["build", "-p", "shared", "--target", "thumbv7m-none-eabi"]), None)?;
     crate::firmware::run(crate::firmware::Args::default())?;
-    // QEMU: garbage on the wire, then full parity on both boards with two models.
+    // QEMU: garbage and a megabyte of noise on the wire, then full parity on
+    // both boards with two models.
     sh(cargo().args(["test", "-p", "e2e", "--", "--ignored", "--nocapture", "--test-threads", "2"]), None)?;
+    // A short fuzzing smoke run of every target (the long runs are `cargo xtask fuzz --seconds 600`).
+    crate::fuzz::run(crate::fuzz::Args { seconds: 30, target: None })?;
     eprintln!("\nci passed in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -6,6 +6,7 @@ mod bench;
 mod ci;
 mod demo;
 mod firmware;
+mod fuzz;
 mod parity;
 mod setup;
 mod shell;
@@ -29,6 +30,8 @@ enum Command {
     Parity(parity::Args),
     /// Time the trainer against the NumPy reference program, side by side.
     Bench(bench::Args),
+    /// Run every fuzz target (nightly + cargo-fuzz) for a while.
+    Fuzz(fuzz::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -38,6 +41,7 @@ fn main() -> std::process::ExitCode {
         Command::Firmware(args) => firmware::run(args),
         Command::Parity(args) => parity::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Fuzz(args) => fuzz::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -2,7 +2,7 @@
 //!
 //! Forward values come from `shared::network` (the very code the device runs);
 //! this file holds only the backward halves of those pairs.
-use shared::network::{argmax, hidden_forward_sparse, output_activations, Activations, PIXEL_SCALE};
+use shared::network::{argmax, hidden_forward_sparse, output_activations, pixel_value, Activations};
 use shared::{Weights, HIDDEN, INPUT, OUTPUT};
 
 /// d(loss)/d(logits) of softmax + cross-entropy: `p - onehot(label)`.
@@ -53,7 +53,7 @@ pub fn hidden_backward(
     }
     for &(i, pixel) in nonzero {
         let Some(row) = dw1.get_mut(usize::from(i)) else { continue };
-        let x = PIXEL_SCALE[usize::from(pixel)];
+        let x = pixel_value(pixel);
         for (g, &d) in row.iter_mut().zip(dz1) {
             *g += x * d;
         }
