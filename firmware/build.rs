@@ -2,7 +2,8 @@
 //! and embeds the weight file.
 //!
 //! Weights come from, in order: `$TINY_MNIST_WEIGHTS`, `model/exported.bin`
-//! (written by `host export`), the committed `../models/default.bin`.
+//! (written by `host export`), the committed `../models/default.bin`
+//! (`default-int8.bin` for the Pico, which has no FPU).
 #![allow(clippy::expect_used, reason = "a build script stops the build on failure; nothing here runs on the device")]
 
 use std::path::{Path, PathBuf};
@@ -13,10 +14,11 @@ fn main() {
     let target = env::var("TARGET").expect("cargo sets TARGET");
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
 
-    println!("cargo::rustc-check-cfg=cfg(board, values(\"lm3s6965evb\", \"mps2-an386\"))");
+    println!("cargo::rustc-check-cfg=cfg(board, values(\"lm3s6965evb\", \"mps2-an386\", \"rp-pico\"))");
     let board = match target.as_str() {
         "thumbv7m-none-eabi" => Some("lm3s6965evb"),
         "thumbv7em-none-eabihf" => Some("mps2-an386"),
+        "thumbv6m-none-eabi" => Some("rp-pico"),
         _ => None, // host: unit tests of the application loop
     };
     if let Some(board) = board {
@@ -29,9 +31,18 @@ fn main() {
         println!("cargo::rustc-link-arg-bins=-Tlink.x");
     }
 
-    let weights = weights_file(&manifest);
+    // No FPU on the Pico's Cortex-M0+: its default model is the int8 one.
+    let weights = weights_file(&manifest, board == Some("rp-pico"));
     let bytes = fs::read(&weights).unwrap_or_else(|e| fail(&weights, &e.to_string()));
-    if let Err(e) = shared::weights_file::decode(&bytes) {
+    println!("cargo::rustc-check-cfg=cfg(model_int8)");
+    // The magic tells an int8 file from an f32 one; each decoder checks the rest.
+    let checked = if bytes.starts_with(&shared::quantized::MAGIC) {
+        println!("cargo::rustc-cfg=model_int8");
+        shared::quantized::decode(&bytes).map(|_| ())
+    } else {
+        shared::weights_file::decode(&bytes).map(|_| ())
+    };
+    if let Err(e) = checked {
         fail(&weights, &e.to_string());
     }
     fs::write(out.join("weights.bin"), &bytes).expect("write weights.bin");
@@ -41,7 +52,7 @@ fn main() {
     println!("cargo::rerun-if-env-changed=TINY_MNIST_WEIGHTS");
 }
 
-fn weights_file(manifest: &Path) -> PathBuf {
+fn weights_file(manifest: &Path, int8_default: bool) -> PathBuf {
     if let Some(p) = env::var_os("TINY_MNIST_WEIGHTS") {
         return PathBuf::from(p);
     }
@@ -49,7 +60,7 @@ fn weights_file(manifest: &Path) -> PathBuf {
     if exported.exists() {
         return exported;
     }
-    manifest.join("../models/default.bin")
+    manifest.join(if int8_default { "../models/default-int8.bin" } else { "../models/default.bin" })
 }
 
 fn fail(path: &Path, why: &str) -> ! {

@@ -4,11 +4,11 @@
 //! only supplies something that implements `Read + Write`.
 use embedded_io::{Read, Write};
 use shared::protocol::{
-    decode_frame, encode_frame, DeviceInfo, FrameEvent, FrameReader, Request, Response, MAX_REQUEST_FRAME,
+    decode_frame, encode_frame, DeviceInfo, DeviceStats, FrameEvent, FrameReader, Request, Response, MAX_REQUEST_FRAME,
     MAX_RESPONSE_FRAME, PROTOCOL_VERSION,
 };
 use shared::weights_file::FORMAT_VERSION;
-use shared::{forward, Weights};
+use shared::Classifier;
 
 /// Bytes taken from the UART per read call.
 const RX_CHUNK: usize = 32;
@@ -25,16 +25,24 @@ pub fn device_info(board: &str, model_checksum: u32) -> DeviceInfo {
 }
 
 /// The protocol state of one link: frame assembly and answers.
-pub struct Server<'a> {
+pub struct Server<'a, C: Classifier> {
     reader: FrameReader<MAX_REQUEST_FRAME>,
-    weights: &'a Weights,
+    weights: &'a C,
     info: DeviceInfo,
+    stats: fn() -> DeviceStats,
 }
 
-impl<'a> Server<'a> {
+impl<'a, C: Classifier> Server<'a, C> {
     /// A server answering with `weights` and introducing itself with `info`.
-    pub fn new(weights: &'a Weights, info: DeviceInfo) -> Self {
-        Server { reader: FrameReader::new(), weights, info }
+    pub fn new(weights: &'a C, info: DeviceInfo) -> Self {
+        // One empty measured pass: its count is the markers' own overhead.
+        crate::measure::measured(|| ());
+        Server { reader: FrameReader::new(), weights, info, stats: || DeviceStats { stack_peak: 0, stack_size: 0 } }
+    }
+
+    /// Reports resource use with `stats` (a board that paints its stack supplies one).
+    pub fn with_stats(self, stats: fn() -> DeviceStats) -> Self {
+        Server { stats, ..self }
     }
 
     /// Takes one received byte; returns the response when it ends a frame.
@@ -43,7 +51,10 @@ impl<'a> Server<'a> {
             FrameEvent::Oversized => Response::Error(shared::protocol::FrameError::Oversized),
             FrameEvent::Frame(frame) => match decode_frame::<Request>(frame) {
                 Ok(Request::Info) => Response::Info(self.info.clone()),
-                Ok(Request::Classify(image)) => Response::Prediction(forward(self.weights, &image.0)),
+                Ok(Request::Stats) => Response::Stats((self.stats)()),
+                Ok(Request::Classify(image)) => {
+                    Response::Prediction(crate::measure::measured(|| self.weights.classify(&image.0)))
+                }
                 Err(e) => Response::Error(e),
             },
         })
@@ -79,7 +90,7 @@ mod tests {
         encode_frame(request, &mut buf).unwrap().to_vec()
     }
 
-    fn feed(server: &mut Server, bytes: &[u8]) -> Vec<Response> {
+    fn feed<C: Classifier>(server: &mut Server<C>, bytes: &[u8]) -> Vec<Response> {
         bytes.iter().filter_map(|&b| server.on_byte(b)).collect()
     }
 
@@ -95,10 +106,11 @@ mod tests {
         assert_eq!(responses.len(), 3);
         assert!(matches!(&responses[0], Response::Info(i) if i.model_checksum == crate::model::CHECKSUM));
         assert!(matches!(responses[1], Response::Error(FrameError::BadFraming | FrameError::Malformed)));
-        assert_eq!(responses[2], Response::Prediction(forward(weights, &image.0)));
+        assert_eq!(responses[2], Response::Prediction(weights.classify(&image.0)));
     }
 
     #[test]
+    #[cfg(not(model_int8))]
     fn const_decoded_weights_match_the_runtime_decoder() {
         let bytes = include_bytes!(concat!(env!("OUT_DIR"), "/weights.bin"));
         let (runtime, _) = shared::weights_file::decode(bytes).unwrap();

@@ -3,8 +3,11 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod app;
-#[cfg(any(board = "lm3s6965evb", board = "mps2-an386"))]
+#[cfg(any(board = "lm3s6965evb", board = "mps2-an386", board = "rp-pico"))]
 pub mod board;
 #[cfg(target_arch = "arm")]
 pub mod fault;
+pub mod measure;
 pub mod model;
+#[cfg(target_arch = "arm")]
+pub mod stack;

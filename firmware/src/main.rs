@@ -2,12 +2,22 @@
 #![no_std]
 #![no_main]
 
+#[cfg(not(board = "rp-pico"))]
 use cortex_m_rt::entry;
+// The HAL's entry also resets the RP2040's spinlocks after a soft reset.
 use firmware::app::{device_info, Server};
-use firmware::{board, model};
+use firmware::{board, model, stack};
+#[cfg(board = "rp-pico")]
+use rp_pico::entry;
+use shared::protocol::DeviceStats;
 
 #[entry]
 fn main() -> ! {
+    stack::paint();
     let mut uart = board::Uart::take();
-    Server::new(&model::WEIGHTS, device_info(board::NAME, model::CHECKSUM)).serve(&mut uart)
+    let stats = || {
+        let (stack_peak, stack_size) = stack::usage();
+        DeviceStats { stack_peak, stack_size }
+    };
+    Server::new(&model::WEIGHTS, device_info(board::NAME, model::CHECKSUM)).with_stats(stats).serve(&mut uart)
 }

@@ -1,12 +1,18 @@
 //! The embedded model: decoded at compile time into a `static` in flash.
+//!
+//! `build.rs` sets `model_int8` when the weight file is an int8 one.
+#[cfg(model_int8)]
+use shared::quantized::{decode_const, model_checksum, QuantizedWeights as Network};
+#[cfg(not(model_int8))]
 use shared::weights_file::{decode_const, model_checksum};
-use shared::Weights;
+#[cfg(not(model_int8))]
+use shared::Weights as Network;
 
 /// The weight file `build.rs` validated; only read at compile time.
 const FILE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/weights.bin"));
 
 /// The network's parameters, read in place from flash (no RAM copy).
-pub static WEIGHTS: Weights = match decode_const(FILE) {
+pub static WEIGHTS: Network = match decode_const(FILE) {
     Ok(w) => w,
     // build.rs has already rejected a bad file with a clearer message.
     #[allow(clippy::panic)]
@@ -19,3 +25,6 @@ pub const CHECKSUM: u32 = match model_checksum(FILE) {
     #[allow(clippy::panic)]
     Err(e) => panic!("{}", e.message()),
 };
+
+/// "f32" or "int8".
+pub const KIND: &str = if cfg!(model_int8) { "int8" } else { "f32" };

@@ -93,11 +93,13 @@ pub struct Options {
     pub timeout: Duration,
     /// Firmware image for `qemu:` endpoints; the board's default build if `None`.
     pub firmware: Option<PathBuf>,
+    /// Extra QEMU arguments (e.g. `-plugin ...`) for `qemu:` endpoints.
+    pub qemu_args: Vec<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { baud: 115_200, timeout: Duration::from_secs(10), firmware: None }
+        Options { baud: 115_200, timeout: Duration::from_secs(10), firmware: None, qemu_args: Vec::new() }
     }
 }
 
@@ -182,6 +184,7 @@ impl Device {
                 }
                 let mut child = board
                     .qemu_command(&firmware)
+                    .args(&options.qemu_args)
                     .stdin(Stdio::piped())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
@@ -273,6 +276,14 @@ impl Device {
         match self.request(&Request::Info)? {
             Response::Info(info) => Ok(info),
             other => bail!("{}: expected device info, got {other:?}", self.name),
+        }
+    }
+
+    /// Asks the device for its resource use.
+    pub fn stats(&mut self) -> Result<shared::protocol::DeviceStats> {
+        match self.request(&Request::Stats)? {
+            Response::Stats(stats) => Ok(stats),
+            other => bail!("{}: expected stats, got {other:?}", self.name),
         }
     }
 

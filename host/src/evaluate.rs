@@ -1,6 +1,6 @@
 //! Accuracy and confusion matrix, using `shared::forward` — the device's function.
 use crate::mnist::Dataset;
-use shared::{forward, Weights, OUTPUT};
+use shared::{Classifier, OUTPUT};
 
 /// How a model did on a dataset.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,18 +24,18 @@ impl Evaluation {
     }
 }
 
-/// Runs `forward` on every example.
-pub fn evaluate(weights: &Weights, data: &Dataset) -> Evaluation {
+/// Classifies every example.
+pub fn evaluate(model: &(impl Classifier + ?Sized), data: &Dataset) -> Evaluation {
     let mut confusion = [[0u32; OUTPUT]; OUTPUT];
     for (image, &label) in data.images.iter().zip(&data.labels) {
-        let digit = forward(weights, image).digit;
+        let digit = model.classify(image).digit;
         confusion[usize::from(label)][usize::from(digit)] += 1;
     }
     let correct = (0..OUTPUT).map(|d| confusion[d][d] as usize).sum();
     Evaluation { confusion, total: data.len(), correct }
 }
 
-/// Fraction of examples `weights` classifies correctly.
-pub fn accuracy(weights: &Weights, data: &Dataset) -> f64 {
-    evaluate(weights, data).accuracy()
+/// Fraction of examples `model` classifies correctly.
+pub fn accuracy(model: &(impl Classifier + ?Sized), data: &Dataset) -> f64 {
+    evaluate(model, data).accuracy()
 }

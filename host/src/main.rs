@@ -22,6 +22,8 @@ enum Command {
     Predict(cmd::predict::Args),
     /// Copy a weight file to where the firmware build reads it.
     Export(cmd::export::Args),
+    /// Quantize an f32 model to int8 and compare their test accuracy.
+    Quantize(cmd::quantize::Args),
     /// Send images to a device and compare its answers with the host's.
     Classify(cmd::classify::Args),
 }
@@ -33,6 +35,7 @@ fn main() -> std::process::ExitCode {
         Command::Eval(args) => cmd::eval::run(args),
         Command::Predict(args) => cmd::predict::run(args),
         Command::Export(args) => cmd::export::run(args),
+        Command::Quantize(args) => cmd::quantize::run(args),
         Command::Classify(args) => cmd::classify::run(args),
     };
     match result {

@@ -3,25 +3,83 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use shared::quantized::{self, QuantizedWeights};
 use shared::weights_file::{self, ModelInfo, FILE_LEN};
-use shared::Weights;
+use shared::{Classifier, Weights};
+
+/// The network in a weight file: f32 or int8.
+pub enum Network {
+    /// The float network (`shared::forward`).
+    F32(Box<Weights>),
+    /// The quantized network (`shared::forward_int8`).
+    Int8(Box<QuantizedWeights>),
+}
+
+impl Classifier for Network {
+    fn classify(&self, image: &[u8; shared::INPUT]) -> shared::Prediction {
+        match self {
+            Network::F32(w) => w.classify(image),
+            Network::Int8(q) => q.classify(image),
+        }
+    }
+}
+
+impl Network {
+    /// "f32" or "int8".
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Network::F32(_) => "f32",
+            Network::Int8(_) => "int8",
+        }
+    }
+}
 
 /// A model loaded from disk.
 pub struct Model {
-    /// The weights.
-    pub weights: Box<Weights>,
+    /// The network.
+    pub network: Network,
     /// What the header says about it.
     pub info: ModelInfo,
     /// CRC-32 of the file: the identity a device reports.
     pub checksum: u32,
 }
 
-/// Loads and validates a weight file.
+/// Loads and validates a weight file (f32 or int8, told apart by the magic).
 pub fn load(path: &Path) -> Result<Model> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read weight file {}", path.display()))?;
-    let (weights, info) = weights_file::decode(&bytes).with_context(|| format!("{}", path.display()))?;
-    let checksum = weights_file::model_checksum(&bytes).with_context(|| format!("{}", path.display()))?;
-    Ok(Model { weights: Box::new(weights), info, checksum })
+    let context = || format!("{}", path.display());
+    if bytes.starts_with(&quantized::MAGIC) {
+        let (q, info) = quantized::decode(&bytes).with_context(context)?;
+        let checksum = quantized::model_checksum(&bytes).with_context(context)?;
+        return Ok(Model { network: Network::Int8(Box::new(q)), info, checksum });
+    }
+    let (weights, info) = weights_file::decode(&bytes).with_context(context)?;
+    let checksum = weights_file::model_checksum(&bytes).with_context(context)?;
+    Ok(Model { network: Network::F32(Box::new(weights)), info, checksum })
+}
+
+/// Loads a weight file that must be f32.
+pub fn load_f32(path: &Path) -> Result<(Box<Weights>, ModelInfo)> {
+    let model = load(path)?;
+    match model.network {
+        Network::F32(w) => Ok((w, model.info)),
+        Network::Int8(_) => anyhow::bail!("{} is an int8 model; this needs the f32 model it came from", path.display()),
+    }
+}
+
+/// Encodes an int8 weight file in memory.
+pub fn encode_int8(q: &QuantizedWeights, info: &ModelInfo) -> Result<Vec<u8>> {
+    let mut bytes = vec![0u8; quantized::FILE_LEN];
+    quantized::encode(q, info, &mut bytes).context("cannot encode int8 weights")?;
+    Ok(bytes)
+}
+
+/// The bytes of a loaded model, re-encoded (identical to the file it came from).
+pub fn encode_model(model: &Model) -> Result<Vec<u8>> {
+    match &model.network {
+        Network::F32(w) => encode(w, &model.info),
+        Network::Int8(q) => encode_int8(q, &model.info),
+    }
 }
 
 /// Encodes a weight file in memory.
@@ -64,8 +122,9 @@ mod tests {
         w.b2[3] = 1.5;
         let info = ModelInfo { seed: 7, ..Default::default() };
         save(&path, &w, &info).unwrap();
+        let (weights, _) = load_f32(&path).unwrap();
         let m = load(&path).unwrap();
-        assert_eq!(*m.weights, *w);
+        assert_eq!(*weights, *w);
         assert_eq!(m.info, info);
 
         let mut bytes = std::fs::read(&path).unwrap();

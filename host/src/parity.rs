@@ -2,7 +2,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use shared::{forward, Prediction, Weights};
+use shared::{Classifier, Prediction};
 
 use crate::device::Device;
 use crate::mnist::Pixels;
@@ -26,7 +26,7 @@ pub fn ulps(a: f32, b: f32) -> u64 {
 pub struct Mismatch {
     /// Position in the compared set.
     pub index: usize,
-    /// What `shared::forward` on the host says.
+    /// What the host says.
     pub host: Prediction,
     /// What the device says.
     pub device: Prediction,
@@ -57,10 +57,10 @@ pub fn bit_exact(host: &Prediction, device: &Prediction) -> bool {
         && host.probabilities.iter().zip(&device.probabilities).all(|(a, b)| a.to_bits() == b.to_bits())
 }
 
-/// Sends every image, compares each answer with `forward(weights, image)`.
+/// Sends every image, compares each answer with the host's `model.classify(image)`.
 pub fn compare(
     device: &mut Device,
-    weights: &Weights,
+    model: &(impl Classifier + ?Sized),
     images: &[Pixels],
     labels: Option<&[u8]>,
     window: usize,
@@ -70,7 +70,7 @@ pub fn compare(
     let mut report =
         Report { compared: 0, bit_exact: 0, device_correct: 0, first_mismatch: None, max_ulps: 0, seconds: 0.0 };
     device.classify_all(images, window, |i, answer| {
-        let host = forward(weights, &images[i]);
+        let host = model.classify(&images[i]);
         on_result(i, &host, &answer);
         report.compared += 1;
         let max_ulps =

@@ -102,3 +102,32 @@ fn eval_predict_export_work() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(std::fs::read(&dest).unwrap(), std::fs::read(Path::new(m)).unwrap());
 }
+
+#[test]
+fn quantize_writes_an_int8_model_that_eval_and_predict_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("q.bin");
+    let model = host::paths::default_model();
+    let o = host(&["quantize", "--model", model.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("int8 test accuracy"), "{text}");
+    let o = host(&["eval", "--model", out.to_str().unwrap()]);
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("int8"), "{}", stderr(&o));
+    // An int8 model cannot be quantized again.
+    let o = host(&["quantize", "--model", out.to_str().unwrap(), "-o", dir.path().join("qq.bin").to_str().unwrap()]);
+    assert_clean_failure(&o, "int8 model");
+}
+
+#[test]
+fn committed_int8_model_is_within_a_third_of_a_point_of_its_f32_source() {
+    let test = host::mnist::Source::bundled().load(host::mnist::Split::Test).unwrap();
+    let (f32_model, _) = host::model_file::load_f32(&host::paths::default_model()).unwrap();
+    let int8 = host::model_file::load(&host::paths::repo_root().join("models/default-int8.bin")).unwrap();
+    let f = host::evaluate::accuracy(&*f32_model, &test);
+    let q = host::evaluate::accuracy(&int8.network, &test);
+    assert!((f - q).abs() <= 0.003, "f32 {f}, int8 {q}");
+    // And it is the quantization of exactly that model.
+    let requantized = shared::quantized::quantize(&f32_model);
+    assert!(matches!(int8.network, host::model_file::Network::Int8(ref w) if **w == requantized));
+}

@@ -2,6 +2,7 @@
 //!
 //! Everything both sides must agree on lives here and nowhere else:
 //! - [`network`]: the fixed 784→10→10 network and its one `forward` pass,
+//! - [`quantized`]: the int8 version of the network and its file,
 //! - [`weights_file`]: the on-disk / in-flash weight format,
 //! - [`protocol`]: every type that crosses the UART.
 //!
@@ -15,6 +16,8 @@
 
 pub mod network;
 pub mod protocol;
+pub mod quantized;
 pub mod weights_file;
 
-pub use network::{forward, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
+pub use network::{forward, Classifier, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
+pub use quantized::{forward_int8, QuantizedWeights};

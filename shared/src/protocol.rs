@@ -33,6 +33,8 @@ pub enum Request {
     Info,
     /// Classify one 28×28 image.
     Classify(Image),
+    /// Ask for resource use so far.
+    Stats,
 }
 
 /// A device's answer to one frame.
@@ -44,6 +46,17 @@ pub enum Response {
     Prediction(Prediction),
     /// The frame could not be served.
     Error(FrameError),
+    /// Answer to [`Request::Stats`].
+    Stats(DeviceStats),
+}
+
+/// Resource use measured on the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceStats {
+    /// Most stack ever used since boot, in bytes (from stack painting; 0 if unknown).
+    pub stack_peak: u32,
+    /// Stack available, in bytes.
+    pub stack_size: u32,
 }
 
 /// Who the device is.

@@ -160,25 +160,7 @@ pub fn encode(weights: &Weights, info: &ModelInfo, out: &mut [u8]) -> Result<usi
     if let Some(index) = weights.parameters().position(|w| !w.is_finite()) {
         return Err(FormatError::NonFiniteWeight { index });
     }
-    let header = Header {
-        magic: MAGIC,
-        version: FORMAT_VERSION,
-        input: INPUT as u16,
-        hidden: HIDDEN as u16,
-        output: OUTPUT as u16,
-        body_len: BODY_LEN as u32,
-        info: *info,
-        reserved: [0; 24],
-    };
-    let (contents, rest) = out.split_at_mut_checked(HEADER_LEN + BODY_LEN).ok_or(FormatError::BufferTooSmall)?;
-    let (head, body) = contents.split_at_mut(HEADER_LEN);
-    let written = postcard::to_slice(&header, head).map_err(|_| FormatError::BufferTooSmall)?;
-    debug_assert_eq!(written.len(), HEADER_LEN);
-    let written = postcard::to_slice(weights, body).map_err(|_| FormatError::BufferTooSmall)?;
-    debug_assert_eq!(written.len(), BODY_LEN);
-    let crc = CRC32.checksum(contents);
-    rest.get_mut(..CHECKSUM_LEN).ok_or(FormatError::BufferTooSmall)?.copy_from_slice(&crc.to_le_bytes());
-    Ok(FILE_LEN)
+    encode_container(MAGIC, weights, BODY_LEN, info, out)
 }
 
 /// Checks the header and checksum, decodes the body with postcard.
@@ -196,49 +178,55 @@ pub fn decode(bytes: &[u8]) -> Result<(Weights, ModelInfo), FormatError> {
 /// Validates everything but the weights' values; returns the header's model info.
 pub fn check(bytes: &[u8]) -> Result<ModelInfo, FormatError> {
     check_const(bytes)?;
-    let head = bytes.get(..HEADER_LEN).ok_or(FormatError::WrongLength { expected: FILE_LEN, found: bytes.len() })?;
-    let header: Header = postcard::from_bytes(head).map_err(|_| FormatError::BadMagic)?;
-    Ok(header.info)
+    container_info(bytes)
 }
 
 /// The CRC-32 stored at the end of a valid file: the model's identity on the wire.
 pub const fn model_checksum(bytes: &[u8]) -> Result<u32, FormatError> {
     match check_const(bytes) {
-        Ok(()) => Ok(read_u32(bytes, HEADER_LEN + BODY_LEN)),
+        Ok(()) => Ok(container_checksum(bytes, BODY_LEN)),
         Err(e) => Err(e),
     }
 }
 
 // The readers run after the length check; a read past the end gives 0
 // rather than a panic, so even a caller that skipped the check cannot crash.
-const fn read_u16(bytes: &[u8], at: usize) -> u16 {
+pub(crate) const fn read_u16(bytes: &[u8], at: usize) -> u16 {
     match bytes.split_at_checked(at) {
         Some((_, [a, b, ..])) => u16::from_le_bytes([*a, *b]),
         _ => 0,
     }
 }
 
-const fn read_u32(bytes: &[u8], at: usize) -> u32 {
+pub(crate) const fn read_u32(bytes: &[u8], at: usize) -> u32 {
     match bytes.split_at_checked(at) {
         Some((_, [a, b, c, d, ..])) => u32::from_le_bytes([*a, *b, *c, *d]),
         _ => 0,
     }
 }
 
-const fn read_u64(bytes: &[u8], at: usize) -> u64 {
+pub(crate) const fn read_u64(bytes: &[u8], at: usize) -> u64 {
     (read_u32(bytes, at) as u64) | ((read_u32(bytes, at + 4) as u64) << 32)
 }
 
-const fn read_f32(bytes: &[u8], at: usize) -> f32 {
+pub(crate) const fn read_f32(bytes: &[u8], at: usize) -> f32 {
     f32::from_bits(read_u32(bytes, at))
 }
 
 /// Header and checksum validation that also runs at compile time.
 const fn check_const(bytes: &[u8]) -> Result<(), FormatError> {
+    check_container(bytes, MAGIC, BODY_LEN)
+}
+
+/// Validates a file of this container layout — `magic`, version, the
+/// network's dimensions, a `body_len`-byte body and a CRC-32 — at compile
+/// time or at run time. Shared by the f32 and the int8 weight files.
+pub(crate) const fn check_container(bytes: &[u8], magic: [u8; 8], body_len: usize) -> Result<(), FormatError> {
+    let file_len = HEADER_LEN + body_len + CHECKSUM_LEN;
     if bytes.len() < HEADER_LEN {
-        return Err(FormatError::WrongLength { expected: FILE_LEN, found: bytes.len() });
+        return Err(FormatError::WrongLength { expected: file_len, found: bytes.len() });
     }
-    if read_u64(bytes, 0) != u64::from_le_bytes(MAGIC) {
+    if read_u64(bytes, 0) != u64::from_le_bytes(magic) {
         return Err(FormatError::BadMagic);
     }
     let version = read_u16(bytes, 8);
@@ -249,18 +237,59 @@ const fn check_const(bytes: &[u8]) -> Result<(), FormatError> {
     if dims[0] as usize != INPUT || dims[1] as usize != HIDDEN || dims[2] as usize != OUTPUT {
         return Err(FormatError::WrongDimensions { found: dims });
     }
-    if bytes.len() != FILE_LEN || read_u32(bytes, 16) as usize != BODY_LEN {
-        return Err(FormatError::WrongLength { expected: FILE_LEN, found: bytes.len() });
+    if bytes.len() != file_len || read_u32(bytes, 16) as usize != body_len {
+        return Err(FormatError::WrongLength { expected: file_len, found: bytes.len() });
     }
-    let Some((contents, _)) = bytes.split_at_checked(HEADER_LEN + BODY_LEN) else {
-        return Err(FormatError::WrongLength { expected: FILE_LEN, found: bytes.len() });
+    let Some((contents, _)) = bytes.split_at_checked(HEADER_LEN + body_len) else {
+        return Err(FormatError::WrongLength { expected: file_len, found: bytes.len() });
     };
     let computed = CRC32.checksum(contents);
-    let stored = read_u32(bytes, HEADER_LEN + BODY_LEN);
+    let stored = read_u32(bytes, HEADER_LEN + body_len);
     if computed != stored {
         return Err(FormatError::ChecksumMismatch { stored, computed });
     }
     Ok(())
+}
+
+/// Writes header, postcard body and CRC-32 into `out`; returns the length.
+pub(crate) fn encode_container<T: Serialize>(
+    magic: [u8; 8],
+    body: &T,
+    body_len: usize,
+    info: &ModelInfo,
+    out: &mut [u8],
+) -> Result<usize, FormatError> {
+    let header = Header {
+        magic,
+        version: FORMAT_VERSION,
+        input: INPUT as u16,
+        hidden: HIDDEN as u16,
+        output: OUTPUT as u16,
+        body_len: body_len as u32,
+        info: *info,
+        reserved: [0; 24],
+    };
+    let (contents, rest) = out.split_at_mut_checked(HEADER_LEN + body_len).ok_or(FormatError::BufferTooSmall)?;
+    let (head, body_out) = contents.split_at_mut(HEADER_LEN);
+    let written = postcard::to_slice(&header, head).map_err(|_| FormatError::BufferTooSmall)?;
+    debug_assert_eq!(written.len(), HEADER_LEN);
+    let written = postcard::to_slice(body, body_out).map_err(|_| FormatError::BufferTooSmall)?;
+    debug_assert_eq!(written.len(), body_len);
+    let crc = CRC32.checksum(contents);
+    rest.get_mut(..CHECKSUM_LEN).ok_or(FormatError::BufferTooSmall)?.copy_from_slice(&crc.to_le_bytes());
+    Ok(HEADER_LEN + body_len + CHECKSUM_LEN)
+}
+
+/// The header's model info of a file [`check_container`] accepted.
+pub(crate) fn container_info(bytes: &[u8]) -> Result<ModelInfo, FormatError> {
+    let head = bytes.get(..HEADER_LEN).ok_or(FormatError::WrongLength { expected: HEADER_LEN, found: bytes.len() })?;
+    let header: Header = postcard::from_bytes(head).map_err(|_| FormatError::BadMagic)?;
+    Ok(header.info)
+}
+
+/// The stored CRC-32 of a file [`check_container`] accepted.
+pub(crate) const fn container_checksum(bytes: &[u8], body_len: usize) -> u32 {
+    read_u32(bytes, HEADER_LEN + body_len)
 }
 
 /// Decodes a weight file at compile time, reading the fixed offsets directly.

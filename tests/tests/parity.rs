@@ -10,13 +10,14 @@ use host::parity::{compare, Report};
 
 fn full_parity(board: &Board, weights: &Path, tag: &str) -> Report {
     let model = host::model_file::load(weights).expect("load model");
+    let model = &model;
     let elf = firmware_with(board, weights, tag);
     let mut device = boot(board, &elf);
     let info = device.info().expect("device info");
     assert_eq!(info.model_checksum, model.checksum, "the device embeds {}", weights.display());
     assert_eq!(info.board.as_str(), board.name);
     let test = test_set();
-    let report = compare(&mut device, &model.weights, &test.images, Some(&test.labels), 8, |_, _, _| {})
+    let report = compare(&mut device, &model.network, &test.images, Some(&test.labels), 8, |_, _, _| {})
         .unwrap_or_else(|e| panic!("{}: {e:#}", board.name));
     println!(
         "parity {}: {}/{} bit-exact ({tag} model, {:.1} s, device accuracy {:.2} %, max difference {} ULP)",
@@ -69,6 +70,22 @@ fn default_model_on_lm3s6965evb() {
 #[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
 fn default_model_on_mps2_an386() {
     full_parity(&boards()[1], &default_model(), "default");
+}
+
+fn int8_model() -> PathBuf {
+    host::paths::repo_root().join("models/default-int8.bin")
+}
+
+#[test]
+#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
+fn int8_model_on_lm3s6965evb() {
+    full_parity(&boards()[0], &int8_model(), "int8");
+}
+
+#[test]
+#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
+fn int8_model_on_mps2_an386() {
+    full_parity(&boards()[1], &int8_model(), "int8");
 }
 
 #[test]

@@ -26,6 +26,8 @@ pub fn run() -> Result<()> {
     // QEMU: garbage and a megabyte of noise on the wire, then full parity on
     // both boards with two models.
     sh(cargo().args(["test", "-p", "e2e", "--", "--ignored", "--nocapture", "--test-threads", "2"]), None)?;
+    // The instruction-counting plugin still builds and counts (full table: `cargo xtask measure`).
+    crate::measure::run(crate::measure::Args { board: None, model: Vec::new(), images: 200 })?;
     // A short fuzzing smoke run of every target (the long runs are `cargo xtask fuzz --seconds 600`).
     crate::fuzz::run(crate::fuzz::Args { seconds: 30, target: None })?;
     eprintln!("\nci passed in {:.0} s", started.elapsed().as_secs_f64());

@@ -59,9 +59,18 @@ pub fn print_footprint(board: &Board, elf: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The Raspberry Pi Pico: built here, flashed with `cargo run` in `firmware/`.
+pub const PICO: Board = Board { name: "rp-pico", cpu: "cortex-m0plus", target: crate::setup::PICO_TARGET };
+
 pub fn run(args: Args) -> Result<()> {
     crate::setup::ensure_tools()?;
-    let boards = selected(args.board.as_deref())?;
+    let mut boards = match args.board.as_deref() {
+        Some("rp-pico") => Vec::new(),
+        other => selected(other)?,
+    };
+    if args.board.as_deref().is_none_or(|b| b == "rp-pico") {
+        boards.push(PICO);
+    }
     let mut built = Vec::new();
     for board in &boards {
         eprintln!("building firmware for {} ({})", board.name, board.target);

@@ -7,6 +7,7 @@ mod ci;
 mod demo;
 mod firmware;
 mod fuzz;
+mod measure;
 mod parity;
 mod setup;
 mod shell;
@@ -32,6 +33,8 @@ enum Command {
     Bench(bench::Args),
     /// Run every fuzz target (nightly + cargo-fuzz) for a while.
     Fuzz(fuzz::Args),
+    /// Instructions per inference (QEMU plugin), flash and RAM, per board.
+    Measure(measure::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -42,6 +45,7 @@ fn main() -> std::process::ExitCode {
         Command::Parity(args) => parity::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Fuzz(args) => fuzz::run(args),
+        Command::Measure(args) => measure::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -5,8 +5,11 @@ use anyhow::{bail, Result};
 
 use crate::shell::sh;
 
-/// Rust targets of the firmware builds.
-pub const TARGETS: [&str; 2] = ["thumbv7m-none-eabi", "thumbv7em-none-eabihf"];
+/// Rust targets of the firmware builds: the two emulated boards and the Pico.
+pub const TARGETS: [&str; 3] = ["thumbv7m-none-eabi", "thumbv7em-none-eabihf", PICO_TARGET];
+
+/// The Raspberry Pi Pico's target (built, not emulated).
+pub const PICO_TARGET: &str = "thumbv6m-none-eabi";
 
 /// Rust targets and components, then `qemu-system-arm`.
 pub fn ensure_tools() -> Result<()> {

@@ -9,13 +9,20 @@ mod mps2_an386;
 #[cfg(board = "mps2-an386")]
 pub use mps2_an386::Uart;
 
+#[cfg(board = "rp-pico")]
+mod rp_pico;
+#[cfg(board = "rp-pico")]
+pub use rp_pico::Uart;
+
 /// The board's name as reported by `Info`.
 pub const NAME: &str = env!("BOARD_NAME");
 
-/// One memory-mapped 32-bit register.
+/// One memory-mapped 32-bit register (the emulated boards' drivers).
+#[cfg(any(board = "lm3s6965evb", board = "mps2-an386"))]
 #[derive(Clone, Copy)]
 struct Register(usize);
 
+#[cfg(any(board = "lm3s6965evb", board = "mps2-an386"))]
 impl Register {
     fn read(self) -> u32 {
         // SAFETY: `Register`s are only built from the documented peripheral

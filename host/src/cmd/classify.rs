@@ -49,7 +49,12 @@ pub fn run(args: Args) -> Result<()> {
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
         bail!("--timeout must be a positive number of seconds");
     }
-    let options = Options { baud: args.baud, timeout: Duration::from_secs_f64(args.timeout), firmware: args.firmware };
+    let options = Options {
+        baud: args.baud,
+        timeout: Duration::from_secs_f64(args.timeout),
+        firmware: args.firmware,
+        ..Options::default()
+    };
     let mut device = Device::open(&endpoint, &options)?;
     let info = device.info().context("the device did not identify itself")?;
     println!(
@@ -73,7 +78,7 @@ pub fn run(args: Args) -> Result<()> {
         _ => 4,
     });
     let verbose = images.len() <= 20;
-    let report = parity::compare(&mut device, &model.weights, &images, labels.as_deref(), window, |i, host, dev| {
+    let report = parity::compare(&mut device, &model.network, &images, labels.as_deref(), window, |i, host, dev| {
         if verbose {
             let label = labels.as_ref().map_or(String::new(), |l| format!(" label {}", l[i]));
             println!(

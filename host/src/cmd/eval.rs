@@ -19,7 +19,7 @@ pub fn run(args: Args) -> Result<()> {
     let (path, model) = super::load_model(args.model)?;
     println!("{}", super::describe(&path, &model));
     let test = Source::from_option(args.data).load(Split::Test)?;
-    let e = evaluate(&model.weights, &test);
+    let e = evaluate(&model.network, &test);
     println!("test accuracy {:.2} % ({}/{})", e.accuracy() * 100.0, e.correct, e.total);
     println!("\nconfusion matrix (rows: true digit, columns: predicted)");
     print!("     ");

@@ -15,7 +15,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let (path, model) = super::load_model(args.model)?;
-    let bytes = host::model_file::encode(&model.weights, &model.info)?;
+    let bytes = host::model_file::encode_model(&model)?;
     host::model_file::write_atomically(&args.to, &bytes)?;
     println!("exported {} -> {}", super::describe(&path, &model), args.to.display());
     println!("the next firmware build (cargo xtask firmware) embeds it");

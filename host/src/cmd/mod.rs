@@ -3,6 +3,7 @@ pub mod classify;
 pub mod eval;
 pub mod export;
 pub mod predict;
+pub mod quantize;
 pub mod train;
 
 use std::path::{Path, PathBuf};
@@ -19,8 +20,9 @@ pub fn load_model(explicit: Option<PathBuf>) -> anyhow::Result<(PathBuf, Model)>
 /// One line describing a model file.
 pub fn describe(path: &Path, model: &Model) -> String {
     format!(
-        "model {} (crc {:08x}, seed {}, {} epochs, test accuracy {:.2} %)",
+        "model {} ({}, crc {:08x}, seed {}, {} epochs, test accuracy {:.2} %)",
         path.display(),
+        model.network.kind(),
         model.checksum,
         model.info.seed,
         model.info.epochs,

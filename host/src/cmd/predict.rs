@@ -39,7 +39,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     eprintln!("{}", super::describe(&path, &model));
     print!("{}", image_to_text(&image));
-    let p = shared::forward(&model.weights, &image);
+    let p = shared::Classifier::classify(&model.network, &image);
     match label {
         Some(l) => println!("predicted {} (label {l}{})", p.digit, if l == p.digit { "" } else { ", WRONG" }),
         None => println!("predicted {}", p.digit),

@@ -176,7 +176,7 @@ pub fn run(args: Args) -> Result<()> {
     let (rate, trained) = best.context("no learning rate to try")?;
     config.learning_rate = rate;
 
-    let test_accuracy = host::evaluate::accuracy(&trained.weights, &test);
+    let test_accuracy = host::evaluate::accuracy(&*trained.weights, &test);
     let info = ModelInfo {
         seed: config.seed,
         epochs: config.epochs,

@@ -304,8 +304,8 @@ pub fn train(
             epoch,
             loss,
             train_accuracy: correct as f64 / labels.len() as f64,
-            validation_accuracy: if validation.is_empty() { 0.0 } else { accuracy(&weights, validation) },
-            monitor_accuracy: monitor.map(|m| accuracy(&weights, m)),
+            validation_accuracy: if validation.is_empty() { 0.0 } else { accuracy(&*weights, validation) },
+            monitor_accuracy: monitor.map(|m| accuracy(&*weights, m)),
             train_seconds: train_time,
         };
         on_epoch(&report);

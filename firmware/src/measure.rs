@@ -1,0 +1,34 @@
+//! Marker functions around each inference, for exact instruction counts.
+//!
+//! `tools/insn-count` (a QEMU TCG plugin) counts the instructions executed
+//! from entering [`inference_start`] to entering [`inference_end`]. They cost
+//! a few instructions per inference and stay in every build, so the measured
+//! image is the shipped one. Distinct bodies keep the linker from merging them.
+
+/// Called right before an inference.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn inference_start() {
+    #[cfg(target_arch = "arm")]
+    cortex_m::asm::nop();
+}
+
+/// Called right after an inference.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn inference_end() {
+    #[cfg(target_arch = "arm")]
+    {
+        cortex_m::asm::nop();
+        cortex_m::asm::nop();
+    }
+}
+
+/// Runs `f` between the markers.
+#[inline(always)]
+pub fn measured<T>(f: impl FnOnce() -> T) -> T {
+    inference_start();
+    let out = f();
+    inference_end();
+    out
+}

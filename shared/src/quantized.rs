@@ -1,0 +1,266 @@
+//! The int8 network: post-training quantized weights, integer accumulation,
+//! and its own weight file. Host and firmware both run [`forward_int8`].
+//!
+//! Arithmetic (exact, in integers, in this order):
+//! 1. `acc1[j] = b1[j] + Σ p_i * w1[i][j]` over the nonzero pixels `p_i` (raw
+//!    0–255), ascending `i`, in `i32` (|acc1| < 2^31: see [`quantize`]).
+//! 2. ReLU: `a1[j] = max(acc1[j], 0)`.
+//! 3. `acc2[k] = b2[k] + Σ_j a1[j] * w2[k][j]` in `i64`.
+//! 4. `digit` = the first index of the largest `acc2`.
+//! 5. `logits[k] = acc2[k] as f32 * output_scale` (round to nearest), then the
+//!    shared f32 [`softmax`](crate::network::softmax).
+//!
+//! Real-valued meaning: `acc1 * s1 / 255 ≈ z1`, `acc2 * output_scale ≈ z2`
+//! with `output_scale = s1 / 255 * s2`.
+use serde::{Deserialize, Serialize};
+use serde_big_array::BigArray;
+
+use crate::network::{softmax, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
+use crate::weights_file::{
+    check_container, container_checksum, container_info, encode_container, read_f32, read_u32, FormatError, ModelInfo,
+    CHECKSUM_LEN, HEADER_LEN,
+};
+
+/// First bytes of an int8 weight file.
+pub const MAGIC: [u8; 8] = *b"TNYMNSQ8";
+/// Size of the int8 body: i8 weights, i32 biases, the f32 output scale.
+pub const BODY_LEN: usize = INPUT * HIDDEN + HIDDEN * 4 + OUTPUT * HIDDEN + OUTPUT * 4 + 4;
+/// Size of a whole int8 weight file.
+pub const FILE_LEN: usize = HEADER_LEN + BODY_LEN + CHECKSUM_LEN;
+
+/// Quantized parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuantizedWeights {
+    /// First layer, `[INPUT][HIDDEN]`, in units of `s1`.
+    #[serde(with = "BigArray")]
+    pub w1: [[i8; HIDDEN]; INPUT],
+    /// First bias in accumulator units (`s1 / 255`).
+    #[serde(with = "fixed_i32")]
+    pub b1: [i32; HIDDEN],
+    /// Second layer, `[OUTPUT][HIDDEN]`, in units of `s2`.
+    pub w2: [[i8; HIDDEN]; OUTPUT],
+    /// Second bias in accumulator units (`output_scale`).
+    #[serde(with = "fixed_i32")]
+    pub b2: [i32; OUTPUT],
+    /// Converts `acc2` into logits.
+    pub output_scale: f32,
+}
+
+/// `[i32; 10]` as little-endian 4-byte groups, so every field keeps a fixed offset.
+mod fixed_i32 {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[i32; 10], s: S) -> Result<S::Ok, S::Error> {
+        v.map(i32::to_le_bytes).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[i32; 10], D::Error> {
+        Ok(<[[u8; 4]; 10]>::deserialize(d)?.map(i32::from_le_bytes))
+    }
+}
+
+impl crate::network::Classifier for QuantizedWeights {
+    fn classify(&self, image: &[u8; INPUT]) -> Prediction {
+        forward_int8(self, image)
+    }
+}
+
+/// Classifies one image with integer arithmetic.
+pub fn forward_int8(q: &QuantizedWeights, image: &[u8; INPUT]) -> Prediction {
+    let mut acc1 = q.b1;
+    let (pixel_quads, _) = image.as_chunks::<4>();
+    let (row_quads, _) = q.w1.as_chunks::<4>();
+    for (quad, rows) in pixel_quads.iter().zip(row_quads) {
+        if u32::from_ne_bytes(*quad) == 0 {
+            continue;
+        }
+        for (&pixel, row) in quad.iter().zip(rows) {
+            if pixel != 0 {
+                let p = i32::from(pixel);
+                for (a, &w) in acc1.iter_mut().zip(row) {
+                    *a = a.wrapping_add(p * i32::from(w));
+                }
+            }
+        }
+    }
+    let a1 = acc1.map(|a| a.max(0));
+    let mut acc2 = q.b2.map(i64::from);
+    for (acc, row) in acc2.iter_mut().zip(&q.w2) {
+        for (&a, &w) in a1.iter().zip(row) {
+            *acc += i64::from(a) * i64::from(w);
+        }
+    }
+    let mut digit = 0;
+    let mut best = i64::MIN;
+    for (k, &v) in acc2.iter().enumerate() {
+        if v > best {
+            best = v;
+            digit = k;
+        }
+    }
+    let logits = acc2.map(|a| a as f32 * q.output_scale);
+    // digit < OUTPUT = 10 fits a u8.
+    Prediction { digit: digit as u8, probabilities: softmax(&logits) }
+}
+
+/// Largest |b1| kept, so that `b1 + Σ p * w` (at most 784 * 255 * 127 in
+/// magnitude) stays inside `i32`.
+const B1_LIMIT: f64 = (i32::MAX as f64) - (INPUT as f64) * 255.0 * 127.0;
+
+/// Post-training quantization, symmetric and per tensor. Rounding is
+/// round half away from zero of the value divided by its scale,
+/// computed in `f64` with `libm::round`, then clamped to the integer type.
+pub fn quantize(w: &Weights) -> QuantizedWeights {
+    let max_abs = |v: &mut dyn Iterator<Item = f32>| v.fold(0.0f64, |m, x| m.max(f64::from(x).abs()));
+    let s1 = max_abs(&mut w.w1.iter().flatten().copied()).max(f64::MIN_POSITIVE) / 127.0;
+    let s2 = max_abs(&mut w.w2.iter().flatten().copied()).max(f64::MIN_POSITIVE) / 127.0;
+    let to_i8 = |x: f32, s: f64| libm::round(f64::from(x) / s).clamp(-127.0, 127.0) as i8;
+    let acc1_unit = s1 / 255.0;
+    let acc2_unit = acc1_unit * s2;
+    QuantizedWeights {
+        w1: w.w1.map(|row| row.map(|x| to_i8(x, s1))),
+        b1: w.b1.map(|b| libm::round(f64::from(b) / acc1_unit).clamp(-B1_LIMIT, B1_LIMIT) as i32),
+        w2: w.w2.map(|row| row.map(|x| to_i8(x, s2))),
+        b2: w.b2.map(|b| libm::round(f64::from(b) / acc2_unit).clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32),
+        output_scale: acc2_unit as f32,
+    }
+}
+
+/// Writes an int8 weight file into `out`; returns its length.
+pub fn encode(q: &QuantizedWeights, info: &ModelInfo, out: &mut [u8]) -> Result<usize, FormatError> {
+    if !q.output_scale.is_finite() {
+        return Err(FormatError::NonFiniteWeight { index: BODY_LEN / 4 });
+    }
+    encode_container(MAGIC, q, BODY_LEN, info, out)
+}
+
+/// Validates and decodes an int8 weight file.
+pub fn decode(bytes: &[u8]) -> Result<(QuantizedWeights, ModelInfo), FormatError> {
+    let q = decode_const(bytes)?;
+    Ok((q, container_info(bytes)?))
+}
+
+/// The CRC-32 of a valid int8 file: the model's identity on the wire.
+pub const fn model_checksum(bytes: &[u8]) -> Result<u32, FormatError> {
+    match check_container(bytes, MAGIC, BODY_LEN) {
+        Ok(()) => Ok(container_checksum(bytes, BODY_LEN)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Decodes an int8 weight file at compile time (the firmware's `static`).
+#[allow(clippy::indexing_slicing, reason = "every index is bounded by its loop condition on the array's own length")]
+pub const fn decode_const(bytes: &[u8]) -> Result<QuantizedWeights, FormatError> {
+    if let Err(e) = check_container(bytes, MAGIC, BODY_LEN) {
+        return Err(e);
+    }
+    let mut q = QuantizedWeights {
+        w1: [[0; HIDDEN]; INPUT],
+        b1: [0; HIDDEN],
+        w2: [[0; HIDDEN]; OUTPUT],
+        b2: [0; OUTPUT],
+        output_scale: 0.0,
+    };
+    let mut at = HEADER_LEN;
+    let mut i = 0;
+    while i < INPUT {
+        let mut j = 0;
+        while j < HIDDEN {
+            q.w1[i][j] = read_u32(bytes, at) as u8 as i8;
+            at += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    let mut j = 0;
+    while j < HIDDEN {
+        q.b1[j] = read_u32(bytes, at) as i32;
+        at += 4;
+        j += 1;
+    }
+    let mut k = 0;
+    while k < OUTPUT {
+        let mut j = 0;
+        while j < HIDDEN {
+            q.w2[k][j] = read_u32(bytes, at) as u8 as i8;
+            at += 1;
+            j += 1;
+        }
+        k += 1;
+    }
+    let mut k = 0;
+    while k < OUTPUT {
+        q.b2[k] = read_u32(bytes, at) as i32;
+        at += 4;
+        k += 1;
+    }
+    q.output_scale = read_f32(bytes, at);
+    if !q.output_scale.is_finite() {
+        return Err(FormatError::NonFiniteWeight { index: BODY_LEN / 4 });
+    }
+    Ok(q)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model() -> Weights {
+        let mut w = Weights::ZERO;
+        for (n, p) in w.parameters_mut().enumerate() {
+            *p = ((n * 7919 % 2000) as f32 - 1000.0) / 4000.0;
+        }
+        w
+    }
+
+    #[test]
+    fn round_trip_and_const_decoder_agree() {
+        let q = quantize(&model());
+        let info = ModelInfo { seed: 1, ..Default::default() };
+        let mut buf = vec![0u8; FILE_LEN];
+        assert_eq!(encode(&q, &info, &mut buf), Ok(FILE_LEN));
+        let (back, back_info) = decode(&buf).unwrap();
+        assert_eq!(back, q);
+        assert_eq!(back_info, info);
+        // Fixed offsets: w1[0][0] is the first body byte, output_scale the last four.
+        assert_eq!(buf[HEADER_LEN] as i8, q.w1[0][0]);
+        assert_eq!(buf[FILE_LEN - 8..FILE_LEN - 4], q.output_scale.to_le_bytes());
+        // An f32 file is not an int8 file, and the other way round.
+        assert_eq!(crate::weights_file::decode(&buf).unwrap_err(), FormatError::BadMagic);
+    }
+
+    #[test]
+    fn quantization_is_close_to_the_float_model() {
+        let w = model();
+        let q = quantize(&w);
+        let image: [u8; INPUT] = core::array::from_fn(|i| if i % 7 == 0 { (i % 256) as u8 } else { 0 });
+        let f = crate::forward(&w, &image);
+        let i = forward_int8(&q, &image);
+        for (a, b) in f.probabilities.iter().zip(&i.probabilities) {
+            assert!((a - b).abs() < 0.05, "{:?} vs {:?}", f.probabilities, i.probabilities);
+        }
+    }
+
+    #[test]
+    fn integer_sums_match_a_hand_computation() {
+        let mut q = QuantizedWeights {
+            w1: [[0; HIDDEN]; INPUT],
+            b1: [0; HIDDEN],
+            w2: [[0; HIDDEN]; OUTPUT],
+            b2: [0; OUTPUT],
+            output_scale: 1.0,
+        };
+        q.w1[3][0] = 2;
+        q.w1[4][1] = -5;
+        q.b1[1] = 100;
+        q.w2[6][0] = 3;
+        q.w2[6][1] = 1;
+        let mut image = [0u8; INPUT];
+        image[3] = 10;
+        image[4] = 10;
+        let p = forward_int8(&q, &image);
+        // acc1 = [20, 100 - 50 = 50, 0...]; acc2[6] = 3 * 20 + 50 = 110.
+        assert_eq!(p.digit, 6);
+        assert!(p.probabilities[6] > 0.99);
+    }
+}

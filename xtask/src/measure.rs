@@ -1,0 +1,128 @@
+//! `cargo xtask measure`: instructions per inference (exact, from a QEMU
+//! plugin), flash and static RAM, for each board, over the whole test set.
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use host::device::{Board, Device, Endpoint, Options};
+use host::mnist::{Source, Split};
+use object::{Object, ObjectSymbol};
+
+use crate::shell::sh;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Only this board (default: all emulated boards).
+    #[arg(long)]
+    pub board: Option<String>,
+    /// Weight files, f32 or int8 (default: models/default.bin and models/default-int8.bin).
+    #[arg(long)]
+    pub model: Vec<PathBuf>,
+    /// Test images to run (all 10,000 by default).
+    #[arg(long, default_value_t = 10_000)]
+    pub images: usize,
+}
+
+/// Builds the instruction-counting plugin with gcc.
+fn build_plugin() -> Result<PathBuf> {
+    let root = host::paths::repo_root();
+    let out_dir = root.join("target/insn-count");
+    std::fs::create_dir_all(&out_dir)?;
+    let lib = out_dir.join("libinsn_count.so");
+    let src = root.join("tools/insn-count/insn_count.c");
+    let mut gcc = std::process::Command::new("gcc");
+    gcc.args(["-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", "-o"]).arg(&lib).arg(&src);
+    sh(&mut gcc, None).context("cannot build the QEMU plugin (is gcc installed?)")?;
+    Ok(lib)
+}
+
+fn symbol(elf: &Path, name: &str) -> Result<u64> {
+    let bytes = std::fs::read(elf)?;
+    let file = object::File::parse(&*bytes)?;
+    let sym = file.symbols().find(|s| s.name() == Ok(name)).with_context(|| format!("no symbol {name} in the ELF"))?;
+    Ok(sym.address() & !1) // clear the Thumb bit
+}
+
+/// Per-inference instruction counts: min, mean, max.
+pub struct Counts {
+    pub min: u64,
+    pub mean: f64,
+    pub max: u64,
+    pub n: usize,
+    /// Peak stack in bytes, from the device's stack painting.
+    pub stack_peak: u32,
+}
+
+fn count_instructions(board: &Board, elf: &Path, plugin: &Path, images: &[host::mnist::Pixels]) -> Result<Counts> {
+    let out = elf.with_extension("counts");
+    let plugin_arg = format!(
+        "{},start={:#x},end={:#x},out={}",
+        plugin.display(),
+        symbol(elf, "inference_start")?,
+        symbol(elf, "inference_end")?,
+        out.display()
+    );
+    let options =
+        Options { firmware: Some(elf.to_owned()), qemu_args: vec!["-plugin".into(), plugin_arg], ..Options::default() };
+    let stack_peak = {
+        let mut device = Device::open(&Endpoint::Qemu(*board), &options)?;
+        device.classify_all(images, 8, |_, _| Ok(()))?;
+        device.stats()?.stack_peak
+    }; // dropping the device stops QEMU
+    let text = std::fs::read_to_string(&out).with_context(|| format!("no counts in {}", out.display()))?;
+    let mut lines = text.lines().map(|l| l.parse::<u64>().context("bad count line"));
+    let overhead = lines.next().context("no marker overhead line")??;
+    let counts: Vec<u64> = lines.map(|c| c.map(|c| c - overhead)).collect::<Result<_>>()?;
+    if counts.len() != images.len() {
+        bail!("{} counts for {} images", counts.len(), images.len());
+    }
+    Ok(Counts {
+        min: counts.iter().copied().min().unwrap_or(0),
+        max: counts.iter().copied().max().unwrap_or(0),
+        mean: counts.iter().sum::<u64>() as f64 / counts.len().max(1) as f64,
+        n: counts.len(),
+        stack_peak,
+    })
+}
+
+pub fn run(args: Args) -> Result<()> {
+    crate::setup::ensure_tools()?;
+    let plugin = build_plugin()?;
+    let models = if args.model.is_empty() {
+        let root = host::paths::repo_root();
+        vec![root.join("models/default.bin"), root.join("models/default-int8.bin")]
+    } else {
+        args.model
+    };
+    let test = Source::bundled().load(Split::Test)?;
+    let images = &test.images[..args.images.min(test.len())];
+    let out_dir = host::paths::repo_root().join("target/xtask");
+    std::fs::create_dir_all(&out_dir)?;
+    let mut rows = Vec::new();
+    for model in &models {
+        let kind = host::model_file::load(model)?.network.kind();
+        for board in crate::firmware::selected(args.board.as_deref())? {
+            let elf = out_dir.join(format!("measure-{}-{kind}.elf", board.name));
+            host::firmware::build(&board, Some(model), Some(&elf))?;
+            let counts = count_instructions(&board, &elf, &plugin, images)?;
+            let size = crate::firmware::footprint(&elf)?;
+            rows.push((board, kind, counts, size));
+        }
+    }
+    println!();
+    for model in &models {
+        println!("model {}", model.display());
+    }
+    println!(
+        "| board | model | instructions per inference (min / mean / max, {} images) | flash | static RAM | peak stack |",
+        images.len()
+    );
+    println!("|---|---|---|---|---|---|");
+    for (board, kind, c, size) in rows {
+        println!(
+            "| {} | {kind} | {} / {:.0} / {} | {} B | {} B | {} B |",
+            board.name, c.min, c.mean, c.max, size.flash, size.ram, c.stack_peak
+        );
+        debug_assert_eq!(c.n, images.len());
+    }
+    Ok(())
+}
