@@ -3,6 +3,7 @@
 pub mod device;
 pub mod evaluate;
 pub mod firmware;
+pub mod kaggle_csv;
 pub mod mnist;
 pub mod model_file;
 pub mod parity;

@@ -130,6 +130,12 @@ pub enum DataError {
         /// Value.
         label: u8,
     },
+    /// A Kaggle-style CSV file could not be used.
+    #[error(transparent)]
+    Csv(#[from] crate::kaggle_csv::CsvError),
+    /// A CSV file without labels where labels are needed.
+    #[error("{0}: has no label column (a competition test file?); training and evaluation need labels")]
+    Unlabelled(PathBuf),
     /// A bundled file's content differs from the published MNIST.
     #[error(
         "{path}: SHA-256 {found} differs from the bundled MNIST's {expected}; restore it with `git checkout data/`"
@@ -147,7 +153,7 @@ pub enum DataError {
 /// Where to load MNIST from.
 #[derive(Clone, Debug)]
 pub struct Source {
-    /// Directory holding the four IDX files.
+    /// Directory holding the four IDX files, or a Kaggle-style `.csv` file.
     pub dir: PathBuf,
     /// Check SHA-256 against the bundled MNIST (off for other datasets).
     pub verify: bool,
@@ -164,8 +170,20 @@ impl Source {
         dir.map_or_else(Source::bundled, |dir| Source { dir, verify: false })
     }
 
-    /// Loads one split.
+    /// True if this is a Kaggle-style CSV file rather than an IDX directory.
+    pub fn is_csv(&self) -> bool {
+        self.dir.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) && self.dir.is_file()
+    }
+
+    /// Loads one split. A CSV file has no splits: both are the whole file.
     pub fn load(&self, split: Split) -> Result<Dataset, DataError> {
+        if self.is_csv() {
+            let (data, labelled) = crate::kaggle_csv::load(&self.dir)?;
+            if !labelled {
+                return Err(DataError::Unlabelled(self.dir.clone()));
+            }
+            return Ok(data);
+        }
         let (image_stem, label_stem) = split.file_stems();
         let (images, labels) = std::thread::scope(|s| {
             let images = s.spawn(|| self.read_verified(image_stem));

@@ -131,3 +131,56 @@ fn committed_int8_model_is_within_a_third_of_a_point_of_its_f32_source() {
     let requantized = shared::quantized::quantize(&f32_model);
     assert!(matches!(int8.network, host::model_file::Network::Int8(ref w) if **w == requantized));
 }
+
+#[test]
+fn kaggle_csv_files_work_for_eval_and_train() {
+    let test = host::mnist::Source::bundled().load(host::mnist::Split::Test).unwrap();
+    let mut csv = String::from("label,");
+    csv.push_str(&(0..784).map(|i| format!("pixel{i}")).collect::<Vec<_>>().join(","));
+    csv.push('\n');
+    for (image, label) in test.images.iter().zip(&test.labels).take(300) {
+        csv.push_str(&label.to_string());
+        for p in image {
+            csv.push_str(&format!(",{p}"));
+        }
+        csv.push('\n');
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("train.csv");
+    std::fs::write(&path, csv).unwrap();
+    let p = path.to_str().unwrap();
+    let o = host(&["eval", "--model", host::paths::default_model().to_str().unwrap(), "--data", p]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && out.contains("/300)"), "{out}{}", stderr(&o));
+    let model = dir.path().join("m.bin");
+    let o = host(&[
+        "train",
+        "--no-progress",
+        "--epochs",
+        "1",
+        "--validation",
+        "50",
+        "--data",
+        p,
+        "-o",
+        model.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("training on 250 images"), "{}", stderr(&o));
+    std::fs::write(&path, "label,pixel0\n1,2\n").unwrap();
+    assert_clean_failure(&host(&["eval", "--data", p]), "Kaggle digit recognizer format");
+}
+
+#[test]
+fn json_output_for_scripts() {
+    let m = host::paths::default_model();
+    let o = host(&["eval", "--json", "--model", m.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("eval --json prints JSON");
+    assert_eq!(v["total"], 10_000);
+    assert_eq!(v["confusion"].as_array().map(Vec::len), Some(10));
+    let o = host(&["predict", "--json", "--index", "0", "--model", m.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("predict --json prints JSON");
+    assert_eq!(v["digit"], 7);
+    assert_eq!(v["label"], 7);
+    assert_eq!(v["probabilities"].as_array().map(Vec::len), Some(10));
+}

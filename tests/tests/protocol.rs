@@ -133,8 +133,5 @@ fn megabyte_of_noise_on_lm3s6965evb() {
     megabyte_of_noise(&boards()[0]);
 }
 
-#[test]
-#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
-fn megabyte_of_noise_on_mps2_an386() {
-    megabyte_of_noise(&boards()[1]);
-}
+// One board suffices: the frame handling under test is the same code on both,
+// and the mps2-an386's one-byte UART buffer would add minutes to CI.

@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use crate::shell::{cargo, sh};
 
 /// The cargo-fuzz targets in `fuzz/fuzz_targets`.
-pub const TARGETS: [&str; 4] = ["weights_file", "request_frame", "response_frame", "idx"];
+pub const TARGETS: [&str; 5] = ["weights_file", "request_frame", "response_frame", "idx", "kaggle_csv"];
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -18,10 +18,25 @@ pub struct Args {
     pub target: Option<String>,
 }
 
+fn has_nightly() -> bool {
+    Command::new("cargo").args(["+nightly", "--version"]).output().is_ok_and(|o| o.status.success())
+}
+
+/// Installs the nightly toolchain if it is missing; false if that is impossible here.
+pub fn ensure_nightly() -> bool {
+    if has_nightly() {
+        return true;
+    }
+    let installed = Command::new("rustup")
+        .args(["toolchain", "install", "nightly", "--profile", "minimal"])
+        .status()
+        .is_ok_and(|s| s.success());
+    installed && has_nightly()
+}
+
 pub fn run(args: Args) -> Result<()> {
-    let nightly = Command::new("cargo").args(["+nightly", "--version"]).output();
-    if !nightly.is_ok_and(|o| o.status.success()) {
-        bail!("fuzzing needs the nightly toolchain: rustup toolchain install nightly");
+    if !ensure_nightly() {
+        bail!("fuzzing needs the nightly toolchain and it cannot be installed: rustup toolchain install nightly");
     }
     let has_fuzz = Command::new("cargo").args(["fuzz", "--version"]).output().is_ok_and(|o| o.status.success());
     if !has_fuzz {

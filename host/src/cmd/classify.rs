@@ -40,6 +40,9 @@ pub struct Args {
     /// Requests kept in flight (use 1 for a UART without flow control).
     #[arg(long)]
     window: Option<usize>,
+    /// Print one JSON object (summary and every answer) instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -57,13 +60,17 @@ pub fn run(args: Args) -> Result<()> {
     };
     let mut device = Device::open(&endpoint, &options)?;
     let info = device.info().context("the device did not identify itself")?;
-    println!(
-        "device {} (protocol {}, model crc {:08x}); host {}",
-        info.board,
-        info.protocol_version,
-        info.model_checksum,
-        super::describe(&path, &model)
-    );
+    let json = args.json;
+    let mut answers = Vec::new();
+    if !json {
+        println!(
+            "device {} (protocol {}, model crc {:08x}); host {}",
+            info.board,
+            info.protocol_version,
+            info.model_checksum,
+            super::describe(&path, &model)
+        );
+    }
     if info.model_checksum != model.checksum {
         eprintln!(
             "warning: the device runs a different model (crc {:08x}) than {} (crc {:08x}); \
@@ -77,8 +84,17 @@ pub fn run(args: Args) -> Result<()> {
         Endpoint::Serial(_) => 1,
         _ => 4,
     });
-    let verbose = images.len() <= 20;
+    let verbose = images.len() <= 20 && !json;
     let report = parity::compare(&mut device, &model.network, &images, labels.as_deref(), window, |i, host, dev| {
+        if json {
+            answers.push(serde_json::json!({
+                "name": names[i],
+                "label": labels.as_ref().map(|l| l[i]),
+                "device": dev,
+                "host_digit": host.digit,
+                "bit_exact": parity::bit_exact(host, dev),
+            }));
+        }
         if verbose {
             let label = labels.as_ref().map_or(String::new(), |l| format!(" label {}", l[i]));
             println!(
@@ -91,6 +107,24 @@ pub fn run(args: Args) -> Result<()> {
             );
         }
     })?;
+    if json {
+        let summary = serde_json::json!({
+            "board": info.board.as_str(),
+            "device_model_checksum": format!("{:08x}", info.model_checksum),
+            "host_model_checksum": format!("{:08x}", model.checksum),
+            "compared": report.compared,
+            "bit_exact": report.bit_exact,
+            "device_correct": labels.as_ref().map(|_| report.device_correct),
+            "max_ulps": report.max_ulps,
+            "seconds": report.seconds,
+            "answers": answers,
+        });
+        println!("{summary}");
+        if report.first_mismatch.is_some() {
+            bail!("host and device disagree on {} images", report.compared - report.bit_exact);
+        }
+        return Ok(());
+    }
     println!(
         "{} images in {:.2} s ({:.0} images/s), {} bit-exact, max difference {} ULP",
         report.compared,

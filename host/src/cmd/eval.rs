@@ -10,16 +10,32 @@ pub struct Args {
     /// Weight file (default: models/trained.bin if it exists, else models/default.bin).
     #[arg(short, long)]
     model: Option<PathBuf>,
-    /// Directory with IDX files (default: the bundled MNIST).
+    /// Directory with IDX files, or a labelled Kaggle-style CSV file (default: the bundled MNIST).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let (path, model) = super::load_model(args.model)?;
-    println!("{}", super::describe(&path, &model));
     let test = Source::from_option(args.data).load(Split::Test)?;
     let e = evaluate(&model.network, &test);
+    if args.json {
+        let json = serde_json::json!({
+            "model": path,
+            "kind": model.network.kind(),
+            "checksum": format!("{:08x}", model.checksum),
+            "accuracy": e.accuracy(),
+            "correct": e.correct,
+            "total": e.total,
+            "confusion": e.confusion,
+        });
+        println!("{json}");
+        return Ok(());
+    }
+    println!("{}", super::describe(&path, &model));
     println!("test accuracy {:.2} % ({}/{})", e.accuracy() * 100.0, e.correct, e.total);
     println!("\nconfusion matrix (rows: true digit, columns: predicted)");
     print!("     ");

@@ -16,9 +16,12 @@ pub struct Args {
     /// Weight file (default: models/trained.bin if it exists, else models/default.bin).
     #[arg(short, long)]
     model: Option<PathBuf>,
-    /// Directory with IDX files (default: the bundled MNIST).
+    /// Directory with IDX files, or a labelled Kaggle-style CSV file (default: the bundled MNIST).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Print one JSON object instead of text and picture.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -37,9 +40,19 @@ pub fn run(args: Args) -> Result<()> {
         }
         _ => bail!("give --index N or --pgm FILE"),
     };
+    let p = shared::Classifier::classify(&model.network, &image);
+    if args.json {
+        let json = serde_json::json!({
+            "digit": p.digit,
+            "probabilities": p.probabilities,
+            "label": label,
+            "model": path,
+        });
+        println!("{json}");
+        return Ok(());
+    }
     eprintln!("{}", super::describe(&path, &model));
     print!("{}", image_to_text(&image));
-    let p = shared::Classifier::classify(&model.network, &image);
     match label {
         Some(l) => println!("predicted {} (label {l}{})", p.digit, if l == p.digit { "" } else { ", WRONG" }),
         None => println!("predicted {}", p.digit),

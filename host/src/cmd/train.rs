@@ -54,7 +54,7 @@ pub struct Args {
     /// Training images held out for validation.
     #[arg(long)]
     validation: Option<usize>,
-    /// Directory with IDX files (default: the bundled, checksum-verified MNIST).
+    /// Directory with IDX files, or a Kaggle "digit recognizer" CSV (default: the bundled, checksum-verified MNIST).
     #[arg(long)]
     data: Option<PathBuf>,
     /// Write a JSON summary here.
@@ -123,8 +123,13 @@ pub fn run(args: Args) -> Result<()> {
     let (mut config, rates) = args.config();
     let source = Source::from_option(args.data.clone());
     let load_started = Instant::now();
+    // A CSV file is one training set; test on the bundled MNIST test set then.
+    let test_source = if source.is_csv() { Source::bundled() } else { source.clone() };
+    if source.is_csv() {
+        eprintln!("training on {}; testing on the bundled MNIST test set", source.dir.display());
+    }
     let (all, test) = std::thread::scope(|s| {
-        let test = s.spawn(|| source.load(Split::Test));
+        let test = s.spawn(|| test_source.load(Split::Test));
         let all = source.load(Split::Train);
         (all, test.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
     });
