@@ -17,8 +17,8 @@ use serde_big_array::BigArray;
 
 use crate::network::{softmax, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
 use crate::weights_file::{
-    check_container, container_checksum, container_info, encode_container, read_f32, read_u32, FormatError, ModelInfo,
-    CHECKSUM_LEN, HEADER_LEN,
+    check_container, container_checksum, container_info, encode_container, read_f32, read_u32, read_u8, FormatError,
+    ModelInfo, CHECKSUM_LEN, HEADER_LEN,
 };
 
 /// First bytes of an int8 weight file.
@@ -166,7 +166,7 @@ pub const fn decode_const(bytes: &[u8]) -> Result<QuantizedWeights, FormatError>
     while i < INPUT {
         let mut j = 0;
         while j < HIDDEN {
-            q.w1[i][j] = read_u32(bytes, at) as u8 as i8;
+            q.w1[i][j] = read_u8(bytes, at) as i8;
             at += 1;
             j += 1;
         }
@@ -182,7 +182,7 @@ pub const fn decode_const(bytes: &[u8]) -> Result<QuantizedWeights, FormatError>
     while k < OUTPUT {
         let mut j = 0;
         while j < HIDDEN {
-            q.w2[k][j] = read_u32(bytes, at) as u8 as i8;
+            q.w2[k][j] = read_u8(bytes, at) as i8;
             at += 1;
             j += 1;
         }

@@ -191,6 +191,13 @@ pub const fn model_checksum(bytes: &[u8]) -> Result<u32, FormatError> {
 
 // The readers run after the length check; a read past the end gives 0
 // rather than a panic, so even a caller that skipped the check cannot crash.
+pub(crate) const fn read_u8(bytes: &[u8], at: usize) -> u8 {
+    match bytes.split_at_checked(at) {
+        Some((_, [a, ..])) => *a,
+        _ => 0,
+    }
+}
+
 pub(crate) const fn read_u16(bytes: &[u8], at: usize) -> u16 {
     match bytes.split_at_checked(at) {
         Some((_, [a, b, ..])) => u16::from_le_bytes([*a, *b]),

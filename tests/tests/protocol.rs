@@ -9,6 +9,7 @@ fn garbage_between_valid_frames(board: &Board) {
     let model = host::model_file::load(&weights).expect("model");
     let elf = firmware_with(board, &weights, "default");
     let mut device = boot(board, &elf);
+    let info = device.info().expect("info");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
     let test = test_set();
     let (mut valid, mut garbage) = (0, 0);
@@ -22,16 +23,13 @@ fn garbage_between_valid_frames(board: &Board) {
         };
         let mut junk: Vec<u8> = (0..len).map(|_| rng.gen_range(1..=255)).collect();
         junk.push(0);
-        device.send_raw(&junk).expect("send garbage");
-        match device.receive().expect("an answer to the garbage frame") {
-            Response::Stats(_) if junk == [2, 2, 0] => {}
-            Response::Error(e) => {
-                if len > shared::protocol::MAX_REQUEST_FRAME {
-                    assert_eq!(e, FrameError::Oversized);
-                }
-            }
-            other => panic!("garbage frame {i} ({len} bytes) got {other:?}"),
+        let expected = expected_answers(&junk, &model.network, &info);
+        assert_eq!(expected.len(), 1, "one frame, one answer");
+        if len > shared::protocol::MAX_REQUEST_FRAME {
+            assert_eq!(expected[0], Some(Response::Error(FrameError::Oversized)));
         }
+        device.send_raw(&junk).expect("send garbage");
+        expect_answers(&mut device, &expected, &format!("{}: garbage frame {i} ({len} bytes)", board.name));
         garbage += 1;
 
         let image = &test.images[i];
@@ -86,6 +84,17 @@ fn expected_answers(
     answers
 }
 
+/// Receives one answer per entry of `expected` and checks each.
+fn expect_answers(device: &mut host::device::Device, expected: &[Option<Response>], context: &str) {
+    for want in expected {
+        let got = device.receive().unwrap_or_else(|e| panic!("{context}: {e:#}"));
+        match want {
+            Some(want) => assert_eq!(&got, want, "{context}"),
+            None => assert!(matches!(got, Response::Stats(_)), "{context}: {got:?}"),
+        }
+    }
+}
+
 fn megabyte_of_noise(board: &Board) {
     let weights = host::paths::default_model();
     let model = host::model_file::load(&weights).expect("model");
@@ -106,13 +115,7 @@ fn megabyte_of_noise(board: &Board) {
         let image = &test.images[i % test.len()];
         device.send_raw(&chunk).expect("send noise");
         device.send(&Request::Classify(Image(*image))).expect("send request");
-        for want in &expected {
-            let got = device.receive().expect("answer to noise");
-            match want {
-                Some(want) => assert_eq!(&got, want, "{}: chunk {i}", board.name),
-                None => assert!(matches!(got, Response::Stats(_)), "{}: chunk {i}: {got:?}", board.name),
-            }
-        }
+        expect_answers(&mut device, &expected, &format!("{}: chunk {i}", board.name));
         noise_answers += expected.len();
         let answer = device.receive().expect("answer to the valid request");
         assert_eq!(answer, Response::Prediction(shared::Classifier::classify(&model.network, image)), "image {i}");

@@ -152,14 +152,7 @@ impl SparseImages {
         let mut offsets = Vec::with_capacity(indices.len() + 1);
         offsets.push(0);
         for image in indices.iter().map(|&i| &data.images[i]) {
-            // Most 16-pixel runs of a digit are blank: test them 16 at a time.
-            for (c, chunk) in image.chunks_exact(16).enumerate() {
-                if chunk.iter().all(|&p| p == 0) {
-                    continue;
-                }
-                let nonzero = chunk.iter().enumerate().filter(|(_, p)| **p != 0);
-                pixels.extend(nonzero.map(|(i, &p)| ((c * 16 + i) as u16, p)));
-            }
+            backprop::extend_nonzero_pixels(image, &mut pixels);
             offsets.push(pixels.len());
         }
         SparseImages { pixels, offsets }
@@ -223,14 +216,7 @@ fn sgd_step(weights: &mut Weights, grad: &mut Weights, touched: &mut TouchedRows
 
 /// Classical momentum: `v = mu * v + g; w -= step * v`. Velocity keeps moving
 /// rows no image touched, so this updates every parameter.
-fn momentum_step(
-    weights: &mut Weights,
-    velocity: &mut Weights,
-    grad: &mut Weights,
-    touched: &mut TouchedRows,
-    step: f32,
-    momentum: f32,
-) {
+fn momentum_step(weights: &mut Weights, velocity: &mut Weights, grad: &mut Weights, step: f32, momentum: f32) {
     for ((w, v), g) in weights.tensors_mut().into_iter().zip(velocity.tensors_mut()).zip(grad.tensors_mut()) {
         for ((w, v), g) in w.iter_mut().zip(v.iter_mut()).zip(g.iter_mut()) {
             *v = momentum * *v + *g;
@@ -238,7 +224,6 @@ fn momentum_step(
             *g = 0.0;
         }
     }
-    touched.clear();
 }
 
 /// Trains on the examples of `data` at `train_indices`, validating on
@@ -270,6 +255,8 @@ pub fn train(
     let mut order: Vec<usize> = (0..labels.len()).collect();
     let batch_size = config.batch_size.min(labels.len());
     let full_batch = batch_size == labels.len();
+    // Without momentum only the W1 rows a batch touched change; with it, all do.
+    let sparse_updates = config.momentum == 0.0;
     let mut learning_rate = config.learning_rate;
     let mut history = Vec::with_capacity(config.epochs as usize);
     let mut train_time = 0.0f64;
@@ -286,13 +273,15 @@ pub fn train(
                 let (loss, predicted) = backprop::accumulate(&weights, pixels, labels[i], &mut grad);
                 loss_sum += f64::from(loss);
                 correct += usize::from(predicted == labels[i]);
-                touched.mark(pixels);
+                if sparse_updates {
+                    touched.mark(pixels);
+                }
             }
             let step = learning_rate / batch.len() as f32;
-            if config.momentum == 0.0 {
+            if sparse_updates {
                 sgd_step(&mut weights, &mut grad, &mut touched, step);
             } else {
-                momentum_step(&mut weights, &mut velocity, &mut grad, &mut touched, step, config.momentum);
+                momentum_step(&mut weights, &mut velocity, &mut grad, step, config.momentum);
             }
         }
         train_time += started.elapsed().as_secs_f64();
