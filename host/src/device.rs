@@ -323,16 +323,17 @@ impl Device {
 }
 
 fn serial_error(path: &str, e: serialport::Error) -> anyhow::Error {
+    // serialport reports a port held by another program (exclusive flock) as `NoDevice`, so the
+    // description is checked before the kind.
+    let busy = ["busy", "exclusive lock"].iter().any(|needle| e.description.contains(needle));
     match e.kind() {
+        _ if busy => anyhow!("serial port {path} is busy: another program has it open"),
         serialport::ErrorKind::NoDevice => anyhow!("serial port {path} not found (is the board plugged in?)"),
         serialport::ErrorKind::Io(std::io::ErrorKind::NotFound) => {
             anyhow!("serial port {path} not found (is the board plugged in?)")
         }
         serialport::ErrorKind::Io(std::io::ErrorKind::PermissionDenied) => {
             anyhow!("no permission to open {path} (add yourself to the dialout group)")
-        }
-        _ if e.description.contains("busy") || e.description.contains("Resource busy") => {
-            anyhow!("serial port {path} is busy: another program has it open")
         }
         _ => anyhow!("cannot open serial port {path}: {e}"),
     }

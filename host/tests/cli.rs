@@ -45,6 +45,16 @@ fn wrong_flags_and_values() {
 }
 
 #[test]
+fn busy_serial_port_is_named_as_busy() {
+    // A pty pair stands in for a USB serial adapter; a second program holds the port open.
+    let (_master, slave) = serialport::TTYPort::pair().expect("pty pair");
+    let path = serialport::SerialPort::name(&slave).expect("pty name");
+    let _holder = serialport::new(&path, 115_200).open().expect("first open");
+    let o = host(&["classify", "--device", &path, "--index", "0", "--timeout", "1"]);
+    assert_clean_failure(&o, "is busy: another program has it open");
+}
+
+#[test]
 fn diverging_training_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("model.bin");
