@@ -3,6 +3,7 @@
 pub mod device;
 pub mod evaluate;
 pub mod firmware;
+pub mod image_input;
 pub mod kaggle_csv;
 pub mod mnist;
 pub mod model_file;

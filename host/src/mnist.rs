@@ -3,7 +3,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
-use shared::INPUT;
+use shared::{Classes, INPUT};
 
 /// One 28×28 image, row-major.
 pub type Pixels = [u8; INPUT];
@@ -15,6 +15,8 @@ pub struct Dataset {
     pub images: Vec<Pixels>,
     /// The label of each image, 0–9.
     pub labels: Vec<u8>,
+    /// What the labels mean: Fashion-MNIST is recognised by its label files.
+    pub classes: Classes,
 }
 
 impl Dataset {
@@ -33,6 +35,7 @@ impl Dataset {
         Dataset {
             images: indices.iter().map(|&i| self.images[i]).collect(),
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            classes: self.classes,
         }
     }
 }
@@ -62,6 +65,23 @@ const BUNDLED_SHA256: [(&str, &str); 4] = [
     ("t10k-images-idx3-ubyte", "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
     ("t10k-labels-idx1-ubyte", "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
 ];
+
+/// SHA-256 of Fashion-MNIST's decompressed label files (train, test): a
+/// directory holding either is Fashion-MNIST, whatever it is called.
+const FASHION_LABELS_SHA256: [&str; 2] = [
+    "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+];
+
+/// The class set of an IDX label file, recognised by its contents.
+fn classes_of_labels(bytes: &[u8]) -> Classes {
+    let digest = format!("{:x}", Sha256::digest(bytes));
+    if FASHION_LABELS_SHA256.contains(&digest.as_str()) {
+        Classes::Fashion
+    } else {
+        Classes::Digits
+    }
+}
 
 const IMAGES_MAGIC: u32 = 0x0000_0803;
 const LABELS_MAGIC: u32 = 0x0000_0801;
@@ -193,11 +213,12 @@ impl Source {
         let (image_path, images) = images?;
         let (label_path, labels) = labels?;
         let images = parse_images(&image_path, &images)?;
+        let classes = classes_of_labels(&labels);
         let labels = parse_labels(&label_path, &labels)?;
         if images.len() != labels.len() {
             return Err(DataError::CountMismatch { images: images.len(), labels: labels.len() });
         }
-        Ok(Dataset { images, labels })
+        Ok(Dataset { images, labels, classes })
     }
 
     fn read_verified(&self, stem: &str) -> Result<(PathBuf, Vec<u8>), DataError> {

@@ -194,3 +194,32 @@ fn json_output_for_scripts() {
     assert_eq!(v["label"], 7);
     assert_eq!(v["probabilities"].as_array().map(Vec::len), Some(10));
 }
+
+#[test]
+fn predict_reads_ordinary_pictures() {
+    let test = host::mnist::Source::bundled().load(host::mnist::Split::Test).unwrap();
+    let m = host::paths::default_model();
+    let dir = tempfile::tempdir().unwrap();
+    // Test image 0 (a 7) as a 112x112 dark-on-light PNG and JPEG, the way a phone photo of paper looks.
+    let small = image::GrayImage::from_raw(28, 28, test.images[0].to_vec()).unwrap();
+    let mut big = image::imageops::resize(&small, 112, 112, image::imageops::FilterType::Triangle);
+    image::imageops::invert(&mut big);
+    for name in ["seven.png", "seven.jpg"] {
+        let path = dir.path().join(name);
+        big.save(&path).unwrap();
+        let o = host(&["predict", "--json", "--image", path.to_str().unwrap(), "--model", m.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["digit"], 7, "{name}");
+        assert_eq!(v["image"].as_array().map(Vec::len), Some(784));
+        let o = host(&["predict", "--image", path.to_str().unwrap(), "--model", m.to_str().unwrap()]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("predicted 7") && out.contains('█'), "the picture is shown: {out}");
+    }
+    let not_an_image = dir.path().join("notes.png");
+    std::fs::write(&not_an_image, "not a picture").unwrap();
+    assert_clean_failure(&host(&["predict", "--image", not_an_image.to_str().unwrap()]), "image this tool can decode");
+    let blank = dir.path().join("blank.png");
+    image::GrayImage::from_pixel(40, 40, image::Luma([255])).save(&blank).unwrap();
+    assert_clean_failure(&host(&["predict", "--image", blank.to_str().unwrap()]), "no digit found");
+}

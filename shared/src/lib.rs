@@ -1,6 +1,7 @@
 //! The contract between the trainer on the desktop and the firmware on the board.
 //!
 //! Everything both sides must agree on lives here and nowhere else:
+//! - [`classes`]: what the ten outputs mean (digits or Fashion-MNIST),
 //! - [`network`]: the fixed 784→10→10 network and its one `forward` pass,
 //! - [`quantized`]: the int8 version of the network and its file,
 //! - [`weights_file`]: the on-disk / in-flash weight format,
@@ -14,10 +15,12 @@
 // Nothing input can reach may panic: no unwrap, expect, panicking index or panic!.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
+pub mod classes;
 pub mod network;
 pub mod protocol;
 pub mod quantized;
 pub mod weights_file;
 
+pub use classes::Classes;
 pub use network::{forward, Classifier, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
 pub use quantized::{forward_int8, QuantizedWeights};

@@ -10,7 +10,8 @@
 //! 28      4      epochs (u32 LE)
 //! 32      4      validation accuracy (f32 LE, 0–1)
 //! 36      4      test accuracy (f32 LE, 0–1)
-//! 40      24     reserved, zero
+//! 40      1      class set (0 digits, 1 Fashion-MNIST)
+//! 41      23     reserved, zero
 //! 64      31840  body: postcard(Weights) = 7960 f32 LE, w1, b1, w2, b2
 //! 31904   4      CRC-32/ISO-HDLC of bytes 0..31904 (u32 LE)
 //! ```
@@ -20,6 +21,7 @@
 //! at compile time with [`decode_const`] and reads it in place from flash.
 use serde::{Deserialize, Serialize};
 
+use crate::classes::Classes;
 use crate::network::{Weights, HIDDEN, INPUT, OUTPUT, PARAMETER_COUNT};
 
 /// First bytes of every weight file.
@@ -32,6 +34,8 @@ pub const HEADER_LEN: usize = 64;
 pub const BODY_LEN: usize = PARAMETER_COUNT * 4;
 /// Size of the trailing checksum.
 pub const CHECKSUM_LEN: usize = 4;
+/// Where the class-set byte sits in the header.
+const CLASSES_OFFSET: usize = 40;
 /// Size of a whole weight file.
 pub const FILE_LEN: usize = HEADER_LEN + BODY_LEN + CHECKSUM_LEN;
 
@@ -48,8 +52,10 @@ pub struct ModelInfo {
     pub epochs: u32,
     /// Accuracy on the held-out validation split, 0–1.
     pub validation_accuracy: f32,
-    /// Accuracy on MNIST's 10,000 test images, 0–1.
+    /// Accuracy on the dataset's test images, 0–1.
     pub test_accuracy: f32,
+    /// What the ten outputs mean.
+    pub classes: Classes,
 }
 
 /// The fixed 64-byte header, exactly as postcard lays it out.
@@ -67,7 +73,7 @@ struct Header {
     #[serde(with = "postcard::fixint::le")]
     body_len: u32,
     info: ModelInfo,
-    reserved: [u8; 24],
+    reserved: [u8; 23],
 }
 
 /// Why a byte string is not a usable weight file.
@@ -99,6 +105,11 @@ pub enum FormatError {
         /// CRC of the contents.
         computed: u32,
     },
+    /// The header names a class set this build does not know.
+    UnknownClasses {
+        /// The class-set byte found.
+        found: u8,
+    },
     /// A weight is NaN or infinite.
     NonFiniteWeight {
         /// Index of the parameter in file order (w1, b1, w2, b2).
@@ -123,6 +134,9 @@ impl FormatError {
                 "weight file has different layer sizes than this 784-10-10 network; retrain with `host train`"
             }
             FormatError::ChecksumMismatch { .. } => "weight file checksum mismatch: the file is corrupt; re-export it",
+            FormatError::UnknownClasses { .. } => {
+                "weight file names an unknown class set; it was written by a newer version of this tool"
+            }
             FormatError::NonFiniteWeight { .. } => "weight file contains a NaN or infinite weight; retrain the model",
             FormatError::BufferTooSmall => "output buffer too small for a weight file",
         }
@@ -144,6 +158,7 @@ impl core::fmt::Display for FormatError {
                 write!(f, " (stored {stored:#010x}, computed {computed:#010x})")
             }
             FormatError::NonFiniteWeight { index } => write!(f, " (parameter {index})"),
+            FormatError::UnknownClasses { found } => write!(f, " (class set {found})"),
             _ => Ok(()),
         }
     }
@@ -255,6 +270,10 @@ pub(crate) const fn check_container(bytes: &[u8], magic: [u8; 8], body_len: usiz
     if computed != stored {
         return Err(FormatError::ChecksumMismatch { stored, computed });
     }
+    let classes = read_u8(bytes, CLASSES_OFFSET);
+    if Classes::from_code(classes).is_none() {
+        return Err(FormatError::UnknownClasses { found: classes });
+    }
     Ok(())
 }
 
@@ -274,7 +293,7 @@ pub(crate) fn encode_container<T: Serialize>(
         output: OUTPUT as u16,
         body_len: body_len as u32,
         info: *info,
-        reserved: [0; 24],
+        reserved: [0; 23],
     };
     let (contents, rest) = out.split_at_mut_checked(HEADER_LEN + body_len).ok_or(FormatError::BufferTooSmall)?;
     let (head, body_out) = contents.split_at_mut(HEADER_LEN);
@@ -374,7 +393,8 @@ mod tests {
         for (n, p) in w.parameters_mut().enumerate() {
             *p = (n as f32 - 4000.0) / 1024.0;
         }
-        let info = ModelInfo { seed: 42, epochs: 3, validation_accuracy: 0.5, test_accuracy: 0.25 };
+        let info =
+            ModelInfo { seed: 42, epochs: 3, validation_accuracy: 0.5, test_accuracy: 0.25, ..Default::default() };
         (w, info)
     }
 
@@ -459,6 +479,22 @@ mod tests {
         bad[HEADER_LEN + BODY_LEN..].copy_from_slice(&crc.to_le_bytes());
         assert_eq!(decode(&bad).unwrap_err(), FormatError::NonFiniteWeight { index: 5 });
         assert_eq!(decode_const(&bad).unwrap_err(), FormatError::NonFiniteWeight { index: 5 });
+
+        // A class set from the future, with a valid checksum.
+        let mut bad = good.clone();
+        bad[CLASSES_OFFSET] = 9;
+        let crc = CRC32.checksum(&bad[..HEADER_LEN + BODY_LEN]);
+        bad[HEADER_LEN + BODY_LEN..].copy_from_slice(&crc.to_le_bytes());
+        assert_eq!(decode(&bad).unwrap_err(), FormatError::UnknownClasses { found: 9 });
+    }
+
+    #[test]
+    fn class_set_is_stored_in_its_header_byte() {
+        let (w, info) = known_model();
+        let info = ModelInfo { classes: Classes::Fashion, ..info };
+        let bytes = encoded(&w, &info);
+        assert_eq!(bytes[CLASSES_OFFSET], 1);
+        assert_eq!(decode(&bytes).unwrap().1.classes, Classes::Fashion);
     }
 
     #[test]

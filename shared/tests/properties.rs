@@ -88,12 +88,13 @@ proptest! {
     }
 
     #[test]
-    fn weight_files_round_trip(seed in any::<u64>(), epochs in any::<u32>(), scale in -1e6f32..1e6, va in 0f32..1.0, ta in 0f32..1.0) {
+    fn weight_files_round_trip(seed in any::<u64>(), epochs in any::<u32>(), scale in -1e6f32..1e6, va in 0f32..1.0, ta in 0f32..1.0, fashion in any::<bool>()) {
         let mut w = Box::new(Weights::ZERO);
         for (n, p) in w.parameters_mut().enumerate() {
             *p = scale * ((n as f32 * 0.618).fract() - 0.5);
         }
-        let info = ModelInfo { seed, epochs, validation_accuracy: va, test_accuracy: ta };
+        let classes = if fashion { shared::Classes::Fashion } else { shared::Classes::Digits };
+        let info = ModelInfo { seed, epochs, validation_accuracy: va, test_accuracy: ta, classes };
         let mut buf = vec![0u8; FILE_LEN];
         weights_file::encode(&w, &info, &mut buf).unwrap();
         let (back, back_info) = weights_file::decode(&buf).unwrap();

@@ -25,6 +25,10 @@ pub struct Args {
     /// 28x28 PGM files.
     #[arg(long, group = "what", num_args = 1..)]
     pgm: Vec<PathBuf>,
+    /// Test images from this IDX directory or labelled CSV instead of the bundled MNIST
+    /// (e.g. /usr/share/datasets/fashion-mnist).
+    #[arg(long)]
+    data: Option<PathBuf>,
     /// Weight file the host compares against (should be the one the firmware embeds).
     #[arg(short, long)]
     model: Option<PathBuf>,
@@ -84,6 +88,7 @@ pub fn run(args: Args) -> Result<()> {
         Endpoint::Serial(_) => 1,
         _ => 4,
     });
+    let classes = model.info.classes;
     let verbose = images.len() <= 20 && !json;
     let report = parity::compare(&mut device, &model.network, &images, labels.as_deref(), window, |i, host, dev| {
         if json {
@@ -91,18 +96,19 @@ pub fn run(args: Args) -> Result<()> {
                 "name": names[i],
                 "label": labels.as_ref().map(|l| l[i]),
                 "device": dev,
+                "class": classes.name(dev.digit),
                 "host_digit": host.digit,
                 "bit_exact": parity::bit_exact(host, dev),
             }));
         }
         if verbose {
-            let label = labels.as_ref().map_or(String::new(), |l| format!(" label {}", l[i]));
+            let label = labels.as_ref().map_or(String::new(), |l| format!(" label {}", classes.name(l[i])));
             println!(
                 "{}: device {} p={:.4} host {} {}{label}",
                 names[i],
-                dev.digit,
+                classes.name(dev.digit),
                 dev.probabilities[usize::from(dev.digit)],
-                host.digit,
+                classes.name(host.digit),
                 if parity::bit_exact(host, dev) { "bit-exact" } else { "DIFFERENT" },
             );
         }
@@ -166,7 +172,7 @@ fn images(args: &Args) -> Result<Images> {
         }
         return Ok((images, None, args.pgm.iter().map(|p| p.display().to_string()).collect()));
     }
-    let test = Source::bundled().load(Split::Test)?;
+    let test = Source::from_option(args.data.clone()).load(Split::Test)?;
     let range = if args.all {
         0..test.len()
     } else if let Some(i) = args.index {

@@ -21,7 +21,9 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let (path, model) = super::load_model(args.model)?;
     let test = Source::from_option(args.data).load(Split::Test)?;
+    super::warn_if_classes_differ(&model, &test);
     let e = evaluate(&model.network, &test);
+    let names = model.info.classes.names();
     if args.json {
         let json = serde_json::json!({
             "model": path,
@@ -31,13 +33,14 @@ pub fn run(args: Args) -> Result<()> {
             "correct": e.correct,
             "total": e.total,
             "confusion": e.confusion,
+            "classes": names,
         });
         println!("{json}");
         return Ok(());
     }
     println!("{}", super::describe(&path, &model));
     println!("test accuracy {:.2} % ({}/{})", e.accuracy() * 100.0, e.correct, e.total);
-    println!("\nconfusion matrix (rows: true digit, columns: predicted)");
+    println!("\nconfusion matrix (rows: true class, columns: predicted)");
     print!("     ");
     for d in 0..10 {
         print!("{d:>6}");
@@ -50,7 +53,10 @@ pub fn run(args: Args) -> Result<()> {
         }
         let total: u32 = row.iter().sum();
         let recall = if total == 0 { 0.0 } else { f64::from(row[truth]) / f64::from(total) * 100.0 };
-        println!("   {recall:5.1} %");
+        match model.info.classes {
+            shared::Classes::Digits => println!("   {recall:5.1} %"),
+            shared::Classes::Fashion => println!("   {recall:5.1} %  {}", names[truth]),
+        }
     }
     Ok(())
 }

@@ -20,12 +20,23 @@ pub fn load_model(explicit: Option<PathBuf>) -> anyhow::Result<(PathBuf, Model)>
 /// One line describing a model file.
 pub fn describe(path: &Path, model: &Model) -> String {
     format!(
-        "model {} ({}, crc {:08x}, seed {}, {} epochs, test accuracy {:.2} %)",
+        "model {} ({}, {}, crc {:08x}, seed {}, {} epochs, test accuracy {:.2} %)",
         path.display(),
         model.network.kind(),
+        model.info.classes,
         model.checksum,
         model.info.seed,
         model.info.epochs,
         model.info.test_accuracy * 100.0
     )
+}
+
+/// Warns when a model trained on one class set is run on a dataset of another.
+pub fn warn_if_classes_differ(model: &Model, data: &host::mnist::Dataset) {
+    if model.info.classes != data.classes {
+        eprintln!(
+            "warning: the model was trained on {} but the data looks like {}; pass the matching --model or --data",
+            model.info.classes, data.classes
+        );
+    }
 }

@@ -8,10 +8,14 @@ use host::render::{image_to_text, parse_pgm};
 #[derive(clap::Args)]
 pub struct Args {
     /// Index of a test image (0-9999).
-    #[arg(long, conflicts_with = "pgm")]
+    #[arg(long, group = "input")]
     index: Option<usize>,
-    /// A 28x28 PGM image (white digit on black, like MNIST).
-    #[arg(long)]
+    /// A PNG, JPEG or PGM picture of one digit, any size, dark-on-light or light-on-dark;
+    /// preprocessed like MNIST (crop, fit 20x20, centre of mass at the centre of 28x28).
+    #[arg(long, group = "input")]
+    image: Option<PathBuf>,
+    /// A 28x28 PGM already in MNIST form (white digit on black), used as is.
+    #[arg(long, group = "input")]
     pgm: Option<PathBuf>,
     /// Weight file (default: models/trained.bin if it exists, else models/default.bin).
     #[arg(short, long)]
@@ -26,24 +30,29 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let (path, model) = super::load_model(args.model)?;
-    let (image, label) = match (args.index, &args.pgm) {
-        (Some(index), None) => {
+    let (image, label) = match (args.index, &args.image, &args.pgm) {
+        (Some(index), None, None) => {
             let test = Source::from_option(args.data).load(Split::Test)?;
             if index >= test.len() {
                 bail!("--index {index} is out of range: the test set has {} images (0-{})", test.len(), test.len() - 1);
             }
+            super::warn_if_classes_differ(&model, &test);
             (test.images[index], Some(test.labels[index]))
         }
-        (None, Some(pgm)) => {
+        (None, Some(picture), None) => (host::image_input::load(picture)?, None),
+        (None, None, Some(pgm)) => {
             let bytes = std::fs::read(pgm).with_context(|| format!("cannot read {}", pgm.display()))?;
             (parse_pgm(&bytes).with_context(|| format!("{}", pgm.display()))?, None)
         }
-        _ => bail!("give --index N or --pgm FILE"),
+        _ => bail!("give --index N, --image FILE or --pgm FILE"),
     };
     let p = shared::Classifier::classify(&model.network, &image);
+    let classes = model.info.classes;
     if args.json {
         let json = serde_json::json!({
             "digit": p.digit,
+            "class": classes.name(p.digit),
+            "image": image.to_vec(),
             "probabilities": p.probabilities,
             "label": label,
             "model": path,
@@ -54,12 +63,18 @@ pub fn run(args: Args) -> Result<()> {
     eprintln!("{}", super::describe(&path, &model));
     print!("{}", image_to_text(&image));
     match label {
-        Some(l) => println!("predicted {} (label {l}{})", p.digit, if l == p.digit { "" } else { ", WRONG" }),
-        None => println!("predicted {}", p.digit),
+        Some(l) => println!(
+            "predicted {} (label {}{})",
+            classes.name(p.digit),
+            classes.name(l),
+            if l == p.digit { "" } else { ", WRONG" }
+        ),
+        None => println!("predicted {}", classes.name(p.digit)),
     }
+    let width = classes.names().iter().map(|n| n.len()).max().unwrap_or(1);
     for (d, prob) in p.probabilities.iter().enumerate() {
         let bar = "#".repeat((prob * 40.0).round() as usize);
-        println!("  {d}: {prob:.6} {bar}");
+        println!("  {:>width$}: {prob:.6} {bar}", classes.name(d as u8));
     }
     Ok(())
 }

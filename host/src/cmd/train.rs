@@ -57,6 +57,10 @@ pub struct Args {
     /// Directory with IDX files, or a Kaggle "digit recognizer" CSV (default: the bundled, checksum-verified MNIST).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// What the ten labels mean, stored in the weight file so tools can name predictions
+    /// [default: fashion for Fashion-MNIST's files (recognised by content), else digits].
+    #[arg(long, value_name = "digits|fashion")]
+    classes: Option<shared::Classes>,
     /// Write a JSON summary here.
     #[arg(long)]
     metrics: Option<PathBuf>,
@@ -187,6 +191,7 @@ pub fn run(args: Args) -> Result<()> {
         epochs: config.epochs,
         validation_accuracy: trained.validation_accuracy as f32,
         test_accuracy: test_accuracy as f32,
+        classes: args.classes.unwrap_or(all.classes),
     };
     host::model_file::save(&args.output, &trained.weights, &info)?;
     println!(
