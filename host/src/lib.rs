@@ -9,5 +9,6 @@ pub mod mnist;
 pub mod model_file;
 pub mod parity;
 pub mod paths;
+pub mod plots;
 pub mod render;
 pub mod train;

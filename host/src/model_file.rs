@@ -25,6 +25,14 @@ impl Classifier for Network {
 }
 
 impl Network {
+    /// The first layer's weights as floats (int8 weights in units of their scale), for pictures.
+    pub fn first_layer(&self) -> Box<[[f32; shared::HIDDEN]; shared::INPUT]> {
+        match self {
+            Network::F32(w) => Box::new(w.w1),
+            Network::Int8(q) => Box::new(q.w1.map(|row| row.map(f32::from))),
+        }
+    }
+
     /// "f32" or "int8".
     pub fn kind(&self) -> &'static str {
         match self {

@@ -223,3 +223,29 @@ fn predict_reads_ordinary_pictures() {
     image::GrayImage::from_pixel(40, 40, image::Luma([255])).save(&blank).unwrap();
     assert_clean_failure(&host(&["predict", "--image", blank.to_str().unwrap()]), "no digit found");
 }
+
+#[test]
+fn train_and_eval_draw_pictures() {
+    let dir = tempfile::tempdir().unwrap();
+    let plots = dir.path().join("plots");
+    let model = dir.path().join("m.bin");
+    let (p, m) = (plots.to_str().unwrap(), model.to_str().unwrap());
+    let o = host(&["train", "--no-progress", "--epochs", "2", "--plots", p, "-o", m]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (name, size) in [
+        ("learning_curves.png", (1200, 500)),
+        ("confusion.png", (800, 690)),
+        ("misclassified.png", (1440, 996)),
+        ("hidden_weights.png", (1240, 596)),
+    ] {
+        let picture = image::open(plots.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!((picture.width(), picture.height()), size, "{name}");
+        std::fs::remove_file(plots.join(name)).unwrap();
+    }
+    let o = host(&["eval", "--model", m, "--plots", p]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for name in ["confusion.png", "misclassified.png", "hidden_weights.png"] {
+        assert!(image::open(plots.join(name)).is_ok(), "eval drew {name}");
+    }
+    assert!(!plots.join("learning_curves.png").exists(), "eval has no training history");
+}

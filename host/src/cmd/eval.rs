@@ -13,6 +13,10 @@ pub struct Args {
     /// Directory with IDX files, or a labelled Kaggle-style CSV file (default: the bundled MNIST).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Also draw PNG pictures into this directory: confusion matrix, misclassified
+    /// test images, hidden units' weights.
+    #[arg(long, value_name = "DIR")]
+    plots: Option<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -24,6 +28,11 @@ pub fn run(args: Args) -> Result<()> {
     super::warn_if_classes_differ(&model, &test);
     let e = evaluate(&model.network, &test);
     let names = model.info.classes.names();
+    if let Some(dir) = &args.plots {
+        for path in host::plots::model_pictures(dir, &model.network, &test, model.info.classes)? {
+            eprintln!("wrote {}", path.display());
+        }
+    }
     if args.json {
         let json = serde_json::json!({
             "model": path,

@@ -61,6 +61,10 @@ pub struct Args {
     /// [default: fashion for Fashion-MNIST's files (recognised by content), else digits].
     #[arg(long, value_name = "digits|fashion")]
     classes: Option<shared::Classes>,
+    /// Draw PNG pictures into this directory: learning curves (turns on --monitor-test),
+    /// confusion matrix, misclassified test images, hidden units' weights.
+    #[arg(long, value_name = "DIR")]
+    plots: Option<PathBuf>,
     /// Write a JSON summary here.
     #[arg(long)]
     metrics: Option<PathBuf>,
@@ -159,7 +163,7 @@ pub fn run(args: Args) -> Result<()> {
         if rates.len() > 1 {
             bar.println(format!("learning rate {rate}"));
         }
-        let monitor = args.monitor_test.then_some(&test);
+        let monitor = (args.monitor_test || args.plots.is_some()).then_some(&test);
         let trained = train::train(&cfg, &all, &train_indices, &validation, monitor, &mut |r| {
             bar.set_position(u64::from(r.epoch));
             bar.set_message(format!(
@@ -200,6 +204,16 @@ pub fn run(args: Args) -> Result<()> {
         test_accuracy * 100.0,
         args.output.display()
     );
+    if let Some(dir) = &args.plots {
+        let network = host::model_file::Network::F32(trained.weights.clone());
+        let mut written = host::plots::model_pictures(dir, &network, &test, info.classes)?;
+        let curves = dir.join("learning_curves.png");
+        host::plots::learning_curves(&curves, &trained.history)?;
+        written.insert(0, curves);
+        for path in written {
+            eprintln!("wrote {}", path.display());
+        }
+    }
     if let Some(path) = &args.metrics {
         if config.batch_size == usize::MAX {
             config.batch_size = train_indices.len();
