@@ -116,7 +116,7 @@ pub fn learning_curves(path: &Path, history: &[EpochReport]) -> Result<()> {
 
 /// The confusion matrix as a heat map, shaded by each row's share, with the counts written in.
 pub fn confusion_matrix(path: &Path, confusion: &[[u32; OUTPUT]; OUTPUT], classes: Classes, title: &str) -> Result<()> {
-    const CELL: i32 = 56;
+    const CELL: i32 = 64;
     const LEFT: i32 = 130;
     const TOP: i32 = 90;
     let size = (LEFT + CELL * OUTPUT as i32 + 110, TOP + CELL * OUTPUT as i32 + 40);
@@ -157,8 +157,8 @@ pub fn confusion_matrix(path: &Path, confusion: &[[u32; OUTPUT]; OUTPUT], classe
         }
         for (predicted, name) in names.iter().enumerate() {
             let x = LEFT + CELL * predicted as i32 + CELL / 2;
-            let short: String = name.chars().take(7).collect();
-            text(&short, (x, TOP - 14), 13, &BLACK, (HPos::Center, VPos::Center))?;
+            let short = name.split('/').next().unwrap_or(name);
+            text(short, (x, TOP - 14), 12, &BLACK, (HPos::Center, VPos::Center))?;
         }
         text("recall", (LEFT + CELL * OUTPUT as i32 + 8, TOP - 14), 13, &BLACK, (HPos::Left, VPos::Center))?;
         Ok(())

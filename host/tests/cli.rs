@@ -234,7 +234,7 @@ fn train_and_eval_draw_pictures() {
     assert!(o.status.success(), "{}", stderr(&o));
     for (name, size) in [
         ("learning_curves.png", (1200, 500)),
-        ("confusion.png", (800, 690)),
+        ("confusion.png", (880, 770)),
         ("misclassified.png", (1440, 996)),
         ("hidden_weights.png", (1240, 596)),
     ] {

@@ -7,6 +7,7 @@ use crate::shell::{cargo, sh};
 pub fn run() -> Result<()> {
     let started = std::time::Instant::now();
     crate::setup::ensure_tools()?;
+    crate::setup::ensure_fashion_mnist()?;
     let firmware = host::paths::repo_root().join("firmware");
     let fw = Some(firmware.as_path());
 

@@ -12,17 +12,25 @@ pub struct Args {
     /// Test images to classify on the board, START..END.
     #[arg(long, default_value = "0..10000")]
     range: String,
+    /// Train and test on another IDX dataset, e.g. /usr/share/datasets/fashion-mnist
+    /// (Debian package dataset-fashion-mnist).
+    #[arg(long)]
+    data: Option<String>,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let board = Board::by_name(&args.board)?;
     crate::setup::ensure_tools()?;
+    if args.data.as_deref() == Some(crate::setup::FASHION_MNIST) {
+        crate::setup::ensure_fashion_mnist()?;
+    }
     let host = |sub: &[&str]| {
         let mut cmd = cargo();
         cmd.args(["run", "--release", "--quiet", "-p", "host", "--"]).args(sub);
         cmd
     };
-    sh(&mut host(&["train"]), None)?;
+    let data: Vec<&str> = args.data.iter().flat_map(|d| ["--data", d.as_str()]).collect();
+    sh(host(&["train"]).args(&data), None)?;
     sh(&mut host(&["export"]), None)?;
     let firmware_dir = host::paths::repo_root().join("firmware");
     let mut build = cargo();
@@ -30,5 +38,5 @@ pub fn run(args: Args) -> Result<()> {
     sh(&mut build, Some(&firmware_dir))?;
     crate::firmware::print_footprint(&board, &board.default_firmware())?;
     let device = format!("qemu:{}", board.name);
-    sh(&mut host(&["classify", "--device", &device, "--range", &args.range]), None)
+    sh(host(&["classify", "--device", &device, "--range", &args.range]).args(&data), None)
 }

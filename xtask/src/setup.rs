@@ -22,9 +22,33 @@ fn qemu_works() -> bool {
     Command::new("qemu-system-arm").arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
-/// Installs QEMU through apt when we may (root, or passwordless sudo); else says what to do.
+/// Where Debian's `dataset-fashion-mnist` puts the IDX files.
+pub const FASHION_MNIST: &str = "/usr/share/datasets/fashion-mnist";
+
+/// Installs QEMU through apt when we may; else says what to do.
 pub fn ensure_qemu() -> Result<()> {
-    if qemu_works() {
+    ensure_package(
+        qemu_works,
+        "qemu-system-arm",
+        "install it (Debian/Ubuntu: sudo apt-get install qemu-system-arm; Fedora: sudo dnf install qemu-system-arm; \
+         macOS: brew install qemu)",
+    )
+}
+
+/// Installs Fashion-MNIST (for its end-to-end test) through apt when we may; else says what to do.
+pub fn ensure_fashion_mnist() -> Result<()> {
+    let present = || std::path::Path::new(FASHION_MNIST).join("t10k-labels-idx1-ubyte.gz").exists();
+    ensure_package(
+        present,
+        "dataset-fashion-mnist",
+        "install it (Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist) or download the four IDX files \
+         from github.com/zalandoresearch/fashion-mnist into /usr/share/datasets/fashion-mnist",
+    )
+}
+
+/// Runs `apt-get install package` when `present` says no and we may (root, or passwordless sudo).
+fn ensure_package(present: impl Fn() -> bool, package: &str, hint: &str) -> Result<()> {
+    if present() {
         return Ok(());
     }
     let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
@@ -41,14 +65,10 @@ pub fn ensure_qemu() -> Result<()> {
             cmd
         };
         sh(&mut apt(&["update", "-q"]), None)?;
-        sh(&mut apt(&["install", "-y", "-q", "qemu-system-arm"]), None)?;
-        if qemu_works() {
+        sh(&mut apt(&["install", "-y", "-q", package]), None)?;
+        if present() {
             return Ok(());
         }
     }
-    bail!(
-        "qemu-system-arm is not installed and cannot be installed from here; \
-         install it (Debian/Ubuntu: sudo apt-get install qemu-system-arm; Fedora: sudo dnf install qemu-system-arm; \
-         macOS: brew install qemu) and run this again"
-    )
+    bail!("{package} is not installed and cannot be installed from here; {hint} and run this again")
 }
