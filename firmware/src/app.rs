@@ -52,8 +52,9 @@ impl<'a, C: Classifier> Server<'a, C> {
             FrameEvent::Frame(frame) => match decode_frame::<Request>(frame) {
                 Ok(Request::Info) => Response::Info(self.info.clone()),
                 Ok(Request::Stats) => Response::Stats((self.stats)()),
+                // Classified straight from the frame buffer: no 784-byte image copy.
                 Ok(Request::Classify(image)) => {
-                    Response::Prediction(crate::measure::measured(|| self.weights.classify(&image.0)))
+                    Response::Prediction(crate::measure::measured(|| self.weights.classify_pixels(image.nonzero())))
                 }
                 Err(e) => Response::Error(e),
             },
@@ -83,7 +84,8 @@ impl<'a, C: Classifier> Server<'a, C> {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code: a panic is a failed test")]
 mod tests {
     use super::*;
-    use shared::protocol::{FrameError, Image};
+    use shared::protocol::FrameError;
+    use shared::PixelBytes;
 
     fn frame(request: &Request) -> Vec<u8> {
         let mut buf = [0u8; MAX_REQUEST_FRAME];
@@ -98,15 +100,15 @@ mod tests {
     fn answers_info_classify_and_garbage() {
         let weights = &crate::model::WEIGHTS;
         let mut server = Server::new(weights, device_info("test", crate::model::CHECKSUM));
-        let image = Image(core::array::from_fn(|i| (i * 7 % 256) as u8));
+        let image: [u8; shared::INPUT] = core::array::from_fn(|i| (i * 7 % 256) as u8);
         let mut stream = frame(&Request::Info);
         stream.extend([1, 2, 3, 0]); // garbage
-        stream.extend(frame(&Request::Classify(image.clone())));
+        stream.extend(frame(&Request::Classify(PixelBytes::raw(&image))));
         let responses = feed(&mut server, &stream);
         assert_eq!(responses.len(), 3);
         assert!(matches!(&responses[0], Response::Info(i) if i.model_checksum == crate::model::CHECKSUM));
         assert!(matches!(responses[1], Response::Error(FrameError::BadFraming | FrameError::Malformed)));
-        assert_eq!(responses[2], Response::Prediction(weights.classify(&image.0)));
+        assert_eq!(responses[2], Response::Prediction(weights.classify(&image)));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use shared::protocol::{
-    decode_frame, encode_frame, DeviceInfo, Image, Request, Response, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME,
+    decode_frame, encode_frame, DeviceInfo, Request, Response, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME,
 };
 use shared::{Prediction, INPUT};
 
@@ -303,7 +303,7 @@ impl Device {
                 answered += 1;
                 in_flight -= 1;
             }
-            self.send(&Request::Classify(Image(*image)))?;
+            self.send(&Request::Classify(shared::PixelBytes::raw(image)))?;
             in_flight += 1;
         }
         while in_flight > 0 {

@@ -3,6 +3,7 @@
 //! Everything both sides must agree on lives here and nowhere else:
 //! - [`classes`]: what the ten outputs mean (digits or Fashion-MNIST),
 //! - [`network`]: the fixed 784→10→10 network and its one `forward` pass,
+//! - [`pixels`]: an image's nonzero pixels, read from raw or zero-run bytes,
 //! - [`quantized`]: the int8 version of the network and its file,
 //! - [`weights_file`]: the on-disk / in-flash weight format,
 //! - [`protocol`]: every type that crosses the UART.
@@ -17,10 +18,12 @@
 
 pub mod classes;
 pub mod network;
+pub mod pixels;
 pub mod protocol;
 pub mod quantized;
 pub mod weights_file;
 
 pub use classes::Classes;
 pub use network::{forward, Classifier, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
+pub use pixels::{NonzeroPixels, PixelBytes};
 pub use quantized::{forward_int8, QuantizedWeights};

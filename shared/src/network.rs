@@ -12,6 +12,7 @@
 //! 5. softmax: `m = max(z2)` scanning `k` ascending; `e[k] = libm::expf(z2[k] - m)`;
 //!    `s = e[0] + e[1] + … + e[9]` left to right; `p[k] = e[k] / s`.
 //! 6. `digit` = the first index of the largest logit `z2`.
+use crate::pixels::{NonzeroPixels, PixelBytes};
 use serde::{Deserialize, Serialize};
 use serde_big_array::BigArray;
 
@@ -107,33 +108,14 @@ pub fn pixel_value(pixel: u8) -> f32 {
     PIXEL_SCALE.get(usize::from(pixel)).copied().unwrap_or(0.0)
 }
 
-/// First layer before the activation, skipping zero pixels.
-///
-/// Pixels are tested four at a time (one 32-bit compare skips a blank run),
-/// which changes which instructions run, not which sums are formed.
-// w1: [IN][HID], image: [IN] -> z1: [HID]
-pub fn hidden_forward(w1: &[[f32; HIDDEN]; INPUT], b1: &[f32; HIDDEN], image: &[u8; INPUT]) -> [f32; HIDDEN] {
-    let mut z1 = *b1;
-    let (pixel_quads, _) = image.as_chunks::<4>();
-    let (row_quads, _) = w1.as_chunks::<4>();
-    for (quad, rows) in pixel_quads.iter().zip(row_quads) {
-        if u32::from_ne_bytes(*quad) == 0 {
-            continue;
-        }
-        for (&pixel, row) in quad.iter().zip(rows) {
-            if pixel != 0 {
-                accumulate_row(&mut z1, pixel, row);
-            }
-        }
-    }
-    z1
-}
-
-/// First layer from `(index, pixel)` pairs of the nonzero pixels in
-/// ascending index order: the same sums as [`hidden_forward`], for callers
-/// (the trainer) that keep images sparse. Out-of-range indices are ignored.
+/// First layer before the activation, from the image's nonzero pixels
+/// `(index, value)` in ascending index order; zero pixels add nothing and are
+/// never visited. Host and device both read pixels through [`NonzeroPixels`]
+/// (the trainer through its own sparse lists), so the sums are formed in the
+/// same order everywhere. Out-of-range indices are ignored.
 // w1: [IN][HID], nonzero: [(i, p)] -> z1: [HID]
-pub fn hidden_forward_sparse(
+#[inline(always)]
+pub fn hidden_forward(
     w1: &[[f32; HIDDEN]; INPUT],
     b1: &[f32; HIDDEN],
     nonzero: impl IntoIterator<Item = (usize, u8)>,
@@ -222,28 +204,39 @@ pub fn output_activations(weights: &Weights, z1: &[f32; HIDDEN]) -> Activations 
     Activations { hidden, logits, probabilities }
 }
 
-/// The forward pass with its intermediate values (the trainer uses this).
+/// The forward pass with its intermediate values (the trainer's tests use this).
 pub fn forward_activations(weights: &Weights, image: &[u8; INPUT]) -> Activations {
-    output_activations(weights, &hidden_forward(&weights.w1, &weights.b1, image))
+    output_activations(weights, &hidden_forward(&weights.w1, &weights.b1, PixelBytes::raw(image).nonzero()))
 }
 
 /// Anything that turns an image into a [`Prediction`]: the f32 network and
 /// its int8 quantization. The firmware and the host's comparisons are
 /// written against this.
 pub trait Classifier {
-    /// Classifies one image.
-    fn classify(&self, image: &[u8; INPUT]) -> Prediction;
-}
+    /// Classifies an image given by its nonzero pixels: what the firmware
+    /// calls on the bytes it received.
+    fn classify_pixels(&self, nonzero: NonzeroPixels<'_>) -> Prediction;
 
-impl Classifier for Weights {
+    /// Classifies a raw 28×28 image: the same pass over the same pixels.
     fn classify(&self, image: &[u8; INPUT]) -> Prediction {
-        forward(self, image)
+        self.classify_pixels(PixelBytes::raw(image).nonzero())
     }
 }
 
-/// Classifies one image. This is the function the firmware runs.
+impl Classifier for Weights {
+    fn classify_pixels(&self, nonzero: NonzeroPixels<'_>) -> Prediction {
+        forward_pixels(self, nonzero)
+    }
+}
+
+/// Classifies one raw image.
 pub fn forward(weights: &Weights, image: &[u8; INPUT]) -> Prediction {
-    let a = forward_activations(weights, image);
+    forward_pixels(weights, PixelBytes::raw(image).nonzero())
+}
+
+/// Classifies one image given by its nonzero pixels. This is the function the firmware runs.
+pub fn forward_pixels(weights: &Weights, nonzero: impl IntoIterator<Item = (usize, u8)>) -> Prediction {
+    let a = output_activations(weights, &hidden_forward(&weights.w1, &weights.b1, nonzero));
     Prediction {
         // argmax < OUTPUT = 10, so it fits a u8.
         digit: argmax(&a.logits) as u8,
@@ -294,16 +287,19 @@ mod tests {
     }
 
     #[test]
-    fn sparse_and_dense_first_layers_agree_bit_for_bit() {
+    fn raw_and_zero_run_images_classify_bit_for_bit_alike() {
         let mut w = Weights::ZERO;
         for (n, p) in w.parameters_mut().enumerate() {
             *p = ((n * 7919) % 1000) as f32 / 997.0 - 0.5;
         }
         let image: [u8; INPUT] = core::array::from_fn(|i| if i % 5 == 0 { (i % 251) as u8 } else { 0 });
-        let nonzero = image.iter().enumerate().filter(|(_, p)| **p != 0).map(|(i, p)| (i, *p));
-        let sparse = hidden_forward_sparse(&w.w1, &w.b1, nonzero);
-        let dense = hidden_forward(&w.w1, &w.b1, &image);
-        assert_eq!(sparse.map(f32::to_bits), dense.map(f32::to_bits));
+        let mut buf = [0u8; INPUT];
+        let len = crate::pixels::zero_run_encode(&image, &mut buf).unwrap();
+        let encoded = PixelBytes::new(&buf[..len]).unwrap();
+        let from_wire = w.classify_pixels(encoded.nonzero());
+        let from_raw = forward(&w, &image);
+        assert_eq!(from_wire.digit, from_raw.digit);
+        assert_eq!(from_wire.probabilities.map(f32::to_bits), from_raw.probabilities.map(f32::to_bits));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::network::{Prediction, INPUT};
+use crate::pixels::{zero_run_encode, PixelBytes};
 
 /// Bumped whenever a message's encoding changes.
 pub const PROTOCOL_VERSION: u16 = 1;
@@ -25,14 +26,14 @@ const fn cobs_max(len: usize) -> usize {
     len + len / 254 + 1
 }
 
-/// A request from the host.
+/// A request from the host. An image is borrowed from the bytes it was decoded from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[allow(clippy::large_enum_variant, reason = "no heap on the device: the image lives inline")]
-pub enum Request {
+pub enum Request<'a> {
     /// Ask who the device is and which model it runs.
     Info,
     /// Classify one 28×28 image.
-    Classify(Image),
+    #[serde(borrow)]
+    Classify(PixelBytes<'a>),
     /// Ask for resource use so far.
     Stats,
 }
@@ -96,88 +97,37 @@ impl core::fmt::Display for FrameError {
     }
 }
 
-/// A 28×28 grayscale image as it travels: zero runs compressed.
-///
-/// On the wire it is a byte string. If it is exactly 784 bytes long it is the
-/// raw pixels; otherwise a zero-run encoding where a nonzero byte stands for
-/// itself and `0, n` (n in 1..=255) stands for n zero pixels. The encoder
-/// picks whichever is shorter. MNIST digits are about 80 % zeros, so a request
-/// shrinks from ~790 to ~250 bytes and the emulated UART moves 3× more images.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Image(pub [u8; INPUT]);
-
-impl Image {
-    /// Writes the zero-run encoding into `out`; `None` if it would not be
-    /// shorter than the raw pixels.
-    fn zero_run_encode(&self, out: &mut [u8; INPUT]) -> Option<usize> {
-        let mut len = 0;
-        let mut pixels = self.0.iter().peekable();
-        while let Some(&p) = pixels.next() {
-            let chunk: &[u8] = if p != 0 {
-                &[p]
-            } else {
-                let mut run: u8 = 1;
-                while run < u8::MAX && pixels.next_if_eq(&&0).is_some() {
-                    run += 1;
-                }
-                &[0, run]
-            };
-            if len + chunk.len() >= INPUT {
-                return None;
-            }
-            out.get_mut(len..len + chunk.len())?.copy_from_slice(chunk);
-            len += chunk.len();
-        }
-        Some(len)
-    }
-
-    /// Inverse of the wire encoding; `None` on anything that is not exactly 784 pixels.
-    fn decode(bytes: &[u8]) -> Option<Image> {
-        let mut pixels = [0u8; INPUT];
-        if let Ok(raw) = <[u8; INPUT]>::try_from(bytes) {
-            return Some(Image(raw));
-        }
-        let mut at = 0usize;
-        let mut input = bytes.iter();
-        while let Some(&b) = input.next() {
-            if b != 0 {
-                *pixels.get_mut(at)? = b;
-                at += 1;
-            } else {
-                let run = usize::from(*input.next()?);
-                if run == 0 || at + run > INPUT {
-                    return None;
-                }
-                at += run; // already zero
-            }
-        }
-        (at == INPUT).then_some(Image(pixels))
-    }
-}
-
-impl Serialize for Image {
+/// An image travels as a byte string in the shorter of [`PixelBytes`]'s two
+/// forms: exactly 784 bytes are raw pixels, anything else zero runs. MNIST
+/// digits are about 80 % zeros, so a request shrinks from ~790 to ~250 bytes
+/// and the emulated UART moves 3× more images. The device reads the pixels
+/// straight out of its frame buffer.
+impl Serialize for PixelBytes<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut buf = [0u8; INPUT];
-        match self.zero_run_encode(&mut buf) {
-            Some(len) => serializer.serialize_bytes(buf.get(..len).unwrap_or(&self.0)),
-            None => serializer.serialize_bytes(&self.0),
+        let bytes = self.as_bytes();
+        if let Ok(raw) = <&[u8; INPUT]>::try_from(bytes) {
+            let mut buf = [0u8; INPUT];
+            if let Some(encoded) = zero_run_encode(raw, &mut buf).and_then(|len| buf.get(..len)) {
+                return serializer.serialize_bytes(encoded);
+            }
         }
+        serializer.serialize_bytes(bytes)
     }
 }
 
-impl<'de> Deserialize<'de> for Image {
+impl<'de: 'a, 'a> Deserialize<'de> for PixelBytes<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ImageVisitor;
-        impl serde::de::Visitor<'_> for ImageVisitor {
-            type Value = Image;
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = PixelBytes<'de>;
             fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 f.write_str("784 pixels, raw or zero-run encoded")
             }
-            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Image, E> {
-                Image::decode(v).ok_or_else(|| E::invalid_length(v.len(), &self))
+            fn visit_borrowed_bytes<E: serde::de::Error>(self, v: &'de [u8]) -> Result<PixelBytes<'de>, E> {
+                PixelBytes::new(v).ok_or_else(|| E::invalid_length(v.len(), &self))
             }
         }
-        deserializer.deserialize_bytes(ImageVisitor)
+        deserializer.deserialize_bytes(Visitor)
     }
 }
 
@@ -255,14 +205,31 @@ impl<const N: usize> FrameReader<N> {
 mod tests {
     use super::*;
 
-    fn digit_like() -> Image {
+    /// A decoded request, detached from the frame buffer it borrows from.
+    #[derive(Debug, PartialEq)]
+    #[allow(clippy::large_enum_variant, reason = "test helper")]
+    enum Owned {
+        Info,
+        Classify([u8; INPUT]),
+        Stats,
+    }
+
+    fn owned(r: Request) -> Owned {
+        match r {
+            Request::Info => Owned::Info,
+            Request::Classify(p) => Owned::Classify(p.to_array()),
+            Request::Stats => Owned::Stats,
+        }
+    }
+
+    fn digit_like() -> [u8; INPUT] {
         let mut pixels = [0u8; INPUT];
         for row in 5..20 {
             for col in 10..16 {
                 pixels[row * 28 + col] = (row * 10 + col) as u8;
             }
         }
-        Image(pixels)
+        pixels
     }
 
     fn frame_of<T: Serialize>(m: &T) -> Vec<u8> {
@@ -270,12 +237,12 @@ mod tests {
         encode_frame(m, &mut buf).unwrap().to_vec()
     }
 
-    fn read_frames<const N: usize>(bytes: &[u8]) -> Vec<Result<Request, FrameError>> {
+    fn read_frames<const N: usize>(bytes: &[u8]) -> Vec<Result<Owned, FrameError>> {
         let mut reader = FrameReader::<N>::new();
         let mut out = Vec::new();
         for &b in bytes {
             match reader.push(b) {
-                Some(FrameEvent::Frame(f)) => out.push(decode_frame(f)),
+                Some(FrameEvent::Frame(f)) => out.push(decode_frame(f).map(owned)),
                 Some(FrameEvent::Oversized) => out.push(Err(FrameError::Oversized)),
                 None => {}
             }
@@ -304,19 +271,19 @@ mod tests {
         // One pixel of 9 at index 1: tag, length 11, then 0,1 | 9 | 782 zeros as 255+255+255+17.
         let mut pixels = [0u8; INPUT];
         pixels[1] = 9;
-        let payload = postcard::to_allocvec(&Request::Classify(Image(pixels))).unwrap();
+        let payload = postcard::to_allocvec(&Request::Classify(PixelBytes::raw(&pixels))).unwrap();
         assert_eq!(payload, [1, 11, 0, 1, 9, 0, 255, 0, 255, 0, 255, 0, 17]);
     }
 
     #[test]
     fn images_round_trip_raw_and_compressed() {
-        let noisy = Image(core::array::from_fn(|i| (i % 2) as u8 * 200));
-        for image in [digit_like(), Image([0; INPUT]), Image([255; INPUT]), noisy] {
-            let frame = frame_of(&Request::Classify(image.clone()));
+        let noisy = core::array::from_fn(|i| (i % 2) as u8 * 200);
+        for image in [digit_like(), [0; INPUT], [255; INPUT], noisy] {
+            let frame = frame_of(&Request::Classify(PixelBytes::raw(&image)));
             assert!(frame.len() <= MAX_REQUEST_FRAME);
-            assert_eq!(read_frames::<MAX_REQUEST_FRAME>(&frame), [Ok(Request::Classify(image))]);
+            assert_eq!(read_frames::<MAX_REQUEST_FRAME>(&frame), [Ok(Owned::Classify(image))]);
         }
-        assert!(frame_of(&Request::Classify(digit_like())).len() < 200);
+        assert!(frame_of(&Request::Classify(PixelBytes::raw(&digit_like()))).len() < 200);
     }
 
     #[test]
@@ -344,17 +311,17 @@ mod tests {
         stream.extend([0x01, 0x02, 0x03, 0x00]); // Info followed by a stray byte
         stream.extend(vec![0x07; 5000]); // oversized
         stream.push(0x00);
-        stream.extend(frame_of(&Request::Classify(digit_like())));
+        stream.extend(frame_of(&Request::Classify(PixelBytes::raw(&digit_like()))));
         assert_eq!(
             read_frames::<MAX_REQUEST_FRAME>(&stream),
             [
-                Ok(Request::Info),
+                Ok(Owned::Info),
                 Err(FrameError::BadFraming),
                 Err(FrameError::Malformed),
                 Err(FrameError::Truncated),
                 Err(FrameError::Malformed),
                 Err(FrameError::Oversized),
-                Ok(Request::Classify(digit_like())),
+                Ok(Owned::Classify(digit_like())),
             ]
         );
     }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_big_array::BigArray;
 
 use crate::network::{softmax, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
+use crate::pixels::{NonzeroPixels, PixelBytes};
 use crate::weights_file::{
     check_container, container_checksum, container_info, encode_container, read_f32, read_u32, read_u8, FormatError,
     ModelInfo, CHECKSUM_LEN, HEADER_LEN,
@@ -60,26 +61,25 @@ mod fixed_i32 {
 }
 
 impl crate::network::Classifier for QuantizedWeights {
-    fn classify(&self, image: &[u8; INPUT]) -> Prediction {
-        forward_int8(self, image)
+    fn classify_pixels(&self, nonzero: NonzeroPixels<'_>) -> Prediction {
+        forward_int8_pixels(self, nonzero)
     }
 }
 
-/// Classifies one image with integer arithmetic.
+/// Classifies one raw image with integer arithmetic.
 pub fn forward_int8(q: &QuantizedWeights, image: &[u8; INPUT]) -> Prediction {
+    forward_int8_pixels(q, PixelBytes::raw(image).nonzero())
+}
+
+/// Classifies one image, given by its nonzero pixels, with integer arithmetic.
+/// This is the function the int8 firmware runs.
+pub fn forward_int8_pixels(q: &QuantizedWeights, nonzero: impl IntoIterator<Item = (usize, u8)>) -> Prediction {
     let mut acc1 = q.b1;
-    let (pixel_quads, _) = image.as_chunks::<4>();
-    let (row_quads, _) = q.w1.as_chunks::<4>();
-    for (quad, rows) in pixel_quads.iter().zip(row_quads) {
-        if u32::from_ne_bytes(*quad) == 0 {
-            continue;
-        }
-        for (&pixel, row) in quad.iter().zip(rows) {
-            if pixel != 0 {
-                let p = i32::from(pixel);
-                for (a, &w) in acc1.iter_mut().zip(row) {
-                    *a = a.wrapping_add(p * i32::from(w));
-                }
+    for (i, pixel) in nonzero {
+        if let Some(row) = q.w1.get(i) {
+            let p = i32::from(pixel);
+            for (a, &w) in acc1.iter_mut().zip(row) {
+                *a = a.wrapping_add(p * i32::from(w));
             }
         }
     }

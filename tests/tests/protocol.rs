@@ -2,7 +2,8 @@
 use e2e::{boards, boot, firmware_with, test_set};
 use host::device::Board;
 use rand::{Rng, SeedableRng};
-use shared::protocol::{FrameError, Image, Request, Response};
+use shared::protocol::{FrameError, Request, Response};
+use shared::PixelBytes;
 
 fn garbage_between_valid_frames(board: &Board) {
     let weights = host::paths::default_model();
@@ -33,7 +34,7 @@ fn garbage_between_valid_frames(board: &Board) {
         garbage += 1;
 
         let image = &test.images[i];
-        let answer = device.request(&Request::Classify(Image(*image))).expect("classify");
+        let answer = device.request(&Request::Classify(PixelBytes::raw(image))).expect("classify");
         assert_eq!(answer, Response::Prediction(shared::Classifier::classify(&model.network, image)), "image {i}");
         valid += 1;
     }
@@ -74,7 +75,7 @@ fn expected_answers(
             Some(FrameEvent::Oversized) => answers.push(Some(Response::Error(FrameError::Oversized))),
             Some(FrameEvent::Frame(frame)) => answers.push(match decode_frame::<Request>(frame) {
                 Ok(Request::Info) => Some(Response::Info(info.clone())),
-                Ok(Request::Classify(image)) => Some(Response::Prediction(model.classify(&image.0))),
+                Ok(Request::Classify(image)) => Some(Response::Prediction(model.classify_pixels(image.nonzero()))),
                 Ok(Request::Stats) => None,
                 Err(e) => Some(Response::Error(e)),
             }),
@@ -114,7 +115,7 @@ fn megabyte_of_noise(board: &Board) {
         let expected = expected_answers(&chunk, &model.network, &info);
         let image = &test.images[i % test.len()];
         device.send_raw(&chunk).expect("send noise");
-        device.send(&Request::Classify(Image(*image))).expect("send request");
+        device.send(&Request::Classify(PixelBytes::raw(image))).expect("send request");
         expect_answers(&mut device, &expected, &format!("{}: chunk {i}", board.name));
         noise_answers += expected.len();
         let answer = device.receive().expect("answer to the valid request");

@@ -2,7 +2,7 @@
 //!
 //! Forward values come from `shared::network` (the very code the device runs);
 //! this file holds only the backward halves of those pairs.
-use shared::network::{argmax, hidden_forward_sparse, output_activations, pixel_value, Activations};
+use shared::network::{argmax, hidden_forward, output_activations, pixel_value, Activations};
 use shared::{Weights, HIDDEN, INPUT, OUTPUT};
 
 /// d(loss)/d(logits) of softmax + cross-entropy: `p - onehot(label)`.
@@ -39,7 +39,7 @@ pub fn relu_backward<const N: usize>(a: &[f32; N], da: &[f32; N]) -> [f32; N] {
     core::array::from_fn(|j| if a[j] > 0.0 { da[j] } else { 0.0 })
 }
 
-/// Backward of `hidden_forward_sparse`: accumulates dW1 and db1 over the
+/// Backward of `hidden_forward`: accumulates dW1 and db1 over the
 /// nonzero pixels only, exactly the terms the forward pass used.
 // nonzero: [(i, p)], dz1: [HID] -> dw1 += x dz1ᵀ, db1 += dz1
 pub fn hidden_backward(
@@ -67,7 +67,7 @@ pub fn cross_entropy(a: &Activations, label: u8) -> f32 {
 
 /// Adds one example's gradient to `grad`; returns its loss and the predicted digit.
 pub fn accumulate(weights: &Weights, nonzero: &[(u16, u8)], label: u8, grad: &mut Weights) -> (f32, u8) {
-    let z1 = hidden_forward_sparse(&weights.w1, &weights.b1, nonzero.iter().map(|&(i, p)| (usize::from(i), p)));
+    let z1 = hidden_forward(&weights.w1, &weights.b1, nonzero.iter().map(|&(i, p)| (usize::from(i), p)));
     let a = output_activations(weights, &z1);
     let dz2 = softmax_cross_entropy_backward(&a.probabilities, label);
     let da1 = dense_backward(&weights.w2, &a.hidden, &dz2, &mut grad.w2, &mut grad.b2);

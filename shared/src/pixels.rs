@@ -1,0 +1,165 @@
+//! A 28×28 image as the network reads it: its nonzero pixels, in ascending order.
+//!
+//! Images are stored in one of two byte forms — raw (784 bytes, one per pixel)
+//! or zero-run encoded (a nonzero byte stands for itself, `0, n` for n zero
+//! pixels, n in 1..=255) — and both forward passes read either form through
+//! [`NonzeroPixels`]. The device classifies straight from the received bytes
+//! (no 784-byte copy), the host from its raw arrays, with the same code.
+use crate::network::INPUT;
+
+/// An image's bytes in one of the two forms, checked to describe exactly 784 pixels.
+/// Two are equal when they describe the same pixels, whatever their forms.
+#[derive(Clone, Copy, Debug)]
+pub struct PixelBytes<'a> {
+    bytes: &'a [u8],
+}
+
+impl PartialEq for PixelBytes<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.nonzero().eq(other.nonzero())
+    }
+}
+
+impl Eq for PixelBytes<'_> {}
+
+impl<'a> PixelBytes<'a> {
+    /// Raw pixels, one byte each.
+    pub const fn raw(pixels: &'a [u8; INPUT]) -> PixelBytes<'a> {
+        PixelBytes { bytes: pixels }
+    }
+
+    /// Bytes in either form; `None` unless they describe exactly 784 pixels.
+    /// Exactly 784 bytes are raw; anything else is read as zero runs.
+    pub fn new(bytes: &'a [u8]) -> Option<PixelBytes<'a>> {
+        if bytes.len() == INPUT {
+            return Some(PixelBytes { bytes });
+        }
+        let mut count = 0usize;
+        let mut input = bytes.iter();
+        while let Some(&b) = input.next() {
+            count += if b != 0 {
+                1
+            } else {
+                match input.next() {
+                    Some(&run) if run > 0 => usize::from(run),
+                    _ => return None,
+                }
+            };
+            if count > INPUT {
+                return None;
+            }
+        }
+        (count == INPUT).then_some(PixelBytes { bytes })
+    }
+
+    /// The bytes as they travel.
+    pub const fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The nonzero pixels as `(index, value)`, ascending by index.
+    pub fn nonzero(&self) -> NonzeroPixels<'a> {
+        NonzeroPixels { bytes: self.bytes, zero_runs: self.bytes.len() != INPUT, next_byte: 0, next_pixel: 0 }
+    }
+
+    /// All 784 pixels.
+    pub fn to_array(&self) -> [u8; INPUT] {
+        let mut pixels = [0u8; INPUT];
+        for (i, p) in self.nonzero() {
+            if let Some(slot) = pixels.get_mut(i) {
+                *slot = p;
+            }
+        }
+        pixels
+    }
+}
+
+/// Writes the zero-run form of `pixels` into `out`; `None` if it would not be
+/// shorter than the 784 raw bytes (then send those).
+pub fn zero_run_encode(pixels: &[u8; INPUT], out: &mut [u8; INPUT]) -> Option<usize> {
+    let mut len = 0;
+    let mut rest = pixels.iter().peekable();
+    while let Some(&p) = rest.next() {
+        let chunk: &[u8] = if p != 0 {
+            &[p]
+        } else {
+            let mut run: u8 = 1;
+            while run < u8::MAX && rest.next_if_eq(&&0).is_some() {
+                run += 1;
+            }
+            &[0, run]
+        };
+        if len + chunk.len() >= INPUT {
+            return None;
+        }
+        out.get_mut(len..len + chunk.len())?.copy_from_slice(chunk);
+        len += chunk.len();
+    }
+    Some(len)
+}
+
+/// Iterator over an image's nonzero pixels, `(index, value)` in ascending index order.
+#[derive(Clone, Debug)]
+pub struct NonzeroPixels<'a> {
+    bytes: &'a [u8],
+    zero_runs: bool,
+    next_byte: usize,
+    next_pixel: usize,
+}
+
+impl Iterator for NonzeroPixels<'_> {
+    type Item = (usize, u8);
+
+    #[inline]
+    fn next(&mut self) -> Option<(usize, u8)> {
+        loop {
+            let &b = self.bytes.get(self.next_byte)?;
+            self.next_byte += 1;
+            if b != 0 {
+                let at = self.next_pixel;
+                self.next_pixel += 1;
+                return Some((at, b));
+            }
+            if self.zero_runs {
+                let &run = self.bytes.get(self.next_byte)?;
+                self.next_byte += 1;
+                self.next_pixel += usize::from(run);
+            } else {
+                self.next_pixel += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digit_like() -> [u8; INPUT] {
+        core::array::from_fn(|i| if (i / 28) % 7 == 3 && i % 28 > 5 { (i % 250) as u8 + 1 } else { 0 })
+    }
+
+    #[test]
+    fn both_forms_give_the_same_nonzero_pixels() {
+        for pixels in [digit_like(), [0; INPUT], [255; INPUT], core::array::from_fn(|i| (i % 2) as u8 * 200)] {
+            let expected: Vec<(usize, u8)> = pixels.iter().copied().enumerate().filter(|&(_, p)| p != 0).collect();
+            assert_eq!(PixelBytes::raw(&pixels).nonzero().collect::<Vec<_>>(), expected);
+            let mut buf = [0u8; INPUT];
+            if let Some(len) = zero_run_encode(&pixels, &mut buf) {
+                let encoded = PixelBytes::new(&buf[..len]).unwrap();
+                assert_eq!(encoded.nonzero().collect::<Vec<_>>(), expected);
+                assert_eq!(encoded.to_array(), pixels);
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_zero_runs_are_refused() {
+        assert_eq!(PixelBytes::new(&[0, 0]), None, "run of zero");
+        assert_eq!(PixelBytes::new(&[0]), None, "run without a length");
+        assert_eq!(PixelBytes::new(&[0, 255, 0, 255, 0, 255, 0, 255]), None, "1,020 pixels");
+        assert_eq!(PixelBytes::new(&[0, 255, 0, 255, 0, 255, 0, 18]), None, "783 pixels");
+        assert!(PixelBytes::new(&[0, 255, 0, 255, 0, 255, 0, 19]).is_some(), "784 zeros");
+        assert!(PixelBytes::new(&[]).is_none());
+    }
+}
