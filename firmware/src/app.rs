@@ -33,16 +33,13 @@ pub struct Server<'a, C: Classifier> {
 }
 
 impl<'a, C: Classifier> Server<'a, C> {
-    /// A server answering with `weights` and introducing itself with `info`.
-    pub fn new(weights: &'a C, info: DeviceInfo) -> Self {
+    /// A server answering with `weights`, introducing itself with `info` and
+    /// reporting resource use with `stats`. Built once, in place: it holds the
+    /// frame buffer, and every move would cost a copy of it on the stack.
+    pub fn new(weights: &'a C, info: DeviceInfo, stats: fn() -> DeviceStats) -> Self {
         // One empty measured pass: its count is the markers' own overhead.
         crate::measure::measured(|| ());
-        Server { reader: FrameReader::new(), weights, info, stats: || DeviceStats { stack_peak: 0, stack_size: 0 } }
-    }
-
-    /// Reports resource use with `stats` (a board that paints its stack supplies one).
-    pub fn with_stats(self, stats: fn() -> DeviceStats) -> Self {
-        Server { stats, ..self }
+        Server { reader: FrameReader::new(), weights, info, stats }
     }
 
     /// Takes one received byte; returns the response when it ends a frame.
@@ -54,7 +51,7 @@ impl<'a, C: Classifier> Server<'a, C> {
                 Ok(Request::Stats) => Response::Stats((self.stats)()),
                 // Classified straight from the frame buffer: no 784-byte image copy.
                 Ok(Request::Classify(image)) => {
-                    Response::Prediction(crate::measure::measured(|| self.weights.classify_pixels(image.nonzero())))
+                    Response::Prediction(crate::measure::measured(|| self.weights.classify_pixels(image)))
                 }
                 Err(e) => Response::Error(e),
             },
@@ -99,7 +96,8 @@ mod tests {
     #[test]
     fn answers_info_classify_and_garbage() {
         let weights = &crate::model::WEIGHTS;
-        let mut server = Server::new(weights, device_info("test", crate::model::CHECKSUM));
+        let no_stats = || DeviceStats { stack_peak: 0, stack_size: 0 };
+        let mut server = Server::new(weights, device_info("test", crate::model::CHECKSUM), no_stats);
         let image: [u8; shared::INPUT] = core::array::from_fn(|i| (i * 7 % 256) as u8);
         let mut stream = frame(&Request::Info);
         stream.extend([1, 2, 3, 0]); // garbage

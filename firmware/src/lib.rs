@@ -11,3 +11,5 @@ pub mod measure;
 pub mod model;
 #[cfg(target_arch = "arm")]
 pub mod stack;
+#[cfg(any(board = "lm3s6965evb", board = "mps2-an386"))]
+mod vectors;

@@ -19,5 +19,5 @@ fn main() -> ! {
         let (stack_peak, stack_size) = stack::usage();
         DeviceStats { stack_peak, stack_size }
     };
-    Server::new(&model::WEIGHTS, device_info(board::NAME, model::CHECKSUM)).with_stats(stats).serve(&mut uart)
+    Server::new(&model::WEIGHTS, device_info(board::NAME, model::CHECKSUM), stats).serve(&mut uart)
 }

@@ -16,10 +16,10 @@ pub enum Network {
 }
 
 impl Classifier for Network {
-    fn classify_pixels(&self, nonzero: shared::NonzeroPixels<'_>) -> shared::Prediction {
+    fn classify_pixels(&self, image: shared::PixelBytes<'_>) -> shared::Prediction {
         match self {
-            Network::F32(w) => w.classify_pixels(nonzero),
-            Network::Int8(q) => q.classify_pixels(nonzero),
+            Network::F32(w) => w.classify_pixels(image),
+            Network::Int8(q) => q.classify_pixels(image),
         }
     }
 }

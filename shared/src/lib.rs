@@ -2,6 +2,7 @@
 //!
 //! Everything both sides must agree on lives here and nowhere else:
 //! - [`classes`]: what the ten outputs mean (digits or Fashion-MNIST),
+//! - [`framing`]: COBS, the framing of every UART message,
 //! - [`network`]: the fixed 784→10→10 network and its one `forward` pass,
 //! - [`pixels`]: an image's nonzero pixels, read from raw or zero-run bytes,
 //! - [`quantized`]: the int8 version of the network and its file,
@@ -17,6 +18,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
 pub mod classes;
+pub mod framing;
 pub mod network;
 pub mod pixels;
 pub mod protocol;

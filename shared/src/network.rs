@@ -12,7 +12,7 @@
 //! 5. softmax: `m = max(z2)` scanning `k` ascending; `e[k] = libm::expf(z2[k] - m)`;
 //!    `s = e[0] + e[1] + … + e[9]` left to right; `p[k] = e[k] / s`.
 //! 6. `digit` = the first index of the largest logit `z2`.
-use crate::pixels::{NonzeroPixels, PixelBytes};
+use crate::pixels::PixelBytes;
 use serde::{Deserialize, Serialize};
 use serde_big_array::BigArray;
 
@@ -204,39 +204,49 @@ pub fn output_activations(weights: &Weights, z1: &[f32; HIDDEN]) -> Activations 
     Activations { hidden, logits, probabilities }
 }
 
+/// First layer for an image in either byte form; the same sums as
+/// [`hidden_forward`] (one [`accumulate_row`] per nonzero pixel, ascending),
+/// in the tightest loop each form allows.
+#[inline(always)]
+pub fn hidden_forward_bytes(w1: &[[f32; HIDDEN]; INPUT], b1: &[f32; HIDDEN], image: PixelBytes<'_>) -> [f32; HIDDEN] {
+    let mut z1 = *b1;
+    image.for_each_nonzero(w1, |pixel, row| accumulate_row(&mut z1, pixel, row));
+    z1
+}
+
 /// The forward pass with its intermediate values (the trainer's tests use this).
 pub fn forward_activations(weights: &Weights, image: &[u8; INPUT]) -> Activations {
-    output_activations(weights, &hidden_forward(&weights.w1, &weights.b1, PixelBytes::raw(image).nonzero()))
+    output_activations(weights, &hidden_forward_bytes(&weights.w1, &weights.b1, PixelBytes::raw(image)))
 }
 
 /// Anything that turns an image into a [`Prediction`]: the f32 network and
 /// its int8 quantization. The firmware and the host's comparisons are
 /// written against this.
 pub trait Classifier {
-    /// Classifies an image given by its nonzero pixels: what the firmware
-    /// calls on the bytes it received.
-    fn classify_pixels(&self, nonzero: NonzeroPixels<'_>) -> Prediction;
+    /// Classifies an image in either byte form: what the firmware calls on
+    /// the bytes it received.
+    fn classify_pixels(&self, image: PixelBytes<'_>) -> Prediction;
 
     /// Classifies a raw 28×28 image: the same pass over the same pixels.
     fn classify(&self, image: &[u8; INPUT]) -> Prediction {
-        self.classify_pixels(PixelBytes::raw(image).nonzero())
+        self.classify_pixels(PixelBytes::raw(image))
     }
 }
 
 impl Classifier for Weights {
-    fn classify_pixels(&self, nonzero: NonzeroPixels<'_>) -> Prediction {
-        forward_pixels(self, nonzero)
+    fn classify_pixels(&self, image: PixelBytes<'_>) -> Prediction {
+        forward_pixels(self, image)
     }
 }
 
 /// Classifies one raw image.
 pub fn forward(weights: &Weights, image: &[u8; INPUT]) -> Prediction {
-    forward_pixels(weights, PixelBytes::raw(image).nonzero())
+    forward_pixels(weights, PixelBytes::raw(image))
 }
 
-/// Classifies one image given by its nonzero pixels. This is the function the firmware runs.
-pub fn forward_pixels(weights: &Weights, nonzero: impl IntoIterator<Item = (usize, u8)>) -> Prediction {
-    let a = output_activations(weights, &hidden_forward(&weights.w1, &weights.b1, nonzero));
+/// Classifies one image in either byte form. This is the function the firmware runs.
+pub fn forward_pixels(weights: &Weights, image: PixelBytes<'_>) -> Prediction {
+    let a = output_activations(weights, &hidden_forward_bytes(&weights.w1, &weights.b1, image));
     Prediction {
         // argmax < OUTPUT = 10, so it fits a u8.
         digit: argmax(&a.logits) as u8,
@@ -296,7 +306,7 @@ mod tests {
         let mut buf = [0u8; INPUT];
         let len = crate::pixels::zero_run_encode(&image, &mut buf).unwrap();
         let encoded = PixelBytes::new(&buf[..len]).unwrap();
-        let from_wire = w.classify_pixels(encoded.nonzero());
+        let from_wire = w.classify_pixels(encoded);
         let from_raw = forward(&w, &image);
         assert_eq!(from_wire.digit, from_raw.digit);
         assert_eq!(from_wire.probabilities.map(f32::to_bits), from_raw.probabilities.map(f32::to_bits));

@@ -62,6 +62,43 @@ impl<'a> PixelBytes<'a> {
         NonzeroPixels { bytes: self.bytes, zero_runs: self.bytes.len() != INPUT, next_byte: 0, next_pixel: 0 }
     }
 
+    /// Calls `f(pixel, row)` for every nonzero pixel in ascending index order,
+    /// with `rows[index]`: the first layer's loop, written once for host and device.
+    ///
+    /// Raw bytes are scanned four at a time (one 32-bit test skips four blank
+    /// pixels); zero runs skip their rows without looking at them.
+    #[inline(always)]
+    pub fn for_each_nonzero<T>(&self, rows: &[T; INPUT], mut f: impl FnMut(u8, &T)) {
+        if let Ok(raw) = <&[u8; INPUT]>::try_from(self.bytes) {
+            let (pixel_quads, _) = raw.as_chunks::<4>();
+            let (row_quads, _) = rows.as_chunks::<4>();
+            for (quad, rows) in pixel_quads.iter().zip(row_quads) {
+                if u32::from_ne_bytes(*quad) != 0 {
+                    for (&pixel, row) in quad.iter().zip(rows) {
+                        if pixel != 0 {
+                            f(pixel, row);
+                        }
+                    }
+                }
+            }
+            return;
+        }
+        let mut rows = rows.iter();
+        let mut bytes = self.bytes.iter();
+        while let Some(&b) = bytes.next() {
+            if b != 0 {
+                let Some(row) = rows.next() else { return };
+                f(b, row);
+            } else {
+                // `new` checked that every run has a nonzero length and that all runs fit.
+                let Some(&run) = bytes.next() else { return };
+                if run == 0 || rows.nth(usize::from(run) - 1).is_none() {
+                    return;
+                }
+            }
+        }
+    }
+
     /// All 784 pixels.
     pub fn to_array(&self) -> [u8; INPUT] {
         let mut pixels = [0u8; INPUT];
@@ -149,6 +186,24 @@ mod tests {
                 let encoded = PixelBytes::new(&buf[..len]).unwrap();
                 assert_eq!(encoded.nonzero().collect::<Vec<_>>(), expected);
                 assert_eq!(encoded.to_array(), pixels);
+            }
+        }
+    }
+
+    #[test]
+    fn rows_are_visited_in_order_for_both_forms() {
+        let rows: [usize; INPUT] = core::array::from_fn(|i| i);
+        for pixels in [digit_like(), [0; INPUT], [255; INPUT], core::array::from_fn(|i| (i % 3) as u8 * 100)] {
+            let expected: Vec<(u8, usize)> =
+                pixels.iter().enumerate().filter(|(_, p)| **p != 0).map(|(i, p)| (*p, i)).collect();
+            let mut seen = Vec::new();
+            PixelBytes::raw(&pixels).for_each_nonzero(&rows, |p, &i| seen.push((p, i)));
+            assert_eq!(seen, expected);
+            let mut buf = [0u8; INPUT];
+            if let Some(len) = zero_run_encode(&pixels, &mut buf) {
+                seen.clear();
+                PixelBytes::new(&buf[..len]).unwrap().for_each_nonzero(&rows, |p, &i| seen.push((p, i)));
+                assert_eq!(seen, expected);
             }
         }
     }

@@ -6,6 +6,7 @@
 //! the device receives gets exactly one [`Response`], in order.
 use serde::{Deserialize, Serialize};
 
+use crate::framing::{self, max_encoded_len};
 use crate::network::{Prediction, INPUT};
 use crate::pixels::{zero_run_encode, PixelBytes};
 
@@ -17,14 +18,10 @@ pub const BOARD_NAME_LEN: usize = 24;
 
 /// Largest encoded request: a raw image (784 bytes + a 2-byte length) and the
 /// variant tag, plus COBS overhead (1 byte per 254) and the delimiter.
-pub const MAX_REQUEST_FRAME: usize = cobs_max(1 + 2 + INPUT) + 1;
+pub const MAX_REQUEST_FRAME: usize = max_encoded_len(1 + 2 + INPUT) + 1;
 
 /// Largest encoded response, with COBS overhead and delimiter.
-pub const MAX_RESPONSE_FRAME: usize = cobs_max(1 + 1 + 40 + 2 * 2 + 4 + 1 + BOARD_NAME_LEN) + 1;
-
-const fn cobs_max(len: usize) -> usize {
-    len + len / 254 + 1
-}
+pub const MAX_RESPONSE_FRAME: usize = max_encoded_len(1 + 1 + 40 + 2 * 2 + 4 + 1 + BOARD_NAME_LEN) + 1;
 
 /// A request from the host. An image is borrowed from the bytes it was decoded from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -132,13 +129,24 @@ impl<'de: 'a, 'a> Deserialize<'de> for PixelBytes<'a> {
 }
 
 /// Encodes `message` as one COBS frame, delimiter included; returns the frame.
+/// `buf` must hold the frame ([`MAX_REQUEST_FRAME`], [`MAX_RESPONSE_FRAME`]).
 pub fn encode_frame<'a, T: Serialize>(message: &T, buf: &'a mut [u8]) -> Result<&'a mut [u8], postcard::Error> {
-    postcard::to_slice_cobs(message, buf)
+    let len = postcard::to_slice(message, buf)?.len();
+    // Move the message to the back, then COBS-encode it into the front.
+    let start = buf.len() - len;
+    for i in (0..len).rev() {
+        let byte = buf.get(i).copied().unwrap_or(0);
+        if let Some(slot) = buf.get_mut(start + i) {
+            *slot = byte;
+        }
+    }
+    let frame_len = framing::encode_in_place(buf, start, start + len).ok_or(postcard::Error::SerializeBufferFull)?;
+    buf.get_mut(..frame_len).ok_or(postcard::Error::SerializeBufferFull)
 }
 
 /// Decodes one frame (without its delimiter) in place.
 pub fn decode_frame<'a, T: Deserialize<'a>>(frame: &'a mut [u8]) -> Result<T, FrameError> {
-    let len = cobs::decode_in_place(frame).map_err(|_| FrameError::BadFraming)?;
+    let len = framing::decode_in_place(frame).ok_or(FrameError::BadFraming)?;
     let payload = frame.get(..len).ok_or(FrameError::BadFraming)?;
     match postcard::take_from_bytes(payload) {
         Ok((message, [])) => Ok(message),
@@ -188,7 +196,7 @@ impl<const N: usize> FrameReader<N> {
             if core::mem::take(&mut self.overflowed) {
                 return Some(FrameEvent::Oversized);
             }
-            return (len > 0).then(|| FrameEvent::Frame(&mut self.buf[..len]));
+            return self.buf.get_mut(..len).filter(|f| !f.is_empty()).map(FrameEvent::Frame);
         }
         match self.buf.get_mut(self.len) {
             Some(slot) if !self.overflowed => {

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_big_array::BigArray;
 
 use crate::network::{softmax, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
-use crate::pixels::{NonzeroPixels, PixelBytes};
+use crate::pixels::PixelBytes;
 use crate::weights_file::{
     check_container, container_checksum, container_info, encode_container, read_f32, read_u32, read_u8, FormatError,
     ModelInfo, CHECKSUM_LEN, HEADER_LEN,
@@ -61,28 +61,26 @@ mod fixed_i32 {
 }
 
 impl crate::network::Classifier for QuantizedWeights {
-    fn classify_pixels(&self, nonzero: NonzeroPixels<'_>) -> Prediction {
-        forward_int8_pixels(self, nonzero)
+    fn classify_pixels(&self, image: PixelBytes<'_>) -> Prediction {
+        forward_int8_pixels(self, image)
     }
 }
 
 /// Classifies one raw image with integer arithmetic.
 pub fn forward_int8(q: &QuantizedWeights, image: &[u8; INPUT]) -> Prediction {
-    forward_int8_pixels(q, PixelBytes::raw(image).nonzero())
+    forward_int8_pixels(q, PixelBytes::raw(image))
 }
 
-/// Classifies one image, given by its nonzero pixels, with integer arithmetic.
+/// Classifies one image in either byte form with integer arithmetic.
 /// This is the function the int8 firmware runs.
-pub fn forward_int8_pixels(q: &QuantizedWeights, nonzero: impl IntoIterator<Item = (usize, u8)>) -> Prediction {
+pub fn forward_int8_pixels(q: &QuantizedWeights, image: PixelBytes<'_>) -> Prediction {
     let mut acc1 = q.b1;
-    for (i, pixel) in nonzero {
-        if let Some(row) = q.w1.get(i) {
-            let p = i32::from(pixel);
-            for (a, &w) in acc1.iter_mut().zip(row) {
-                *a = a.wrapping_add(p * i32::from(w));
-            }
+    image.for_each_nonzero(&q.w1, |pixel, row| {
+        let p = i32::from(pixel);
+        for (a, &w) in acc1.iter_mut().zip(row) {
+            *a = a.wrapping_add(p * i32::from(w));
         }
-    }
+    });
     let a1 = acc1.map(|a| a.max(0));
     let mut acc2 = q.b2.map(i64::from);
     for (acc, row) in acc2.iter_mut().zip(&q.w2) {

@@ -75,7 +75,7 @@ fn expected_answers(
             Some(FrameEvent::Oversized) => answers.push(Some(Response::Error(FrameError::Oversized))),
             Some(FrameEvent::Frame(frame)) => answers.push(match decode_frame::<Request>(frame) {
                 Ok(Request::Info) => Some(Response::Info(info.clone())),
-                Ok(Request::Classify(image)) => Some(Response::Prediction(model.classify_pixels(image.nonzero()))),
+                Ok(Request::Classify(image)) => Some(Response::Prediction(model.classify_pixels(image))),
                 Ok(Request::Stats) => None,
                 Err(e) => Some(Response::Error(e)),
             }),
