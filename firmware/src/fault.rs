@@ -2,7 +2,7 @@
 //! hanging it (semihosting `exit` passes the code through). On the Pico,
 //! which has no debugger attached, they reset the chip instead.
 //!
-//! Messages are written piecewise with `write_str` and a hand-rolled decimal,
+//! Messages are written piecewise with `write_str` and a hand-rolled hex printer,
 //! never through `core::fmt`, which would add several KB of flash.
 use cortex_m_rt::{exception, ExceptionFrame};
 
@@ -25,26 +25,26 @@ unsafe fn HardFault(_: &ExceptionFrame) -> ! {
 
 #[cfg(not(board = "rp-pico"))]
 fn say(s: &str) {
-    if let Ok(mut err) = semihosting::io::stderr() {
-        let _ = semihosting::io::Write::write_all(&mut err, s.as_bytes());
-    }
+    say_bytes(s.as_bytes());
 }
 
 #[cfg(not(board = "rp-pico"))]
-fn say_number(mut n: u32, radix: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        if let (Some(slot), Some(c)) = (digits.get_mut(at), char::from_digit(n % radix, radix)) {
-            *slot = c as u8;
-        }
-        n /= radix;
-        if n == 0 || at == 0 {
-            break;
-        }
+fn say_bytes(bytes: &[u8]) {
+    if let Ok(mut err) = semihosting::io::stderr() {
+        let _ = semihosting::io::Write::write_all(&mut err, bytes);
     }
-    say(core::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or("?"));
+}
+
+/// Writes `n` in hexadecimal: eight nibbles, no division (a decimal printer costs 400 bytes more).
+#[cfg(not(board = "rp-pico"))]
+fn say_hex(n: u32) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = *b"0x00000000";
+    for (i, slot) in text.iter_mut().skip(2).enumerate() {
+        let nibble = (n >> (28 - 4 * i)) & 0xF;
+        *slot = DIGITS.get(nibble as usize).copied().unwrap_or(b'?');
+    }
+    say_bytes(&text);
 }
 
 #[cfg(not(board = "rp-pico"))]
@@ -54,8 +54,8 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     if let Some(location) = info.location() {
         say(" at ");
         say(location.file());
-        say(":");
-        say_number(location.line(), 10);
+        say(" line ");
+        say_hex(location.line());
     }
     say("\n");
     semihosting::process::exit(PANIC_EXIT_CODE)
@@ -64,8 +64,8 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 #[cfg(not(board = "rp-pico"))]
 #[exception]
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    say("firmware hard fault at pc 0x");
-    say_number(frame.pc(), 16);
+    say("firmware hard fault at pc ");
+    say_hex(frame.pc());
     say("\n");
     semihosting::process::exit(HARD_FAULT_EXIT_CODE)
 }
