@@ -27,5 +27,5 @@ pub mod weights_file;
 
 pub use classes::Classes;
 pub use network::{forward, Classifier, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
-pub use pixels::{NonzeroPixels, PixelBytes};
+pub use pixels::PixelBytes;
 pub use quantized::{forward_int8, QuantizedWeights};

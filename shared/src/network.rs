@@ -110,7 +110,7 @@ pub fn pixel_value(pixel: u8) -> f32 {
 
 /// First layer before the activation, from the image's nonzero pixels
 /// `(index, value)` in ascending index order; zero pixels add nothing and are
-/// never visited. Host and device both read pixels through [`NonzeroPixels`]
+/// never visited. Host and device both read pixels through [`PixelBytes::for_each_nonzero`]
 /// (the trainer through its own sparse lists), so the sums are formed in the
 /// same order everywhere. Out-of-range indices are ignored.
 // w1: [IN][HID], nonzero: [(i, p)] -> z1: [HID]

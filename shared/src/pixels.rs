@@ -3,7 +3,7 @@
 //! Images are stored in one of two byte forms — raw (784 bytes, one per pixel)
 //! or zero-run encoded (a nonzero byte stands for itself, `0, n` for n zero
 //! pixels, n in 1..=255) — and both forward passes read either form through
-//! [`NonzeroPixels`]. The device classifies straight from the received bytes
+//! [`PixelBytes::for_each_nonzero`]. The device classifies straight from the received bytes
 //! (no 784-byte copy), the host from its raw arrays, with the same code.
 use crate::network::INPUT;
 
@@ -16,7 +16,7 @@ pub struct PixelBytes<'a> {
 
 impl PartialEq for PixelBytes<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.nonzero().eq(other.nonzero())
+        self.to_array() == other.to_array()
     }
 }
 
@@ -55,11 +55,6 @@ impl<'a> PixelBytes<'a> {
     /// The bytes as they travel.
     pub const fn as_bytes(&self) -> &'a [u8] {
         self.bytes
-    }
-
-    /// The nonzero pixels as `(index, value)`, ascending by index.
-    pub fn nonzero(&self) -> NonzeroPixels<'a> {
-        NonzeroPixels { bytes: self.bytes, zero_runs: self.bytes.len() != INPUT, next_byte: 0, next_pixel: 0 }
     }
 
     /// Calls `f(pixel, row)` for every nonzero pixel in ascending index order,
@@ -101,12 +96,24 @@ impl<'a> PixelBytes<'a> {
 
     /// All 784 pixels.
     pub fn to_array(&self) -> [u8; INPUT] {
+        const INDEX: [u16; INPUT] = {
+            let mut index = [0u16; INPUT];
+            let mut i = 0;
+            while i < INPUT {
+                #[allow(clippy::indexing_slicing, reason = "const fn: i < INPUT is the loop bound")]
+                {
+                    index[i] = i as u16;
+                }
+                i += 1;
+            }
+            index
+        };
         let mut pixels = [0u8; INPUT];
-        for (i, p) in self.nonzero() {
-            if let Some(slot) = pixels.get_mut(i) {
+        self.for_each_nonzero(&INDEX, |p, &i| {
+            if let Some(slot) = pixels.get_mut(usize::from(i)) {
                 *slot = p;
             }
-        }
+        });
         pixels
     }
 }
@@ -135,39 +142,6 @@ pub fn zero_run_encode(pixels: &[u8; INPUT], out: &mut [u8; INPUT]) -> Option<us
     Some(len)
 }
 
-/// Iterator over an image's nonzero pixels, `(index, value)` in ascending index order.
-#[derive(Clone, Debug)]
-pub struct NonzeroPixels<'a> {
-    bytes: &'a [u8],
-    zero_runs: bool,
-    next_byte: usize,
-    next_pixel: usize,
-}
-
-impl Iterator for NonzeroPixels<'_> {
-    type Item = (usize, u8);
-
-    #[inline]
-    fn next(&mut self) -> Option<(usize, u8)> {
-        loop {
-            let &b = self.bytes.get(self.next_byte)?;
-            self.next_byte += 1;
-            if b != 0 {
-                let at = self.next_pixel;
-                self.next_pixel += 1;
-                return Some((at, b));
-            }
-            if self.zero_runs {
-                let &run = self.bytes.get(self.next_byte)?;
-                self.next_byte += 1;
-                self.next_pixel += usize::from(run);
-            } else {
-                self.next_pixel += 1;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,15 +150,22 @@ mod tests {
         core::array::from_fn(|i| if (i / 28) % 7 == 3 && i % 28 > 5 { (i % 250) as u8 + 1 } else { 0 })
     }
 
+    fn nonzero(image: PixelBytes) -> Vec<(usize, u8)> {
+        let rows: [usize; INPUT] = core::array::from_fn(|i| i);
+        let mut seen = Vec::new();
+        image.for_each_nonzero(&rows, |p, &i| seen.push((i, p)));
+        seen
+    }
+
     #[test]
     fn both_forms_give_the_same_nonzero_pixels() {
         for pixels in [digit_like(), [0; INPUT], [255; INPUT], core::array::from_fn(|i| (i % 2) as u8 * 200)] {
             let expected: Vec<(usize, u8)> = pixels.iter().copied().enumerate().filter(|&(_, p)| p != 0).collect();
-            assert_eq!(PixelBytes::raw(&pixels).nonzero().collect::<Vec<_>>(), expected);
+            assert_eq!(nonzero(PixelBytes::raw(&pixels)), expected);
             let mut buf = [0u8; INPUT];
             if let Some(len) = zero_run_encode(&pixels, &mut buf) {
                 let encoded = PixelBytes::new(&buf[..len]).unwrap();
-                assert_eq!(encoded.nonzero().collect::<Vec<_>>(), expected);
+                assert_eq!(nonzero(encoded), expected);
                 assert_eq!(encoded.to_array(), pixels);
             }
         }
