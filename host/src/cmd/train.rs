@@ -75,6 +75,11 @@ pub struct Args {
     /// benchmarks; it is reported only, never used to choose anything.
     #[arg(long)]
     monitor_test: bool,
+
+    /// Threads for training [default: 2, or 1 on a one-core machine]; the weight file is the
+    /// same for any number. The work splits in two, so more than 2 does not help.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
 }
 
 impl Args {
@@ -91,6 +96,7 @@ impl Args {
                 init: Init::Uniform,
                 seed: 42,
                 validation: 1_000,
+                ..Config::default()
             },
         };
         let config = Config {
@@ -102,6 +108,7 @@ impl Args {
             init: self.init.unwrap_or(base.init),
             seed: self.seed.unwrap_or(base.seed),
             validation: self.validation.unwrap_or(base.validation),
+            threads: self.threads.map_or(base.threads, usize::from),
         };
         let rates = match (self.preset, self.learning_rate) {
             (Preset::Seed, None) => vec![0.1, 0.5, 1.0],

@@ -2,8 +2,11 @@
 //!
 //! Forward values come from `shared::network` (the very code the device runs);
 //! this file holds only the backward halves of those pairs.
-use shared::network::{argmax, hidden_forward, output_activations, pixel_value, Activations};
-use shared::{Weights, HIDDEN, INPUT, OUTPUT};
+use shared::network::{argmax, output_activations, Activations};
+use shared::{HIDDEN, INPUT, OUTPUT};
+
+use super::padded;
+use super::Params;
 
 /// d(loss)/d(logits) of softmax + cross-entropy: `p - onehot(label)`.
 // p: [OUT], label -> dz: [OUT]
@@ -39,42 +42,74 @@ pub fn relu_backward<const N: usize>(a: &[f32; N], da: &[f32; N]) -> [f32; N] {
     core::array::from_fn(|j| if a[j] > 0.0 { da[j] } else { 0.0 })
 }
 
-/// Backward of `hidden_forward`: accumulates dW1 and db1 over the
-/// nonzero pixels only, exactly the terms the forward pass used.
-// nonzero: [(i, p)], dz1: [HID] -> dw1 += x dz1ᵀ, db1 += dz1
-pub fn hidden_backward(
-    nonzero: &[(u16, u8)],
-    dz1: &[f32; HIDDEN],
-    dw1: &mut [[f32; HIDDEN]; INPUT],
-    db1: &mut [f32; HIDDEN],
-) {
-    for (b, d) in db1.iter_mut().zip(dz1) {
-        *b += d;
-    }
-    for &(i, pixel) in nonzero {
-        let Some(row) = dw1.get_mut(usize::from(i)) else { continue };
-        let x = pixel_value(pixel);
-        for (g, &d) in row.iter_mut().zip(dz1) {
-            *g += x * d;
-        }
-    }
-}
-
 /// Cross-entropy of one prediction, clamped so a confident mistake stays finite.
 pub fn cross_entropy(a: &Activations, label: u8) -> f32 {
     -a.probabilities[usize::from(label)].max(f32::MIN_POSITIVE).ln()
 }
 
-/// Adds one example's gradient to `grad`; returns its loss and the predicted digit.
-pub fn accumulate(weights: &Weights, nonzero: &[(u16, u8)], label: u8, grad: &mut Weights) -> (f32, u8) {
-    let z1 = hidden_forward(&weights.w1, &weights.b1, nonzero.iter().map(|&(i, p)| (usize::from(i), p)));
-    let a = output_activations(weights, &z1);
+/// Gradients of b1, W2 and b2: small enough for each thread to keep its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TailGrad {
+    /// d(loss)/d(b1).
+    pub b1: [f32; HIDDEN],
+    /// d(loss)/d(W2).
+    pub w2: [[f32; HIDDEN]; OUTPUT],
+    /// d(loss)/d(b2).
+    pub b2: [f32; OUTPUT],
+}
+
+impl TailGrad {
+    /// b1, W2, b2 as flat slices, in `Weights::tensors_mut` order.
+    pub fn tensors_mut(&mut self) -> [&mut [f32]; 3] {
+        [&mut self.b1, self.w2.as_flattened_mut(), &mut self.b2]
+    }
+
+    /// `self += other`, element by element.
+    pub fn add(&mut self, other: &mut TailGrad) {
+        for (a, b) in self.tensors_mut().into_iter().zip(other.tensors_mut()) {
+            a.iter_mut().zip(b.iter()).for_each(|(a, b)| *a += b);
+        }
+    }
+}
+
+/// What one example's backward pass leaves for the first layer's weights.
+pub struct Example {
+    /// d(loss)/d(z1): W1's gradient is `x · dz1ᵀ` over the nonzero pixels.
+    pub dz1: [f32; HIDDEN],
+    /// Cross-entropy loss.
+    pub loss: f32,
+    /// Predicted class.
+    pub predicted: u8,
+}
+
+/// Forward and backward for one example: adds the gradients of b1, W2 and
+/// b2 to `grad` and returns `dz1`, from which the caller forms W1's.
+#[inline(always)]
+pub fn backward_to_hidden(params: &Params, nonzero: &[(u16, u8)], label: u8, grad: &mut TailGrad) -> Example {
+    let z1 = padded::hidden_forward(&params.w1, &params.rest.b1, nonzero);
+    let a = output_activations(&params.rest, &z1);
     let dz2 = softmax_cross_entropy_backward(&a.probabilities, label);
-    let da1 = dense_backward(&weights.w2, &a.hidden, &dz2, &mut grad.w2, &mut grad.b2);
+    let da1 = dense_backward(&params.rest.w2, &a.hidden, &dz2, &mut grad.w2, &mut grad.b2);
     let dz1 = relu_backward(&a.hidden, &da1);
-    hidden_backward(nonzero, &dz1, &mut grad.w1, &mut grad.b1);
+    for (b, d) in grad.b1.iter_mut().zip(&dz1) {
+        *b += d;
+    }
     // argmax < OUTPUT = 10 fits a u8.
-    (cross_entropy(&a, label), argmax(&a.logits) as u8)
+    Example { dz1, loss: cross_entropy(&a, label), predicted: argmax(&a.logits) as u8 }
+}
+
+/// Adds one example's whole gradient to `grad`; returns its loss and the predicted class.
+#[inline(always)]
+pub fn accumulate(
+    params: &Params,
+    nonzero: &[(u16, u8)],
+    label: u8,
+    grad_w1: &mut padded::PaddedW1,
+    grad: &mut TailGrad,
+) -> (f32, u8) {
+    let example = backward_to_hidden(params, nonzero, label, grad);
+    padded::hidden_backward(grad_w1, &example.dz1, nonzero);
+    (example.loss, example.predicted)
 }
 
 /// Appends the nonzero pixels of an image as `(index, value)`, ascending.
@@ -105,6 +140,7 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
     use shared::network::forward_activations;
+    use shared::Weights;
 
     /// Loss in f64 from the f32 logits (log-sum-exp), to keep the finite
     /// differences above float noise.
@@ -134,10 +170,14 @@ mod tests {
         let images: Vec<[u8; INPUT]> =
             (0..3).map(|n| core::array::from_fn(|i| if i % 3 == n { rng.gen_range(1..=255) } else { 0 })).collect();
         let labels = [3u8, 7, 0];
-        let mut grad = Box::new(Weights::ZERO);
+        let params = Params::new(w.clone());
+        let (mut grad_w1, mut tail) = (padded::PaddedW1::zero(), TailGrad::default());
         for (img, &y) in images.iter().zip(&labels) {
-            accumulate(&w, &nonzero_pixels(img), y, &mut grad);
+            accumulate(&params, &nonzero_pixels(img), y, &mut grad_w1, &mut tail);
         }
+        let mut grad = Box::new(Weights::ZERO);
+        grad_w1.copy_to(&mut grad.w1);
+        (grad.b1, grad.w2, grad.b2) = (tail.b1, tail.w2, tail.b2);
         let analytic: Vec<f32> = grad.parameters().collect();
         let eps = 1e-2f32;
         let mut worst = 0.0f64;
