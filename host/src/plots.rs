@@ -47,8 +47,9 @@ fn plot_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) ->
 pub fn learning_curves(path: &Path, history: &[EpochReport]) -> Result<()> {
     render(path, (1200, 500), |root| {
         let (left, right) = root.split_horizontally(600);
-        let epochs = history.len().max(2) as f64;
-        let x_range = 1.0..epochs;
+        let first = history.first().map_or(1.0, |r| r.epoch.min(1.0));
+        let last = history.last().map_or(2.0, |r| r.epoch.max(first + 1.0));
+        let x_range = first..last;
         let max_loss = history.iter().map(|r| f64::from(r.loss)).fold(0.0, f64::max).max(1e-3) * 1.1;
         let mut chart = ChartBuilder::on(&left)
             .caption("Training loss", (FONT, 24))
@@ -64,7 +65,7 @@ pub fn learning_curves(path: &Path, history: &[EpochReport]) -> Result<()> {
             .x_label_formatter(&|x| format!("{x:.0}"))
             .draw()
             .map_err(plot_error)?;
-        let loss = history.iter().map(|r| (f64::from(r.epoch), f64::from(r.loss)));
+        let loss = history.iter().map(|r| (r.epoch, f64::from(r.loss)));
         chart.draw_series(LineSeries::new(loss.clone(), RED.stroke_width(2))).map_err(plot_error)?;
         chart.draw_series(loss.map(|p| Circle::new(p, 3, RED.filled()))).map_err(plot_error)?;
 
@@ -92,7 +93,7 @@ pub fn learning_curves(path: &Path, history: &[EpochReport]) -> Result<()> {
             .map_err(plot_error)?;
         for (name, colour, values) in accuracies {
             let points: Vec<(f64, f64)> =
-                history.iter().zip(values).filter_map(|(r, v)| v.map(|v| (f64::from(r.epoch), v * 100.0))).collect();
+                history.iter().zip(values).filter_map(|(r, v)| v.map(|v| (r.epoch, v * 100.0))).collect();
             if points.is_empty() {
                 continue;
             }
@@ -313,7 +314,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let history: Vec<EpochReport> = (1..=4)
             .map(|epoch| EpochReport {
-                epoch,
+                epoch: f64::from(epoch),
                 loss: 1.0 / epoch as f32,
                 train_accuracy: 0.8 + f64::from(epoch) * 0.02,
                 validation_accuracy: 0.82 + f64::from(epoch) * 0.02,

@@ -45,6 +45,8 @@ pub struct Config {
     pub seed: u64,
     /// Training images held out for validation.
     pub validation: usize,
+    /// Evaluations (and reports) per epoch; they do not change the weights.
+    pub reports_per_epoch: u32,
     /// Threads for the mini-batch work; any number gives the same bits.
     #[serde(skip)]
     pub threads: usize,
@@ -62,21 +64,24 @@ impl Default for Config {
             init: Init::He,
             seed: 42,
             validation: 5_000,
+            reports_per_epoch: 1,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
         }
     }
 }
 
-/// Progress reports; the CLI turns them into a progress bar.
+/// Progress reports, one per epoch or more (`reports_per_epoch`); the CLI
+/// turns them into a progress bar.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct EpochReport {
-    /// 1-based epoch (or iteration) number.
-    pub epoch: u32,
-    /// Mean training loss over the epoch.
+    /// Epochs (or iterations) done: 1, 2, … or, with several reports per
+    /// epoch, fractions such as 1.25.
+    pub epoch: f64,
+    /// Mean training loss so far this epoch.
     pub loss: f32,
-    /// Accuracy on the training examples seen this epoch, as the model was when it saw them.
+    /// Accuracy on the training examples seen so far this epoch, as the model was when it saw them.
     pub train_accuracy: f64,
-    /// Accuracy on the validation split after the epoch.
+    /// Accuracy on the validation split at this point.
     pub validation_accuracy: f64,
     /// Accuracy on the monitor set (the test set), if one was given; never used for decisions.
     pub monitor_accuracy: Option<f64>,
@@ -380,39 +385,52 @@ pub fn train(
         }
     };
     let mut learning_rate = config.learning_rate;
-    let mut history = Vec::with_capacity(config.epochs as usize);
+    let mut history = Vec::new();
     let mut train_time = 0.0f64;
 
+    let batches = labels.len().div_ceil(batch_size);
+    let reports = (config.reports_per_epoch as usize).clamp(1, batches);
+
     for epoch in 1..=config.epochs {
-        let started = Instant::now();
         if !full_batch {
             order.shuffle(&mut rng);
         }
-        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
-        pool.install(|| {
-            for batch in order.chunks(batch_size) {
-                let (l, c) =
-                    train_batch(&mut params, &mut tail, &mut optimizer, &sparse, &labels, batch, learning_rate);
-                loss_sum += l;
-                correct += c;
+        let (mut loss_sum, mut correct, mut seen, mut done) = (0.0f64, 0usize, 0usize, 0usize);
+        for part in 1..=reports {
+            let started = Instant::now();
+            let until = batches * part / reports;
+            pool.install(|| {
+                for batch in order.chunks(batch_size).take(until).skip(done) {
+                    let (l, c) =
+                        train_batch(&mut params, &mut tail, &mut optimizer, &sparse, &labels, batch, learning_rate);
+                    loss_sum += l;
+                    correct += c;
+                    seen += batch.len();
+                }
+            });
+            done = until;
+            train_time += started.elapsed().as_secs_f64();
+            let loss = (loss_sum / seen as f64) as f32;
+            if !loss.is_finite() || params.values().any(|p| !p.is_finite()) {
+                return Err(TrainError::Diverged { epoch, loss, learning_rate });
             }
-        });
-        train_time += started.elapsed().as_secs_f64();
-        let loss = (loss_sum / labels.len() as f64) as f32;
-        if !loss.is_finite() || params.values().any(|p| !p.is_finite()) {
-            return Err(TrainError::Diverged { epoch, loss, learning_rate });
+            let weights = params.to_weights();
+            // On the training threads: a second pool's idle workers would spin against them.
+            let (validation_accuracy, monitor_accuracy) = pool.install(|| {
+                let v = if validation.is_empty() { 0.0 } else { accuracy(&*weights, validation) };
+                (v, monitor.map(|m| accuracy(&*weights, m)))
+            });
+            let report = EpochReport {
+                epoch: f64::from(epoch - 1) + part as f64 / reports as f64,
+                loss,
+                train_accuracy: correct as f64 / seen as f64,
+                validation_accuracy,
+                monitor_accuracy,
+                train_seconds: train_time,
+            };
+            on_epoch(&report);
+            history.push(report);
         }
-        let weights = params.to_weights();
-        let report = EpochReport {
-            epoch,
-            loss,
-            train_accuracy: correct as f64 / labels.len() as f64,
-            validation_accuracy: if validation.is_empty() { 0.0 } else { accuracy(&*weights, validation) },
-            monitor_accuracy: monitor.map(|m| accuracy(&*weights, m)),
-            train_seconds: train_time,
-        };
-        on_epoch(&report);
-        history.push(report);
         learning_rate *= config.lr_decay;
     }
     let validation_accuracy = history.last().map_or(0.0, |r| r.validation_accuracy);
@@ -445,7 +463,7 @@ mod tests {
         let a = run(&config, &data).unwrap();
         let b = run(&config, &data).unwrap();
         assert_eq!(file_bytes(&a), file_bytes(&b));
-        let without_time = |t: &Trained| -> Vec<(u32, f32, f64, f64)> {
+        let without_time = |t: &Trained| -> Vec<(f64, f32, f64, f64)> {
             t.history.iter().map(|r| (r.epoch, r.loss, r.train_accuracy, r.validation_accuracy)).collect()
         };
         assert_eq!(without_time(&a), without_time(&b));
@@ -526,6 +544,7 @@ mod tests {
             init: Init::Uniform,
             validation: 500,
             seed: 1,
+            reports_per_epoch: 1,
             threads: 2,
         };
         let t = run(&config, &data).unwrap();
