@@ -3,10 +3,9 @@
 //! Forward values come from `shared::network` (the very code the device runs);
 //! this file holds only the backward halves of those pairs.
 use shared::network::{argmax, output_activations, Activations};
-use shared::{HIDDEN, INPUT, OUTPUT};
+use shared::{Weights, HIDDEN, INPUT, OUTPUT};
 
-use super::padded;
-use super::Params;
+use super::first_layer::{self, Row};
 
 /// d(loss)/d(logits) of softmax + cross-entropy: `p - onehot(label)`.
 // p: [OUT], label -> dz: [OUT]
@@ -82,14 +81,14 @@ pub struct Example {
     pub predicted: u8,
 }
 
-/// Forward and backward for one example: adds the gradients of b1, W2 and
-/// b2 to `grad` and returns `dz1`, from which the caller forms W1's.
+/// The rest of the forward pass from the first layer's sums `z1`, then the
+/// backward pass down to them: adds the gradients of b1, W2 and b2 to
+/// `grad` and returns `dz1`, from which the caller forms W1's.
 #[inline(always)]
-pub fn backward_to_hidden(params: &Params, nonzero: &[(u16, u8)], label: u8, grad: &mut TailGrad) -> Example {
-    let z1 = padded::hidden_forward(&params.w1, &params.rest.b1, nonzero);
-    let a = output_activations(&params.rest, &z1);
+pub fn backward_from_sums(weights: &Weights, z1: &[f32; HIDDEN], label: u8, grad: &mut TailGrad) -> Example {
+    let a = output_activations(weights, z1);
     let dz2 = softmax_cross_entropy_backward(&a.probabilities, label);
-    let da1 = dense_backward(&params.rest.w2, &a.hidden, &dz2, &mut grad.w2, &mut grad.b2);
+    let da1 = dense_backward(&weights.w2, &a.hidden, &dz2, &mut grad.w2, &mut grad.b2);
     let dz1 = relu_backward(&a.hidden, &da1);
     for (b, d) in grad.b1.iter_mut().zip(&dz1) {
         *b += d;
@@ -101,14 +100,15 @@ pub fn backward_to_hidden(params: &Params, nonzero: &[(u16, u8)], label: u8, gra
 /// Adds one example's whole gradient to `grad`; returns its loss and the predicted class.
 #[inline(always)]
 pub fn accumulate(
-    params: &Params,
+    weights: &Weights,
     nonzero: &[(u16, u8)],
     label: u8,
-    grad_w1: &mut padded::PaddedW1,
+    grad_w1: &mut [Row; INPUT],
     grad: &mut TailGrad,
 ) -> (f32, u8) {
-    let example = backward_to_hidden(params, nonzero, label, grad);
-    padded::hidden_backward(grad_w1, &example.dz1, nonzero);
+    let z1 = first_layer::hidden_forward(&weights.w1, &weights.b1, nonzero);
+    let example = backward_from_sums(weights, &z1, label, grad);
+    first_layer::hidden_backward(grad_w1, &example.dz1, nonzero);
     (example.loss, example.predicted)
 }
 
@@ -140,7 +140,6 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
     use shared::network::forward_activations;
-    use shared::Weights;
 
     /// Loss in f64 from the f32 logits (log-sum-exp), to keep the finite
     /// differences above float noise.
@@ -170,14 +169,11 @@ mod tests {
         let images: Vec<[u8; INPUT]> =
             (0..3).map(|n| core::array::from_fn(|i| if i % 3 == n { rng.gen_range(1..=255) } else { 0 })).collect();
         let labels = [3u8, 7, 0];
-        let params = Params::new(w.clone());
-        let (mut grad_w1, mut tail) = (padded::PaddedW1::zero(), TailGrad::default());
+        let (mut grad_w1, mut tail) = (Box::new([[0.0f32; HIDDEN]; INPUT]), TailGrad::default());
         for (img, &y) in images.iter().zip(&labels) {
-            accumulate(&params, &nonzero_pixels(img), y, &mut grad_w1, &mut tail);
+            accumulate(&w, &nonzero_pixels(img), y, &mut grad_w1, &mut tail);
         }
-        let mut grad = Box::new(Weights::ZERO);
-        grad_w1.copy_to(&mut grad.w1);
-        (grad.b1, grad.w2, grad.b2) = (tail.b1, tail.w2, tail.b2);
+        let grad = Weights { w1: *grad_w1, b1: tail.b1, w2: tail.w2, b2: tail.b2 };
         let analytic: Vec<f32> = grad.parameters().collect();
         let eps = 1e-2f32;
         let mut worst = 0.0f64;

@@ -1,13 +1,13 @@
 //! Training by backpropagation: mini-batch (or full-batch) gradient descent
 //! with momentum, reporting progress through a callback.
 pub mod backprop;
-pub mod padded;
+pub mod first_layer;
 
 use std::time::Instant;
 
 use backprop::TailGrad;
+use first_layer::Row;
 use multiversion::multiversion;
-use padded::{PaddedW1, Row};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -152,57 +152,43 @@ pub fn initial_weights(init: Init, rng: &mut ChaCha8Rng) -> Box<Weights> {
     w
 }
 
-/// The parameters as the trainer keeps them: W1 padded to cache-line rows,
-/// everything else in a `Weights` whose own `w1` is left unused (zero).
-pub struct Params {
-    /// First-layer weights, padded.
-    pub w1: PaddedW1,
-    /// b1, W2 and b2.
-    pub rest: Box<Weights>,
-}
-
-impl Params {
-    /// Takes over `weights`.
-    pub fn new(mut weights: Box<Weights>) -> Self {
-        let w1 = PaddedW1::from_rows(&weights.w1);
-        weights.w1 = [[0.0; HIDDEN]; INPUT];
-        Params { w1, rest: weights }
-    }
-
-    /// The network as the rest of the program sees it.
-    pub fn to_weights(&self) -> Box<Weights> {
-        let mut weights = self.rest.clone();
-        self.w1.copy_to(&mut weights.w1);
-        weights
-    }
-
-    /// Every parameter, padding lanes included (they stay zero).
-    fn values(&self) -> impl Iterator<Item = f32> + '_ {
-        self.w1.0.iter().flat_map(|r| r.0).chain(self.rest.parameters())
-    }
-}
-
 /// Training images as lists of their nonzero pixels (about 150 of 784), built
-/// once per run so that every pass touches only what contributes.
+/// once per run so that every pass touches only what contributes. Each list
+/// is ascending, and where its high rows (`SPLIT_ROW` on) start is kept too.
 struct SparseImages {
     pixels: Vec<(u16, u8)>,
+    /// Image `i` is `pixels[offsets[i]..offsets[i + 1]]`…
     offsets: Vec<usize>,
+    /// …and its high rows start at `splits[i]`.
+    splits: Vec<usize>,
 }
 
 impl SparseImages {
     fn new(data: &Dataset, indices: &[usize]) -> Self {
         let mut pixels = Vec::with_capacity(indices.len() * 160);
         let mut offsets = Vec::with_capacity(indices.len() + 1);
+        let mut splits = Vec::with_capacity(indices.len());
         offsets.push(0);
         for image in indices.iter().map(|&i| &data.images[i]) {
+            let start = pixels.len();
             backprop::extend_nonzero_pixels(image, &mut pixels);
+            splits.push(start + first_layer::pixels_in(&pixels[start..], 0, first_layer::SPLIT_ROW).len());
             offsets.push(pixels.len());
         }
-        SparseImages { pixels, offsets }
+        SparseImages { pixels, offsets, splits }
     }
 
     fn image(&self, i: usize) -> &[(u16, u8)] {
         &self.pixels[self.offsets[i]..self.offsets[i + 1]]
+    }
+
+    /// Image `i`'s pixels in the rows from `first` on (0 or `SPLIT_ROW`).
+    fn rows_from(&self, i: usize, first: usize) -> &[(u16, u8)] {
+        if first == 0 {
+            &self.pixels[self.offsets[i]..self.splits[i]]
+        } else {
+            &self.pixels[self.splits[i]..self.offsets[i + 1]]
+        }
     }
 }
 
@@ -225,19 +211,31 @@ fn descend_with_momentum(w: &mut [f32], v: &mut [f32], g: &mut [f32], step: f32,
     }
 }
 
-/// W1 rows below this are updated by one thread, the rest by the other
-/// (the middle row of the image: digits' ink splits about evenly).
-const SPLIT_ROW: usize = INPUT / 2;
+/// Plain SGD between batches. W1's gradient is never formed: each
+/// example's `dz1` (times the step) is kept and applied to the rows of its
+/// nonzero pixels at the start of the next batch, by the thread that then
+/// sums those rows for it, so each half of W1 stays in one core's cache.
+#[derive(Default)]
+struct SgdState {
+    /// The batch whose W1 update is still to be applied…
+    pending: Vec<usize>,
+    /// …and its examples' `dz1` times the step.
+    pending_dz1s: Vec<[f32; HIDDEN]>,
+    /// This batch's `dz1` times the step.
+    dz1s: Vec<[f32; HIDDEN]>,
+    /// This batch's first-layer sums over the low rows (with b1) and the high rows.
+    low_sums: Vec<[f32; HIDDEN]>,
+    high_sums: Vec<[f32; HIDDEN]>,
+}
 
 /// How a batch's gradient becomes a step.
 enum Optimizer {
-    /// Plain gradient descent. W1's gradient is never formed: each example's
-    /// `dz1` (kept here for the batch) is applied to the rows of its nonzero
-    /// pixels, so a step costs what the batch touched, not all 7,960 parameters.
-    Sgd(Vec<[f32; HIDDEN]>),
+    /// Plain gradient descent: a step costs what the batch touched, not all
+    /// 7,960 parameters.
+    Sgd(SgdState),
     /// Classical momentum: velocity keeps moving rows no image touched, so
     /// this forms the whole gradient and updates every parameter.
-    Momentum { velocity: Params, grad_w1: PaddedW1, momentum: f32 },
+    Momentum { velocity: Box<Weights>, grad_w1: Box<[Row; INPUT]>, tail: Box<TailGrad>, momentum: f32 },
 }
 
 /// What part of a batch's forward and backward passes produced.
@@ -248,23 +246,60 @@ struct Partial {
     tail: TailGrad,
 }
 
-/// Forward and backward passes of some of a batch's examples, all against
-/// the same parameters: fills `step_dz1s` (each example's `dz1` times the step).
+/// One thread's share of W1 for a batch: applies the previous batch's
+/// pending update to `rows` (W1's rows from `first`, 0 or `SPLIT_ROW`, on),
+/// then forms this batch's sums over those rows, starting from `start`.
 ///
 /// Compiled for AVX2 and for baseline x86-64, picked at run time; every
 /// operation is lane-wise with no fused multiply-add, so both give the same bits.
 #[multiversion(targets("x86_64+avx2"))]
-fn examples_backward(
-    params: &Params,
+#[allow(clippy::too_many_arguments)]
+fn rows_pass(
+    rows: &mut [Row],
+    first: usize,
     sparse: &SparseImages,
+    pending: &[usize],
+    pending_dz1s: &[[f32; HIDDEN]],
+    batch: &[usize],
+    start: &[f32; HIDDEN],
+    sums: &mut [[f32; HIDDEN]],
+    next: &[usize],
+) {
+    for (&i, step_dz1) in pending.iter().zip(pending_dz1s) {
+        first_layer::descend_hidden(rows, first, step_dz1, sparse.rows_from(i, first));
+    }
+    for (&i, sum) in batch.iter().zip(sums) {
+        *sum = first_layer::partial_sums(rows, first, start, sparse.rows_from(i, first));
+    }
+    // Reading one pixel per cache line of the next batch's lists puts many
+    // memory loads in flight at once; its sums then find them in cache
+    // instead of waiting for each line in turn.
+    let mut touched = 0u32;
+    for &i in next {
+        for &(index, _) in sparse.rows_from(i, first).iter().step_by(16) {
+            touched = touched.wrapping_add(u32::from(index));
+        }
+    }
+    std::hint::black_box(touched);
+}
+
+/// The rest of the forward pass and the backward pass for some of a
+/// batch's examples, from their first-layer half sums: fills `step_dz1s`.
+#[multiversion(targets("x86_64+avx2"))]
+#[allow(clippy::too_many_arguments)]
+fn examples_backward(
+    rest: &Weights,
     labels: &[u8],
     examples: &[usize],
+    low_sums: &[[f32; HIDDEN]],
+    high_sums: &[[f32; HIDDEN]],
     step: f32,
     step_dz1s: &mut [[f32; HIDDEN]],
 ) -> Partial {
     let mut partial = Partial::default();
-    for (&i, step_dz1) in examples.iter().zip(step_dz1s.iter_mut()) {
-        let example = backprop::backward_to_hidden(params, sparse.image(i), labels[i], &mut partial.tail);
+    for (((&i, low), high), step_dz1) in examples.iter().zip(low_sums).zip(high_sums).zip(step_dz1s) {
+        let z1 = first_layer::add(low, high);
+        let example = backprop::backward_from_sums(rest, &z1, labels[i], &mut partial.tail);
         partial.loss += f64::from(example.loss);
         partial.correct += usize::from(example.predicted == labels[i]);
         *step_dz1 = example.dz1.map(|d| d * step);
@@ -272,74 +307,123 @@ fn examples_backward(
     partial
 }
 
-/// Applies a batch's `step_dz1s` to the W1 rows in `rows` (W1's rows from `first` on).
-#[multiversion(targets("x86_64+avx2"))]
-fn descend_rows(rows: &mut [Row], first: usize, sparse: &SparseImages, batch: &[usize], step_dz1s: &[[f32; HIDDEN]]) {
-    let last = first + rows.len();
-    for (&i, step_dz1) in batch.iter().zip(step_dz1s) {
-        let pixels = sparse.image(i);
-        // Pixels are in ascending order: the ones in these rows are contiguous.
-        let from = pixels.partition_point(|&(j, _)| usize::from(j) < first);
-        let to = pixels.partition_point(|&(j, _)| usize::from(j) < last);
-        padded::descend_hidden(rows, first, step_dz1, &pixels[from..to]);
+impl SgdState {
+    /// One mini-batch on up to two threads, with no change in bits from
+    /// one to two: each W1 half is updated and summed by one closure, each
+    /// half of the batch's examples by the other pair (their small
+    /// gradients summed first half first). With one thread `rayon::join`
+    /// runs both closures in turn.
+    fn batch(
+        &mut self,
+        weights: &mut Weights,
+        sparse: &SparseImages,
+        labels: &[u8],
+        batch: &[usize],
+        next: &[usize],
+        step: f32,
+    ) -> (f64, usize) {
+        let n = batch.len();
+        self.low_sums.resize(n, [0.0; HIDDEN]);
+        self.high_sums.resize(n, [0.0; HIDDEN]);
+        self.dz1s.resize(n, [0.0; HIDDEN]);
+        let (low_rows, high_rows) = weights.w1.split_at_mut(first_layer::SPLIT_ROW);
+        let b1 = &weights.b1;
+        let (pending, pending_dz1s) = (&self.pending[..], &self.pending_dz1s[..]);
+        rayon::join(
+            || rows_pass(low_rows, 0, sparse, pending, pending_dz1s, batch, b1, &mut self.low_sums, next),
+            || {
+                let first = first_layer::SPLIT_ROW;
+                let sums = &mut self.high_sums;
+                rows_pass(high_rows, first, sparse, pending, pending_dz1s, batch, &[0.0; HIDDEN], sums, next)
+            },
+        );
+
+        let half = n.div_ceil(2);
+        let (first, second) = batch.split_at(half);
+        let (low_a, low_b) = self.low_sums.split_at(half);
+        let (high_a, high_b) = self.high_sums.split_at(half);
+        let (dz1_a, dz1_b) = self.dz1s.split_at_mut(half);
+        let w = &*weights;
+        let (mut a, mut b) = rayon::join(
+            || examples_backward(w, labels, first, low_a, high_a, step, dz1_a),
+            || examples_backward(w, labels, second, low_b, high_b, step, dz1_b),
+        );
+        a.tail.add(&mut b.tail);
+        let [_, b1, w2, b2] = weights.tensors_mut();
+        for (w, g) in [b1, w2, b2].into_iter().zip(a.tail.tensors_mut()) {
+            descend(w, g, step);
+        }
+        std::mem::swap(&mut self.pending_dz1s, &mut self.dz1s);
+        self.pending.clear();
+        self.pending.extend_from_slice(batch);
+        (a.loss + b.loss, a.correct + b.correct)
+    }
+
+    /// Applies the pending update, so that `weights` are those after the last batch.
+    fn finish(&mut self, weights: &mut Weights, sparse: &SparseImages) {
+        let (low_rows, high_rows) = weights.w1.split_at_mut(first_layer::SPLIT_ROW);
+        let (pending, pending_dz1s) = (&self.pending[..], &self.pending_dz1s[..]);
+        rayon::join(
+            || rows_pass(low_rows, 0, sparse, pending, pending_dz1s, &[], &[0.0; HIDDEN], &mut [], &[]),
+            || {
+                rows_pass(
+                    high_rows,
+                    first_layer::SPLIT_ROW,
+                    sparse,
+                    pending,
+                    pending_dz1s,
+                    &[],
+                    &[0.0; HIDDEN],
+                    &mut [],
+                    &[],
+                )
+            },
+        );
+        self.pending.clear();
     }
 }
 
-/// One mini-batch: forward and backward passes, then one step. Returns the
-/// summed loss and the number predicted right (before the step).
-///
-/// With plain SGD the work splits over two threads without changing a bit:
-/// each half of the batch is run against the same parameters (their small
-/// gradients summed first half first), and W1's rows are split between the
-/// threads for the update, each row receiving its updates in batch order.
-/// With one thread, `rayon::join` runs both halves in turn: same result.
-fn train_batch(
-    params: &mut Params,
-    tail: &mut TailGrad,
-    optimizer: &mut Optimizer,
-    sparse: &SparseImages,
-    labels: &[u8],
-    batch: &[usize],
-    learning_rate: f32,
-) -> (f64, usize) {
-    let step = learning_rate / batch.len() as f32;
-    match optimizer {
-        Optimizer::Sgd(step_dz1s) => {
-            step_dz1s.resize(batch.len(), [0.0; HIDDEN]);
-            let (first, second) = batch.split_at(batch.len().div_ceil(2));
-            let (dz1_first, dz1_second) = step_dz1s.split_at_mut(first.len());
-            let (mut a, mut b) = rayon::join(
-                || examples_backward(params, sparse, labels, first, step, dz1_first),
-                || examples_backward(params, sparse, labels, second, step, dz1_second),
-            );
-            let (low, high) = params.w1.0.split_at_mut(SPLIT_ROW);
-            rayon::join(
-                || descend_rows(low, 0, sparse, batch, step_dz1s),
-                || descend_rows(high, SPLIT_ROW, sparse, batch, step_dz1s),
-            );
-            a.tail.add(&mut b.tail);
-            let [_, b1, w2, b2] = params.rest.tensors_mut();
-            for (w, g) in [b1, w2, b2].into_iter().zip(a.tail.tensors_mut()) {
-                descend(w, g, step);
+impl Optimizer {
+    /// One mini-batch: forward and backward passes, then one step. Returns
+    /// the summed loss and the number predicted right (before the step).
+    /// With SGD the W1 part of the step is left pending until the next
+    /// batch (`next`, whose pixel lists it fetches early) or `finish`.
+    fn batch(
+        &mut self,
+        weights: &mut Weights,
+        sparse: &SparseImages,
+        labels: &[u8],
+        batch: &[usize],
+        next: &[usize],
+        learning_rate: f32,
+    ) -> (f64, usize) {
+        let step = learning_rate / batch.len() as f32;
+        match self {
+            Optimizer::Sgd(state) => state.batch(weights, sparse, labels, batch, next, step),
+            Optimizer::Momentum { velocity, grad_w1, tail, momentum } => {
+                let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+                for &i in batch {
+                    let (loss, predicted) = backprop::accumulate(weights, sparse.image(i), labels[i], grad_w1, tail);
+                    loss_sum += f64::from(loss);
+                    correct += usize::from(predicted == labels[i]);
+                }
+                for ((w, v), g) in weights.w1.iter_mut().zip(velocity.w1.iter_mut()).zip(grad_w1.iter_mut()) {
+                    descend_with_momentum(w, v, g, step, *momentum);
+                }
+                let [_, b1, w2, b2] = weights.tensors_mut();
+                let [_, v1, v2, vb2] = velocity.tensors_mut();
+                for ((w, v), g) in [b1, w2, b2].into_iter().zip([v1, v2, vb2]).zip(tail.tensors_mut()) {
+                    descend_with_momentum(w, v, g, step, *momentum);
+                }
+                (loss_sum, correct)
             }
-            (a.loss + b.loss, a.correct + b.correct)
         }
-        Optimizer::Momentum { velocity, grad_w1, momentum } => {
-            let (mut loss_sum, mut correct) = (0.0f64, 0usize);
-            for &i in batch {
-                let (loss, predicted) = backprop::accumulate(params, sparse.image(i), labels[i], grad_w1, tail);
-                loss_sum += f64::from(loss);
-                correct += usize::from(predicted == labels[i]);
-            }
-            for ((w, v), g) in params.w1.0.iter_mut().zip(velocity.w1.0.iter_mut()).zip(grad_w1.0.iter_mut()) {
-                descend_with_momentum(&mut w.0, &mut v.0, &mut g.0, step, *momentum);
-            }
-            let [_, b1, w2, b2] = params.rest.tensors_mut();
-            let [_, v1, v2, vb2] = velocity.rest.tensors_mut();
-            for ((w, v), g) in [b1, w2, b2].into_iter().zip([v1, v2, vb2]).zip(tail.tensors_mut()) {
-                descend_with_momentum(w, v, g, step, *momentum);
-            }
-            (loss_sum, correct)
+    }
+
+    /// Brings `weights` up to date after the last batch.
+    fn finish(&mut self, weights: &mut Weights, sparse: &SparseImages) {
+        if let Optimizer::Sgd(state) = self {
+            state.finish(weights, sparse);
         }
     }
 }
@@ -368,19 +452,19 @@ pub fn train(
         .build()
         .map_err(|e| TrainError::BadConfig(format!("cannot start {} training threads: {e}", config.threads)))?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let mut params = Params::new(initial_weights(config.init, &mut rng));
-    let mut tail = TailGrad::default();
+    let mut weights = initial_weights(config.init, &mut rng);
     let sparse = SparseImages::new(data, train_indices);
     let labels: Vec<u8> = train_indices.iter().map(|&i| data.labels[i]).collect();
     let mut order: Vec<usize> = (0..labels.len()).collect();
     let batch_size = config.batch_size.min(labels.len());
     let full_batch = batch_size == labels.len();
     let mut optimizer = if config.momentum == 0.0 {
-        Optimizer::Sgd(Vec::with_capacity(batch_size))
+        Optimizer::Sgd(SgdState::default())
     } else {
         Optimizer::Momentum {
-            velocity: Params::new(Box::new(Weights::ZERO)),
-            grad_w1: PaddedW1::zero(),
+            velocity: Box::new(Weights::ZERO),
+            grad_w1: Box::new([[0.0; HIDDEN]; INPUT]),
+            tail: Box::default(),
             momentum: config.momentum,
         }
     };
@@ -400,21 +484,22 @@ pub fn train(
             let started = Instant::now();
             let until = batches * part / reports;
             pool.install(|| {
-                for batch in order.chunks(batch_size).take(until).skip(done) {
-                    let (l, c) =
-                        train_batch(&mut params, &mut tail, &mut optimizer, &sparse, &labels, batch, learning_rate);
+                let mut batches = order.chunks(batch_size).take(until).skip(done).peekable();
+                while let Some(batch) = batches.next() {
+                    let next = batches.peek().copied().unwrap_or_default();
+                    let (l, c) = optimizer.batch(&mut weights, &sparse, &labels, batch, next, learning_rate);
                     loss_sum += l;
                     correct += c;
                     seen += batch.len();
                 }
+                optimizer.finish(&mut weights, &sparse);
             });
             done = until;
             train_time += started.elapsed().as_secs_f64();
             let loss = (loss_sum / seen as f64) as f32;
-            if !loss.is_finite() || params.values().any(|p| !p.is_finite()) {
+            if !loss.is_finite() || weights.parameters().any(|p| !p.is_finite()) {
                 return Err(TrainError::Diverged { epoch, loss, learning_rate });
             }
-            let weights = params.to_weights();
             // On the training threads: a second pool's idle workers would spin against them.
             let (validation_accuracy, monitor_accuracy) = pool.install(|| {
                 let v = if validation.is_empty() { 0.0 } else { accuracy(&*weights, validation) };
@@ -434,7 +519,7 @@ pub fn train(
         learning_rate *= config.lr_decay;
     }
     let validation_accuracy = history.last().map_or(0.0, |r| r.validation_accuracy);
-    Ok(Trained { weights: params.to_weights(), history, validation_accuracy })
+    Ok(Trained { weights, history, validation_accuracy })
 }
 
 #[cfg(test)]
@@ -498,21 +583,19 @@ mod tests {
         let batch: Vec<usize> = (0..40).rev().collect();
         let learning_rate = 0.5;
 
-        let mut params = Params::new(before.clone());
-        let mut optimizer = Optimizer::Sgd(Vec::new());
-        let (loss, _) =
-            train_batch(&mut params, &mut TailGrad::default(), &mut optimizer, &sparse, &labels, &batch, learning_rate);
-        let after = params.to_weights();
+        let mut after = before.clone();
+        let mut optimizer = Optimizer::Sgd(SgdState::default());
+        let (loss, _) = optimizer.batch(&mut after, &sparse, &labels, &batch, &[], learning_rate);
+        optimizer.finish(&mut after, &sparse);
 
-        let reference = Params::new(before.clone());
-        let (mut grad_w1, mut tail, mut reference_loss) = (PaddedW1::zero(), TailGrad::default(), 0.0f64);
+        let reference = before.clone();
+        let (mut grad_w1, mut tail, mut reference_loss) =
+            (Box::new([[0.0f32; HIDDEN]; INPUT]), TailGrad::default(), 0.0f64);
         for &i in &batch {
             reference_loss +=
                 f64::from(backprop::accumulate(&reference, sparse.image(i), labels[i], &mut grad_w1, &mut tail).0);
         }
-        let mut grad = Box::new(Weights::ZERO);
-        grad_w1.copy_to(&mut grad.w1);
-        (grad.b1, grad.w2, grad.b2) = (tail.b1, tail.w2, tail.b2);
+        let grad = Weights { w1: *grad_w1, b1: tail.b1, w2: tail.w2, b2: tail.b2 };
         let step = learning_rate / batch.len() as f32;
         let mut changed = 0;
         for ((w0, w1), g) in before.parameters().zip(after.parameters()).zip(grad.parameters()) {
