@@ -31,7 +31,7 @@ pub fn evaluate(model: &(impl Classifier + Sync + ?Sized), data: &Dataset) -> Ev
     let count = |(images, labels): (&[[u8; INPUT]], &[u8])| {
         let mut confusion = [[0u32; OUTPUT]; OUTPUT];
         for (image, &label) in images.iter().zip(labels) {
-            let digit = model.classify(image).digit;
+            let digit = model.predict_class(image);
             confusion[usize::from(label)][usize::from(digit)] += 1;
         }
         confusion

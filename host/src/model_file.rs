@@ -22,6 +22,13 @@ impl Classifier for Network {
             Network::Int8(q) => q.classify_pixels(image),
         }
     }
+
+    fn predict_class(&self, image: &[u8; shared::INPUT]) -> u8 {
+        match self {
+            Network::F32(w) => w.predict_class(image),
+            Network::Int8(q) => q.predict_class(image),
+        }
+    }
 }
 
 impl Network {

@@ -231,11 +231,24 @@ pub trait Classifier {
     fn classify(&self, image: &[u8; INPUT]) -> Prediction {
         self.classify_pixels(PixelBytes::raw(image))
     }
+
+    /// Only the predicted class, `classify(image).digit`: what accuracy
+    /// needs, so an implementation may skip the softmax.
+    fn predict_class(&self, image: &[u8; INPUT]) -> u8 {
+        self.classify(image).digit
+    }
 }
 
 impl Classifier for Weights {
     fn classify_pixels(&self, image: PixelBytes<'_>) -> Prediction {
         forward_pixels(self, image)
+    }
+
+    /// The argmax of the logits, as in [`forward_pixels`], without the ten `expf`.
+    fn predict_class(&self, image: &[u8; INPUT]) -> u8 {
+        let hidden = relu(&hidden_forward_bytes(&self.w1, &self.b1, PixelBytes::raw(image)));
+        // argmax < OUTPUT = 10, so it fits a u8.
+        argmax(&dense_forward(&self.w2, &self.b2, &hidden)) as u8
     }
 }
 

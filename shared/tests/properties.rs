@@ -6,7 +6,7 @@ use shared::protocol::{
     MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME,
 };
 use shared::weights_file::{self, ModelInfo, FILE_LEN};
-use shared::{PixelBytes, Prediction, Weights, INPUT};
+use shared::{Classifier, PixelBytes, Prediction, Weights, INPUT};
 
 /// Images shaped like digits: mostly zero, with runs of ink.
 fn image() -> impl Strategy<Value = [u8; INPUT]> {
@@ -135,5 +135,19 @@ proptest! {
         weights_file::encode(&w, &ModelInfo::default(), &mut buf).unwrap();
         buf[at] ^= flip;
         prop_assert!(weights_file::decode(&buf).is_err());
+    }
+
+    #[test]
+    fn predict_class_is_the_digit_classify_gives(seed in any::<u64>(), img in image()) {
+        let mut w = Box::new(Weights::ZERO);
+        let mut state = seed | 1;
+        for p in w.parameters_mut() {
+            // xorshift: weights in [-0.5, 0.5), differing with the seed.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *p = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+        }
+        prop_assert_eq!(w.predict_class(&img), w.classify(&img).digit);
     }
 }

@@ -112,20 +112,42 @@ pub fn accumulate(
     (example.loss, example.predicted)
 }
 
-/// Appends the nonzero pixels of an image as `(index, value)`, ascending.
-pub fn extend_nonzero_pixels(image: &[u8; INPUT], out: &mut Vec<(u16, u8)>) {
-    // Most 8-pixel runs of a digit are blank: one 64-bit test skips each.
-    let (chunks, _) = image.as_chunks::<8>();
-    for (c, chunk) in chunks.iter().enumerate() {
-        if u64::from_ne_bytes(*chunk) == 0 {
-            continue;
-        }
-        for (i, &p) in chunk.iter().enumerate() {
+/// The nonzero 8-pixel runs of an image with their offsets: most runs of a
+/// digit are blank, and one 64-bit test skips each.
+fn nonzero_runs(image: &[u8; INPUT]) -> impl Iterator<Item = (usize, &[u8; 8])> {
+    image
+        .as_chunks::<8>()
+        .0
+        .iter()
+        .enumerate()
+        .filter(|(_, run)| u64::from_ne_bytes(**run) != 0)
+        .map(|(c, run)| (c * 8, run))
+}
+
+/// How many pixels of an image are nonzero.
+pub fn count_nonzero_pixels(image: &[u8; INPUT]) -> usize {
+    nonzero_runs(image).map(|(_, run)| run.iter().filter(|&&p| p != 0).count()).sum()
+}
+
+/// Writes the nonzero pixels of an image as `(index, value)`, ascending,
+/// into `out`, which has room for exactly [`count_nonzero_pixels`] of them.
+pub fn write_nonzero_pixels(image: &[u8; INPUT], out: &mut [(u16, u8)]) {
+    let mut slots = out.iter_mut();
+    for (at, run) in nonzero_runs(image) {
+        for (i, &p) in run.iter().enumerate() {
             if p != 0 {
-                out.push(((c * 8 + i) as u16, p));
+                let Some(slot) = slots.next() else { return };
+                *slot = ((at + i) as u16, p);
             }
         }
     }
+}
+
+/// Appends the nonzero pixels of an image as `(index, value)`, ascending.
+pub fn extend_nonzero_pixels(image: &[u8; INPUT], out: &mut Vec<(u16, u8)>) {
+    let start = out.len();
+    out.resize(start + count_nonzero_pixels(image), (0, 0));
+    write_nonzero_pixels(image, &mut out[start..]);
 }
 
 /// The nonzero pixels of an image as `(index, value)`, ascending.

@@ -164,17 +164,36 @@ struct SparseImages {
 }
 
 impl SparseImages {
+    /// Builds the lists on all the pool's threads: one pass counts each
+    /// image's nonzero pixels, a second writes every image into its own
+    /// place in one shared vector.
     fn new(data: &Dataset, indices: &[usize]) -> Self {
-        let mut pixels = Vec::with_capacity(indices.len() * 160);
+        use rayon::prelude::*;
+        let counts: Vec<usize> = indices.par_iter().map(|&i| backprop::count_nonzero_pixels(&data.images[i])).collect();
         let mut offsets = Vec::with_capacity(indices.len() + 1);
-        let mut splits = Vec::with_capacity(indices.len());
         offsets.push(0);
-        for image in indices.iter().map(|&i| &data.images[i]) {
-            let start = pixels.len();
-            backprop::extend_nonzero_pixels(image, &mut pixels);
-            splits.push(start + first_layer::pixels_in(&pixels[start..], 0, first_layer::SPLIT_ROW).len());
-            offsets.push(pixels.len());
+        offsets.extend(counts.iter().scan(0, |end, &n| {
+            *end += n;
+            Some(*end)
+        }));
+        let mut pixels = vec![(0u16, 0u8); offsets.last().copied().unwrap_or(0)];
+        // Cut `pixels` into one piece per image, in order.
+        let mut pieces = Vec::with_capacity(indices.len());
+        let mut rest = &mut pixels[..];
+        for &n in &counts {
+            let (piece, tail) = rest.split_at_mut(n);
+            pieces.push(piece);
+            rest = tail;
         }
+        let splits: Vec<usize> = pieces
+            .into_par_iter()
+            .zip(indices.par_iter())
+            .zip(offsets.par_iter())
+            .map(|((piece, &i), &start)| {
+                backprop::write_nonzero_pixels(&data.images[i], piece);
+                start + first_layer::pixels_in(piece, 0, first_layer::SPLIT_ROW).len()
+            })
+            .collect();
         SparseImages { pixels, offsets, splits }
     }
 
@@ -453,7 +472,7 @@ pub fn train(
         .map_err(|e| TrainError::BadConfig(format!("cannot start {} training threads: {e}", config.threads)))?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut weights = initial_weights(config.init, &mut rng);
-    let sparse = SparseImages::new(data, train_indices);
+    let sparse = pool.install(|| SparseImages::new(data, train_indices));
     let labels: Vec<u8> = train_indices.iter().map(|&i| data.labels[i]).collect();
     let mut order: Vec<usize> = (0..labels.len()).collect();
     let batch_size = config.batch_size.min(labels.len());
