@@ -42,6 +42,14 @@ pub struct Args {
     /// Multiply the learning rate by this after every epoch.
     #[arg(long)]
     lr_decay: Option<f32>,
+
+    /// Augment: move each training image by a random 0..=N pixels in each direction, anew each epoch
+    #[arg(long, value_name = "N")]
+    max_shift: Option<u8>,
+
+    /// L2 weight decay on the weights (not the biases), with plain SGD
+    #[arg(long)]
+    weight_decay: Option<f32>,
     /// Classical momentum in [0, 1); 0 is plain gradient descent.
     #[arg(long)]
     momentum: Option<f32>,
@@ -110,6 +118,8 @@ impl Args {
             learning_rate: self.learning_rate.unwrap_or(base.learning_rate),
             lr_decay: self.lr_decay.unwrap_or(base.lr_decay),
             momentum: self.momentum.unwrap_or(base.momentum),
+            weight_decay: self.weight_decay.unwrap_or(base.weight_decay),
+            max_shift: self.max_shift.unwrap_or(base.max_shift),
             init: self.init.unwrap_or(base.init),
             seed: self.seed.unwrap_or(base.seed),
             validation: self.validation.unwrap_or(base.validation),

@@ -150,6 +150,27 @@ pub fn extend_nonzero_pixels(image: &[u8; INPUT], out: &mut Vec<(u16, u8)>) {
     write_nonzero_pixels(image, &mut out[start..]);
 }
 
+/// The image moved `dx` columns right and `dy` rows down (negative: left,
+/// up); what moves off the edge is dropped, what comes in is blank.
+pub fn shift(image: &[u8; INPUT], dx: i8, dy: i8) -> [u8; INPUT] {
+    const SIDE: isize = 28;
+    let mut out = [0u8; INPUT];
+    let (dx, dy) = (isize::from(dx), isize::from(dy));
+    for row in 0..SIDE {
+        let from_row = row - dy;
+        if !(0..SIDE).contains(&from_row) {
+            continue;
+        }
+        for col in 0..SIDE {
+            let from_col = col - dx;
+            if (0..SIDE).contains(&from_col) {
+                out[(row * SIDE + col) as usize] = image[(from_row * SIDE + from_col) as usize];
+            }
+        }
+    }
+    out
+}
+
 /// The nonzero pixels of an image as `(index, value)`, ascending.
 pub fn nonzero_pixels(image: &[u8; INPUT]) -> Vec<(u16, u8)> {
     let mut out = Vec::new();
@@ -213,6 +234,21 @@ mod tests {
         eprintln!("{nonzero} nonzero gradients, worst relative error {worst:e}");
         // Units a ReLU switched off have zero gradient; most of the rest must be exercised.
         assert!(nonzero > 3000, "only {nonzero} gradients exercised");
+    }
+
+    #[test]
+    fn shift_moves_ink_and_drops_what_leaves() {
+        let mut image = [0u8; INPUT];
+        image[0] = 9; // top left
+        image[28 + 5] = 7; // row 1, column 5
+        let moved = shift(&image, 2, 1);
+        assert_eq!(moved[28 + 2], 9);
+        assert_eq!(moved[2 * 28 + 7], 7);
+        assert_eq!(moved.iter().filter(|&&p| p != 0).count(), 2);
+        let gone = shift(&image, -1, 0);
+        assert_eq!(gone[28 + 4], 7);
+        assert_eq!(gone.iter().filter(|&&p| p != 0).count(), 1, "the top-left pixel left the image");
+        assert_eq!(shift(&image, 0, 0), image);
     }
 
     #[test]

@@ -39,6 +39,12 @@ pub struct Config {
     pub lr_decay: f32,
     /// Classical momentum; 0 is plain gradient descent.
     pub momentum: f32,
+    /// Data augmentation: each epoch, every training image is moved by a
+    /// random whole number of pixels, up to this many, in each direction.
+    pub max_shift: u8,
+    /// L2 weight decay on W1 and W2 (plain SGD only): each step also
+    /// shrinks them by `learning_rate × weight_decay` of themselves.
+    pub weight_decay: f32,
     /// Initial weights.
     pub init: Init,
     /// Seeds the split, the initial weights and the shuffling.
@@ -61,6 +67,8 @@ impl Default for Config {
             learning_rate: 0.1,
             lr_decay: 0.8,
             momentum: 0.0,
+            weight_decay: 0.0,
+            max_shift: 0,
             init: Init::He,
             seed: 42,
             validation: 5_000,
@@ -168,8 +176,22 @@ impl SparseImages {
     /// image's nonzero pixels, a second writes every image into its own
     /// place in one shared vector.
     fn new(data: &Dataset, indices: &[usize]) -> Self {
+        Self::shifted(data, indices, &[])
+    }
+
+    /// As `new`, with image `k` moved by `shifts[k]` (columns, rows) pixels,
+    /// ink moved off the edge dropped; no shift where `shifts` is short.
+    fn shifted(data: &Dataset, indices: &[usize], shifts: &[(i8, i8)]) -> Self {
         use rayon::prelude::*;
-        let counts: Vec<usize> = indices.par_iter().map(|&i| backprop::count_nonzero_pixels(&data.images[i])).collect();
+        let image = |k: usize| -> std::borrow::Cow<'_, [u8; INPUT]> {
+            let original = &data.images[indices[k]];
+            match shifts.get(k) {
+                Some(&(dx, dy)) if (dx, dy) != (0, 0) => std::borrow::Cow::Owned(backprop::shift(original, dx, dy)),
+                _ => std::borrow::Cow::Borrowed(original),
+            }
+        };
+        let counts: Vec<usize> =
+            (0..indices.len()).into_par_iter().map(|k| backprop::count_nonzero_pixels(&image(k))).collect();
         let mut offsets = Vec::with_capacity(indices.len() + 1);
         offsets.push(0);
         offsets.extend(counts.iter().scan(0, |end, &n| {
@@ -187,10 +209,10 @@ impl SparseImages {
         }
         let splits: Vec<usize> = pieces
             .into_par_iter()
-            .zip(indices.par_iter())
+            .enumerate()
             .zip(offsets.par_iter())
-            .map(|((piece, &i), &start)| {
-                backprop::write_nonzero_pixels(&data.images[i], piece);
+            .map(|((k, piece), &start)| {
+                backprop::write_nonzero_pixels(&image(k), piece);
                 start + first_layer::pixels_in(piece, 0, first_layer::SPLIT_ROW).len()
             })
             .collect();
@@ -234,12 +256,15 @@ fn descend_with_momentum(w: &mut [f32], v: &mut [f32], g: &mut [f32], step: f32,
 /// example's `dz1` (times the step) is kept and applied to the rows of its
 /// nonzero pixels at the start of the next batch, by the thread that then
 /// sums those rows for it, so each half of W1 stays in one core's cache.
-#[derive(Default)]
 struct SgdState {
     /// The batch whose W1 update is still to be applied…
     pending: Vec<usize>,
-    /// …and its examples' `dz1` times the step.
+    /// …and its examples' `dz1` times the step…
     pending_dz1s: Vec<[f32; HIDDEN]>,
+    /// …and the weight decay factor to apply before them (1 for none).
+    pending_keep: f32,
+    /// L2 weight decay (`Config::weight_decay`).
+    weight_decay: f32,
     /// This batch's `dz1` times the step.
     dz1s: Vec<[f32; HIDDEN]>,
     /// This batch's first-layer sums over the low rows (with b1) and the high rows.
@@ -266,7 +291,7 @@ struct Partial {
 }
 
 /// One thread's share of W1 for a batch: applies the previous batch's
-/// pending update to `rows` (W1's rows from `first`, 0 or `SPLIT_ROW`, on),
+/// pending update (weight decay `w *= keep`, then the gradient step) to `rows` (W1's rows from `first`, 0 or `SPLIT_ROW`, on),
 /// then forms this batch's sums over those rows, starting from `start`.
 ///
 /// Compiled for AVX2 and for baseline x86-64, picked at run time; every
@@ -283,7 +308,11 @@ fn rows_pass(
     start: &[f32; HIDDEN],
     sums: &mut [[f32; HIDDEN]],
     next: &[usize],
+    keep: f32,
 ) {
+    if keep != 1.0 {
+        rows.iter_mut().flatten().for_each(|w| *w *= keep);
+    }
     for (&i, step_dz1) in pending.iter().zip(pending_dz1s) {
         first_layer::descend_hidden(rows, first, step_dz1, sparse.rows_from(i, first));
     }
@@ -327,6 +356,20 @@ fn examples_backward(
 }
 
 impl SgdState {
+    fn new(weight_decay: f32) -> Self {
+        SgdState {
+            weight_decay,
+            pending: Vec::new(),
+            pending_dz1s: Vec::new(),
+            pending_keep: 1.0,
+            dz1s: Vec::new(),
+            low_sums: Vec::new(),
+            high_sums: Vec::new(),
+        }
+    }
+}
+
+impl SgdState {
     /// One mini-batch on up to two threads, with no change in bits from
     /// one to two: each W1 half is updated and summed by one closure, each
     /// half of the batch's examples by the other pair (their small
@@ -339,21 +382,24 @@ impl SgdState {
         labels: &[u8],
         batch: &[usize],
         next: &[usize],
-        step: f32,
+        learning_rate: f32,
     ) -> (f64, usize) {
         let n = batch.len();
+        let step = learning_rate / n as f32;
+        let keep = 1.0 - learning_rate * self.weight_decay;
         self.low_sums.resize(n, [0.0; HIDDEN]);
         self.high_sums.resize(n, [0.0; HIDDEN]);
         self.dz1s.resize(n, [0.0; HIDDEN]);
         let (low_rows, high_rows) = weights.w1.split_at_mut(first_layer::SPLIT_ROW);
         let b1 = &weights.b1;
-        let (pending, pending_dz1s) = (&self.pending[..], &self.pending_dz1s[..]);
+        let (pending, pending_dz1s, pending_keep) = (&self.pending[..], &self.pending_dz1s[..], self.pending_keep);
         rayon::join(
-            || rows_pass(low_rows, 0, sparse, pending, pending_dz1s, batch, b1, &mut self.low_sums, next),
+            || rows_pass(low_rows, 0, sparse, pending, pending_dz1s, batch, b1, &mut self.low_sums, next, pending_keep),
             || {
                 let first = first_layer::SPLIT_ROW;
                 let sums = &mut self.high_sums;
-                rows_pass(high_rows, first, sparse, pending, pending_dz1s, batch, &[0.0; HIDDEN], sums, next)
+                let zero = &[0.0; HIDDEN];
+                rows_pass(high_rows, first, sparse, pending, pending_dz1s, batch, zero, sums, next, pending_keep)
             },
         );
 
@@ -368,6 +414,9 @@ impl SgdState {
             || examples_backward(w, labels, second, low_b, high_b, step, dz1_b),
         );
         a.tail.add(&mut b.tail);
+        if keep != 1.0 {
+            weights.w2.iter_mut().flatten().for_each(|w| *w *= keep);
+        }
         let [_, b1, w2, b2] = weights.tensors_mut();
         for (w, g) in [b1, w2, b2].into_iter().zip(a.tail.tensors_mut()) {
             descend(w, g, step);
@@ -375,29 +424,20 @@ impl SgdState {
         std::mem::swap(&mut self.pending_dz1s, &mut self.dz1s);
         self.pending.clear();
         self.pending.extend_from_slice(batch);
+        self.pending_keep = keep;
         (a.loss + b.loss, a.correct + b.correct)
     }
 
     /// Applies the pending update, so that `weights` are those after the last batch.
     fn finish(&mut self, weights: &mut Weights, sparse: &SparseImages) {
         let (low_rows, high_rows) = weights.w1.split_at_mut(first_layer::SPLIT_ROW);
-        let (pending, pending_dz1s) = (&self.pending[..], &self.pending_dz1s[..]);
+        let (pending, dz1s, keep) = (&self.pending[..], &self.pending_dz1s[..], self.pending_keep);
+        let zero = &[0.0; HIDDEN];
         rayon::join(
-            || rows_pass(low_rows, 0, sparse, pending, pending_dz1s, &[], &[0.0; HIDDEN], &mut [], &[]),
-            || {
-                rows_pass(
-                    high_rows,
-                    first_layer::SPLIT_ROW,
-                    sparse,
-                    pending,
-                    pending_dz1s,
-                    &[],
-                    &[0.0; HIDDEN],
-                    &mut [],
-                    &[],
-                )
-            },
+            || rows_pass(low_rows, 0, sparse, pending, dz1s, &[], zero, &mut [], &[], keep),
+            || rows_pass(high_rows, first_layer::SPLIT_ROW, sparse, pending, dz1s, &[], zero, &mut [], &[], keep),
         );
+        self.pending_keep = 1.0;
         self.pending.clear();
     }
 }
@@ -418,7 +458,7 @@ impl Optimizer {
     ) -> (f64, usize) {
         let step = learning_rate / batch.len() as f32;
         match self {
-            Optimizer::Sgd(state) => state.batch(weights, sparse, labels, batch, next, step),
+            Optimizer::Sgd(state) => state.batch(weights, sparse, labels, batch, next, learning_rate),
             Optimizer::Momentum { velocity, grad_w1, tail, momentum } => {
                 let (mut loss_sum, mut correct) = (0.0f64, 0usize);
                 for &i in batch {
@@ -466,19 +506,31 @@ pub fn train(
     if !(0.0..1.0).contains(&config.momentum) {
         return Err(TrainError::BadConfig(format!("--momentum must be in [0, 1), got {}", config.momentum)));
     }
+    if !(config.weight_decay >= 0.0 && config.learning_rate * config.weight_decay < 1.0) {
+        return Err(TrainError::BadConfig(format!(
+            "--weight-decay must be at least 0 and below 1 / --learning-rate, got {}",
+            config.weight_decay
+        )));
+    }
+    if config.max_shift > 8 {
+        return Err(TrainError::BadConfig(format!("--max-shift must be at most 8 pixels, got {}", config.max_shift)));
+    }
+    if config.weight_decay > 0.0 && config.momentum > 0.0 {
+        return Err(TrainError::BadConfig("--weight-decay works with plain SGD only (--momentum 0)".into()));
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
         .build()
         .map_err(|e| TrainError::BadConfig(format!("cannot start {} training threads: {e}", config.threads)))?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut weights = initial_weights(config.init, &mut rng);
-    let sparse = pool.install(|| SparseImages::new(data, train_indices));
+    let mut sparse = pool.install(|| SparseImages::new(data, train_indices));
     let labels: Vec<u8> = train_indices.iter().map(|&i| data.labels[i]).collect();
     let mut order: Vec<usize> = (0..labels.len()).collect();
     let batch_size = config.batch_size.min(labels.len());
     let full_batch = batch_size == labels.len();
     let mut optimizer = if config.momentum == 0.0 {
-        Optimizer::Sgd(SgdState::default())
+        Optimizer::Sgd(SgdState::new(config.weight_decay))
     } else {
         Optimizer::Momentum {
             velocity: Box::new(Weights::ZERO),
@@ -497,6 +549,14 @@ pub fn train(
     for epoch in 1..=config.epochs {
         if !full_batch {
             order.shuffle(&mut rng);
+        }
+        if config.max_shift > 0 {
+            let started = Instant::now();
+            let m = config.max_shift as i8;
+            let shifts: Vec<(i8, i8)> =
+                (0..labels.len()).map(|_| (rng.gen_range(-m..=m), rng.gen_range(-m..=m))).collect();
+            sparse = pool.install(|| SparseImages::shifted(data, train_indices, &shifts));
+            train_time += started.elapsed().as_secs_f64();
         }
         let (mut loss_sum, mut correct, mut seen, mut done) = (0.0f64, 0usize, 0usize, 0usize);
         for part in 1..=reports {
@@ -603,7 +663,7 @@ mod tests {
         let learning_rate = 0.5;
 
         let mut after = before.clone();
-        let mut optimizer = Optimizer::Sgd(SgdState::default());
+        let mut optimizer = Optimizer::Sgd(SgdState::new(0.0));
         let (loss, _) = optimizer.batch(&mut after, &sparse, &labels, &batch, &[], learning_rate);
         optimizer.finish(&mut after, &sparse);
 
@@ -624,6 +684,19 @@ mod tests {
         }
         assert!(changed > 1000, "only {changed} parameters moved");
         assert!((loss - reference_loss).abs() < 1e-9 * reference_loss, "{loss} vs {reference_loss}");
+    }
+
+    #[test]
+    fn augmentation_and_weight_decay_are_deterministic_and_change_the_model() {
+        let data = small_training_set();
+        let plain = Config { epochs: 2, validation: 500, ..Config::default() };
+        let plain_bytes = file_bytes(&run(&plain, &data).unwrap());
+        for config in [Config { max_shift: 1, ..plain.clone() }, Config { weight_decay: 1e-3, ..plain.clone() }] {
+            let a = run(&config, &data).unwrap();
+            assert_eq!(file_bytes(&a), file_bytes(&run(&config, &data).unwrap()), "{config:?}");
+            assert_ne!(file_bytes(&a), plain_bytes, "{config:?}");
+            assert!(a.validation_accuracy > 0.75, "{config:?}: {}", a.validation_accuracy);
+        }
     }
 
     #[test]
@@ -648,6 +721,7 @@ mod tests {
             seed: 1,
             reports_per_epoch: 1,
             threads: 2,
+            ..Config::default()
         };
         let t = run(&config, &data).unwrap();
         assert!(t.history.last().unwrap().loss < t.history[0].loss);
@@ -671,6 +745,9 @@ mod tests {
             Config { momentum: 1.0, ..Config::default() },
             Config { validation: 5000, ..Config::default() },
             Config { threads: 0, ..Config::default() },
+            Config { max_shift: 9, ..Config::default() },
+            Config { weight_decay: -1.0, ..Config::default() },
+            Config { weight_decay: 1e-4, momentum: 0.9, ..Config::default() },
         ] {
             assert!(matches!(run(&config, &data), Err(TrainError::BadConfig(_))), "{config:?}");
         }
