@@ -104,8 +104,11 @@ fn freshly_trained_model_on_lm3s6965evb() {
     full_parity(&boards()[0], &freshly_trained_model(), "fresh");
 }
 
+/// The fresh model runs all 10,000 images on the lm3s6965evb, and the
+/// committed model all 10,000 on this board; the first 2,000 here keep CI
+/// well inside its time budget (the mps2-an386's UART takes a byte at a time).
 #[test]
 #[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
 fn freshly_trained_model_on_mps2_an386() {
-    full_parity(&boards()[1], &freshly_trained_model(), "fresh");
+    parity_on(&boards()[1], &freshly_trained_model(), "fresh", 2_000);
 }
