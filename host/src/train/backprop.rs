@@ -112,33 +112,34 @@ pub fn accumulate(
     (example.loss, example.predicted)
 }
 
-/// The nonzero 8-pixel runs of an image with their offsets: most runs of a
-/// digit are blank, and one 64-bit test skips each.
-fn nonzero_runs(image: &[u8; INPUT]) -> impl Iterator<Item = (usize, &[u8; 8])> {
-    image
-        .as_chunks::<8>()
-        .0
-        .iter()
-        .enumerate()
-        .filter(|(_, run)| u64::from_ne_bytes(**run) != 0)
-        .map(|(c, run)| (c * 8, run))
+/// One bit per nonzero byte of `x`: bit 8k+7 is set where byte k is nonzero.
+fn nonzero_bytes(x: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // Adding 0x7f to a byte's low seven bits carries into bit 7 unless they are all zero.
+    (((x & LOW7) + LOW7) | x) & !LOW7
+}
+
+/// Each 8-pixel run of an image with its offset and the mask of its nonzero
+/// pixels (see [`nonzero_bytes`]); most runs of a digit are blank.
+fn runs(image: &[u8; INPUT]) -> impl Iterator<Item = (usize, u64, &[u8; 8])> {
+    image.as_chunks::<8>().0.iter().enumerate().map(|(c, run)| (c * 8, nonzero_bytes(u64::from_le_bytes(*run)), run))
 }
 
 /// How many pixels of an image are nonzero.
 pub fn count_nonzero_pixels(image: &[u8; INPUT]) -> usize {
-    nonzero_runs(image).map(|(_, run)| run.iter().filter(|&&p| p != 0).count()).sum()
+    runs(image).map(|(_, mask, _)| mask.count_ones() as usize).sum()
 }
 
 /// Writes the nonzero pixels of an image as `(index, value)`, ascending,
 /// into `out`, which has room for exactly [`count_nonzero_pixels`] of them.
 pub fn write_nonzero_pixels(image: &[u8; INPUT], out: &mut [(u16, u8)]) {
     let mut slots = out.iter_mut();
-    for (at, run) in nonzero_runs(image) {
-        for (i, &p) in run.iter().enumerate() {
-            if p != 0 {
-                let Some(slot) = slots.next() else { return };
-                *slot = ((at + i) as u16, p);
-            }
+    for (at, mut mask, run) in runs(image) {
+        while mask != 0 {
+            let i = (mask.trailing_zeros() / 8) as usize;
+            mask &= mask - 1;
+            let (Some(slot), Some(&p)) = (slots.next(), run.get(i)) else { return };
+            *slot = ((at + i) as u16, p);
         }
     }
 }
@@ -234,6 +235,20 @@ mod tests {
         eprintln!("{nonzero} nonzero gradients, worst relative error {worst:e}");
         // Units a ReLU switched off have zero gradient; most of the rest must be exercised.
         assert!(nonzero > 3000, "only {nonzero} gradients exercised");
+    }
+
+    #[test]
+    fn nonzero_pixel_lists_match_a_plain_scan() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for density in [0.0, 0.05, 0.3, 1.0] {
+            let image: [u8; INPUT] =
+                core::array::from_fn(|_| if rng.gen_bool(density) { rng.gen_range(1..=255) } else { 0 });
+            let plain: Vec<(u16, u8)> =
+                image.iter().enumerate().filter(|(_, &p)| p != 0).map(|(i, &p)| (i as u16, p)).collect();
+            assert_eq!(count_nonzero_pixels(&image), plain.len());
+            assert_eq!(nonzero_pixels(&image), plain);
+        }
+        assert_eq!(nonzero_bytes(0x0100_8000_0000_7f01), 0x8000_8000_0000_8080);
     }
 
     #[test]
