@@ -456,10 +456,10 @@ impl Optimizer {
         next: &[usize],
         learning_rate: f32,
     ) -> (f64, usize) {
-        let step = learning_rate / batch.len() as f32;
         match self {
             Optimizer::Sgd(state) => state.batch(weights, sparse, labels, batch, next, learning_rate),
             Optimizer::Momentum { velocity, grad_w1, tail, momentum } => {
+                let step = learning_rate / batch.len() as f32;
                 let (mut loss_sum, mut correct) = (0.0f64, 0usize);
                 for &i in batch {
                     let (loss, predicted) = backprop::accumulate(weights, sparse.image(i), labels[i], grad_w1, tail);
