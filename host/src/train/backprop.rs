@@ -1,7 +1,8 @@
 //! Gradients of the cross-entropy loss, one example at a time.
 //!
-//! Forward values come from `shared::network` (the very code the device runs);
-//! this file holds only the backward halves of those pairs.
+//! Forward values come from `shared::network` (the very code the device runs)
+//! after the first layer, whose sums the trainer forms in `first_layer`;
+//! this file holds the backward halves, and the nonzero-pixel lists.
 use shared::network::{argmax, output_activations, Activations};
 use shared::{Weights, HIDDEN, INPUT, OUTPUT};
 

@@ -367,9 +367,7 @@ impl SgdState {
             high_sums: Vec::new(),
         }
     }
-}
 
-impl SgdState {
     /// One mini-batch on up to two threads, with no change in bits from
     /// one to two: each W1 half is updated and summed by one closure, each
     /// half of the batch's examples by the other pair (their small
