@@ -6,6 +6,7 @@
 //! - [`network`]: the fixed 784→10→10 network and its one `forward` pass,
 //! - [`pixels`]: an image's nonzero pixels, read from raw or zero-run bytes,
 //! - [`quantized`]: the int8 version of the network and its file,
+//! - [`soft_float`]: bit-exact f32 multiply and add for cores without an FPU,
 //! - [`weights_file`]: the on-disk / in-flash weight format,
 //! - [`protocol`]: every type that crosses the UART.
 //!
@@ -23,6 +24,7 @@ pub mod network;
 pub mod pixels;
 pub mod protocol;
 pub mod quantized;
+pub mod soft_float;
 pub mod weights_file;
 
 pub use classes::Classes;
