@@ -78,18 +78,18 @@ impl<'a> PixelBytes<'a> {
             }
             return;
         }
-        let mut rows = rows.iter();
+        // `new` checked that the runs and pixels add up to exactly 784, so the
+        // rows never run out early; if they did, the walk would just stop.
+        let mut rows: &[T] = rows;
         let mut bytes = self.bytes.iter();
         while let Some(&b) = bytes.next() {
             if b != 0 {
-                let Some(row) = rows.next() else { return };
+                let Some((row, rest)) = rows.split_first() else { return };
                 f(b, row);
+                rows = rest;
             } else {
-                // `new` checked that every run has a nonzero length and that all runs fit.
                 let Some(&run) = bytes.next() else { return };
-                if run == 0 || rows.nth(usize::from(run) - 1).is_none() {
-                    return;
-                }
+                rows = rows.get(usize::from(run)..).unwrap_or_default();
             }
         }
     }
