@@ -50,6 +50,60 @@ pub struct Counts {
     pub n: usize,
     /// Peak stack in bytes, from the device's stack painting.
     pub stack_peak: u32,
+    /// Where the instructions go, fitted over all images.
+    pub cost: CostModel,
+}
+
+/// `instructions ≈ fixed + per_pixel · nonzero pixels + per_run · zero runs`,
+/// least squares over the measured images: which part of an inference to work on.
+pub struct CostModel {
+    pub fixed: f64,
+    pub per_pixel: f64,
+    pub per_run: f64,
+}
+
+/// What the firmware's loop sees of an image as it travels (zero-run form when shorter):
+/// its nonzero pixels and its zero runs.
+fn image_shape(image: &host::mnist::Pixels) -> (f64, f64) {
+    let pixels = image.iter().filter(|&&p| p != 0).count();
+    let mut buf = [0u8; shared::INPUT];
+    let runs = match shared::pixels::zero_run_encode(image, &mut buf) {
+        // Each run is a 0 marker followed by its length, and a nonzero byte is a pixel.
+        Some(len) => len.saturating_sub(pixels) / 2,
+        None => 0,
+    };
+    (pixels as f64, runs as f64)
+}
+
+impl CostModel {
+    /// Solves the 3×3 normal equations for `count = a + b·pixels + c·runs`.
+    fn fit(images: &[host::mnist::Pixels], counts: &[u64]) -> CostModel {
+        let mut m = [[0.0f64; 4]; 3]; // augmented [AᵀA | Aᵀy]
+        for (image, &count) in images.iter().zip(counts) {
+            let (pixels, runs) = image_shape(image);
+            let row = [1.0, pixels, runs];
+            for i in 0..3 {
+                for j in 0..3 {
+                    m[i][j] += row[i] * row[j];
+                }
+                m[i][3] += row[i] * count as f64;
+            }
+        }
+        // Gauss-Jordan elimination; AᵀA is positive definite for real test sets.
+        for col in 0..3 {
+            let pivot = m[col][col];
+            if pivot.abs() < f64::EPSILON {
+                return CostModel { fixed: f64::NAN, per_pixel: f64::NAN, per_run: f64::NAN };
+            }
+            m[col].iter_mut().for_each(|v| *v /= pivot);
+            let pivot_row = m[col];
+            for (_, row) in m.iter_mut().enumerate().filter(|&(i, _)| i != col) {
+                let factor = row[col];
+                row.iter_mut().zip(pivot_row).for_each(|(v, p)| *v -= factor * p);
+            }
+        }
+        CostModel { fixed: m[0][3], per_pixel: m[1][3], per_run: m[2][3] }
+    }
 }
 
 fn count_instructions(board: &Board, elf: &Path, plugin: &Path, images: &[host::mnist::Pixels]) -> Result<Counts> {
@@ -81,6 +135,7 @@ fn count_instructions(board: &Board, elf: &Path, plugin: &Path, images: &[host::
         mean: counts.iter().sum::<u64>() as f64 / counts.len().max(1) as f64,
         n: counts.len(),
         stack_peak,
+        cost: CostModel::fit(images, &counts),
     })
 }
 
@@ -117,12 +172,26 @@ pub fn run(args: Args) -> Result<()> {
         images.len()
     );
     println!("|---|---|---|---|---|---|");
-    for (board, kind, c, size) in rows {
+    for (board, kind, c, size) in &rows {
         println!(
             "| {} | {kind} | {} / {:.0} / {} | {} B | {} B | {} B |",
             board.name, c.min, c.mean, c.max, size.flash, size.ram, c.stack_peak
         );
         debug_assert_eq!(c.n, images.len());
+    }
+    let (pixels, runs) = images.iter().map(image_shape).fold((0.0, 0.0), |(p, r), (ip, ir)| (p + ip, r + ir));
+    let n = images.len().max(1) as f64;
+    println!();
+    println!(
+        "Where the instructions go (least squares over the same images; on average an image has {:.1} nonzero \
+         pixels and {:.1} zero runs):",
+        pixels / n,
+        runs / n
+    );
+    println!("| board | model | fixed (second layer, softmax) | per nonzero pixel | per zero run |");
+    println!("|---|---|---|---|---|");
+    for (board, kind, c, _) in &rows {
+        println!("| {} | {kind} | {:.0} | {:.1} | {:.1} |", board.name, c.cost.fixed, c.cost.per_pixel, c.cost.per_run);
     }
     Ok(())
 }
