@@ -15,7 +15,8 @@ pub enum Preset {
     /// Mini-batch SGD (batch 16, lr 0.1 decaying 0.8 per epoch, 8 epochs), He init: the default.
     Default,
     /// Longer training for the best accuracy of this fixed network: 40 epochs,
-    /// lr 0.05 decaying 0.93 per epoch; chosen on the validation split.
+    /// lr 0.1 decaying 0.9 per epoch, weight decay 1e-4; chosen on the validation
+    /// split (paired over 15 seeds, see README).
     Best,
     /// The reference NumPy programs: uniform init, full-batch gradient descent,
     /// 500 iterations, learning rates 0.1, 0.5 and 1.0, best kept by a 1,000-image hold-out.
@@ -99,7 +100,9 @@ impl Args {
     fn config(&self) -> (Config, Vec<f32>) {
         let base = match self.preset {
             Preset::Default => Config::default(),
-            Preset::Best => Config { epochs: 40, learning_rate: 0.05, lr_decay: 0.93, ..Config::default() },
+            Preset::Best => {
+                Config { epochs: 40, learning_rate: 0.1, lr_decay: 0.9, weight_decay: 1e-4, ..Config::default() }
+            }
             Preset::Seed => Config {
                 epochs: 500,
                 batch_size: 0,
