@@ -89,17 +89,21 @@ impl CostModel {
                 m[i][3] += row[i] * count as f64;
             }
         }
-        // Gauss-Jordan elimination; AᵀA is positive definite for real test sets.
+        // Gauss-Jordan elimination. AᵀA is positive definite for any real test set; with too
+        // few or too alike images a pivot all but vanishes against its diagonal: no fit then.
+        let diagonal = [m[0][0], m[1][1], m[2][2]];
         for col in 0..3 {
             let pivot = m[col][col];
-            if pivot.abs() < f64::EPSILON {
+            if pivot.is_nan() || pivot.abs() <= 1e-9 * diagonal[col] {
                 return CostModel { fixed: f64::NAN, per_pixel: f64::NAN, per_run: f64::NAN };
             }
             m[col].iter_mut().for_each(|v| *v /= pivot);
             let pivot_row = m[col];
-            for (_, row) in m.iter_mut().enumerate().filter(|&(i, _)| i != col) {
-                let factor = row[col];
-                row.iter_mut().zip(pivot_row).for_each(|(v, p)| *v -= factor * p);
+            for (i, row) in m.iter_mut().enumerate() {
+                if i != col {
+                    let factor = row[col];
+                    row.iter_mut().zip(pivot_row).for_each(|(v, p)| *v -= factor * p);
+                }
             }
         }
         CostModel { fixed: m[0][3], per_pixel: m[1][3], per_run: m[2][3] }
@@ -194,4 +198,46 @@ pub fn run(args: Args) -> Result<()> {
         println!("| {} | {kind} | {:.0} | {:.1} | {:.1} |", board.name, c.cost.fixed, c.cost.per_pixel, c.cost.per_run);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An image with `pixels` nonzero pixels in `runs` separate strokes (so about `runs` zero runs).
+    fn image(pixels: usize, runs: usize) -> host::mnist::Pixels {
+        let mut image = [0u8; shared::INPUT];
+        let per_stroke = pixels / runs;
+        for stroke in 0..runs {
+            let start = stroke * (shared::INPUT / runs) + 3;
+            image[start..start + per_stroke].fill(200);
+        }
+        image
+    }
+
+    #[test]
+    fn fit_recovers_known_costs() {
+        let images: Vec<_> = [(40, 2), (90, 3), (120, 4), (150, 5), (60, 6), (200, 8), (100, 10)]
+            .iter()
+            .map(|&(p, r)| image(p, r))
+            .collect();
+        let counts: Vec<u64> = images
+            .iter()
+            .map(|i| {
+                let (p, r) = image_shape(i);
+                (900.0 + 33.0 * p + 17.0 * r) as u64
+            })
+            .collect();
+        let fit = CostModel::fit(&images, &counts);
+        assert!((fit.fixed - 900.0).abs() < 1e-6, "fixed {}", fit.fixed);
+        assert!((fit.per_pixel - 33.0).abs() < 1e-9, "per pixel {}", fit.per_pixel);
+        assert!((fit.per_run - 17.0).abs() < 1e-9, "per run {}", fit.per_run);
+    }
+
+    #[test]
+    fn too_few_images_give_no_fit() {
+        let one = [image(100, 4)];
+        assert!(CostModel::fit(&one, &[5000]).per_pixel.is_nan());
+        assert!(CostModel::fit(&[], &[]).fixed.is_nan());
+    }
 }
