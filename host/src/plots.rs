@@ -71,7 +71,7 @@ pub fn learning_curves(path: &Path, history: &[EpochReport]) -> Result<()> {
 
         let accuracies = [
             ("train (as seen)", BLUE, history.iter().map(|r| Some(r.train_accuracy)).collect::<Vec<_>>()),
-            ("validation", GREEN, history.iter().map(|r| Some(r.validation_accuracy)).collect()),
+            ("validation", GREEN, history.iter().map(|r| r.validation_accuracy).collect()),
             ("test (monitor only)", MAGENTA, history.iter().map(|r| r.monitor_accuracy).collect()),
         ];
         let all = accuracies.iter().flat_map(|(_, _, v)| v.iter().flatten().copied());
@@ -317,7 +317,7 @@ mod tests {
                 epoch: f64::from(epoch),
                 loss: 1.0 / epoch as f32,
                 train_accuracy: 0.8 + f64::from(epoch) * 0.02,
-                validation_accuracy: 0.82 + f64::from(epoch) * 0.02,
+                validation_accuracy: Some(0.82 + f64::from(epoch) * 0.02),
                 monitor_accuracy: Some(0.81 + f64::from(epoch) * 0.02),
                 train_seconds: f64::from(epoch),
             })

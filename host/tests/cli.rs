@@ -94,6 +94,24 @@ fn train_is_reproducible_and_writes_metrics() {
 }
 
 #[test]
+fn training_on_every_image_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, metrics) = (dir.path().join("all.bin"), dir.path().join("all.json"));
+    let (out, metrics) = (out.to_str().unwrap(), metrics.to_str().unwrap());
+    let o = host(&["train", "--no-progress", "--epochs", "1", "--validation", "0", "-o", out, "--metrics", metrics]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let printed = String::from_utf8_lossy(&o.stdout);
+    assert!(printed.contains("no validation split, test accuracy"), "{printed}");
+    assert!(stderr(&o).contains("training on all 60000 images"), "{}", stderr(&o));
+    let metrics: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(metrics).unwrap()).unwrap();
+    assert!(metrics["validation_accuracy"].is_null(), "{metrics}");
+    assert!(metrics["test_accuracy"].as_f64().unwrap() > 0.85, "{metrics}");
+    // The seed preset picks its learning rate on the validation split, so it needs one.
+    let o = host(&["train", "--no-progress", "--preset", "seed", "--validation", "0", "-o", out]);
+    assert_clean_failure(&o, "--validation 0 leaves none");
+}
+
+#[test]
 fn eval_predict_export_work() {
     let model = host::paths::default_model();
     let m = model.to_str().unwrap();

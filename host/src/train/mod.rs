@@ -89,8 +89,8 @@ pub struct EpochReport {
     pub loss: f32,
     /// Accuracy on the training examples seen so far this epoch, as the model was when it saw them.
     pub train_accuracy: f64,
-    /// Accuracy on the validation split at this point.
-    pub validation_accuracy: f64,
+    /// Accuracy on the validation split at this point; `None` without one (`--validation 0`).
+    pub validation_accuracy: Option<f64>,
     /// Accuracy on the monitor set (the test set), if one was given; never used for decisions.
     pub monitor_accuracy: Option<f64>,
     /// Seconds since training started, excluding evaluation.
@@ -121,8 +121,8 @@ pub struct Trained {
     pub weights: Box<Weights>,
     /// One report per epoch.
     pub history: Vec<EpochReport>,
-    /// Accuracy on the validation split at the end.
-    pub validation_accuracy: f64,
+    /// Accuracy on the validation split at the end; `None` without one.
+    pub validation_accuracy: Option<f64>,
 }
 
 /// Splits `data` with a seeded shuffle into training indices and a
@@ -579,7 +579,7 @@ pub fn train(
             }
             // On the training threads: a second pool's idle workers would spin against them.
             let (validation_accuracy, monitor_accuracy) = pool.install(|| {
-                let v = if validation.is_empty() { 0.0 } else { accuracy(&*weights, validation) };
+                let v = (!validation.is_empty()).then(|| accuracy(&*weights, validation));
                 (v, monitor.map(|m| accuracy(&*weights, m)))
             });
             let report = EpochReport {
@@ -595,7 +595,7 @@ pub fn train(
         }
         learning_rate *= config.lr_decay;
     }
-    let validation_accuracy = history.last().map_or(0.0, |r| r.validation_accuracy);
+    let validation_accuracy = history.last().and_then(|r| r.validation_accuracy);
     Ok(Trained { weights, history, validation_accuracy })
 }
 
@@ -625,7 +625,7 @@ mod tests {
         let a = run(&config, &data).unwrap();
         let b = run(&config, &data).unwrap();
         assert_eq!(file_bytes(&a), file_bytes(&b));
-        let without_time = |t: &Trained| -> Vec<(f64, f32, f64, f64)> {
+        let without_time = |t: &Trained| -> Vec<(f64, f32, f64, Option<f64>)> {
             t.history.iter().map(|r| (r.epoch, r.loss, r.train_accuracy, r.validation_accuracy)).collect()
         };
         assert_eq!(without_time(&a), without_time(&b));
@@ -693,7 +693,7 @@ mod tests {
             let a = run(&config, &data).unwrap();
             assert_eq!(file_bytes(&a), file_bytes(&run(&config, &data).unwrap()), "{config:?}");
             assert_ne!(file_bytes(&a), plain_bytes, "{config:?}");
-            assert!(a.validation_accuracy > 0.75, "{config:?}: {}", a.validation_accuracy);
+            assert!(a.validation_accuracy > Some(0.75), "{config:?}: {:?}", a.validation_accuracy);
         }
     }
 
@@ -701,7 +701,7 @@ mod tests {
     fn training_learns() {
         let data = small_training_set();
         let t = run(&Config { epochs: 3, validation: 500, ..Config::default() }, &data).unwrap();
-        assert!(t.validation_accuracy > 0.75, "validation accuracy {}", t.validation_accuracy);
+        assert!(t.validation_accuracy > Some(0.75), "validation accuracy {:?}", t.validation_accuracy);
         assert!(t.history[2].loss < t.history[0].loss);
     }
 
