@@ -59,6 +59,7 @@ pub fn parse(path: &Path, text: &[u8]) -> Result<(Dataset, bool), CsvError> {
         _ => return Err(CsvError::BadHeader { path: path.to_owned() }),
     };
     let mut data = Dataset::default();
+    let mut images = Vec::new();
     for (n, line) in lines.enumerate() {
         let line_no = n + 2;
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -91,12 +92,13 @@ pub fn parse(path: &Path, text: &[u8]) -> Result<(Dataset, bool), CsvError> {
         if count != INPUT {
             return Err(bad(format!("{count} pixels, expected {INPUT}")));
         }
-        data.images.push(image);
+        images.push(image);
         data.labels.push(label);
     }
     if data.is_empty() {
         return Err(CsvError::Empty { path: path.to_owned() });
     }
+    data.images = images.into();
     Ok((data, labelled))
 }
 

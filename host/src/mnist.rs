@@ -5,14 +5,69 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use shared::{Classes, INPUT};
 
+use crate::big_buffer::ZeroedBytes;
+
 /// One 28×28 image, row-major.
 pub type Pixels = [u8; INPUT];
+
+/// Images, read as 784-byte rows straight out of the buffer they were
+/// decompressed into (an IDX file's images start after its 16-byte header,
+/// so they are not moved over it).
+pub struct Images {
+    bytes: ZeroedBytes,
+    start: usize,
+    count: usize,
+}
+
+impl std::ops::Deref for Images {
+    type Target = [Pixels];
+    fn deref(&self) -> &[Pixels] {
+        self.bytes[self.start..][..self.count * INPUT].as_chunks::<INPUT>().0
+    }
+}
+
+impl From<Vec<Pixels>> for Images {
+    fn from(images: Vec<Pixels>) -> Self {
+        let count = images.len();
+        Images { bytes: images.into_flattened().into(), start: 0, count }
+    }
+}
+
+impl FromIterator<Pixels> for Images {
+    fn from_iter<I: IntoIterator<Item = Pixels>>(iter: I) -> Self {
+        iter.into_iter().collect::<Vec<_>>().into()
+    }
+}
+
+impl Clone for Images {
+    fn clone(&self) -> Self {
+        self.to_vec().into()
+    }
+}
+
+impl Default for Images {
+    fn default() -> Self {
+        Vec::new().into()
+    }
+}
+
+impl PartialEq for Images {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for Images {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Images({} of 28x28)", self.len())
+    }
+}
 
 /// Images with their labels.
 #[derive(Clone, Debug, Default)]
 pub struct Dataset {
     /// The images.
-    pub images: Vec<Pixels>,
+    pub images: Images,
     /// The label of each image, 0–9.
     pub labels: Vec<u8>,
     /// What the labels mean: Fashion-MNIST is recognised by its label files.
@@ -257,29 +312,29 @@ impl Source {
     }
 }
 
-/// The bytes of an IDX file, held in 784-byte rows so that an image file's
-/// body becomes the images without a copy (see [`images_from`]).
+/// The bytes of an IDX file, in a buffer big enough to use huge pages (see
+/// [`ZeroedBytes`]); an image file's body becomes [`Images`] without a copy.
 pub struct IdxBytes {
-    rows: Vec<Pixels>,
+    bytes: ZeroedBytes,
     len: usize,
 }
 
 impl IdxBytes {
     /// Zeroed room for `len` bytes.
     fn zeroed(len: usize) -> IdxBytes {
-        IdxBytes { rows: vec![[0; INPUT]; len.div_ceil(INPUT)], len }
+        IdxBytes { bytes: ZeroedBytes::new(len), len }
     }
 
     /// A copy of `bytes`.
     pub fn copy_of(bytes: &[u8]) -> IdxBytes {
         let mut idx = IdxBytes::zeroed(bytes.len());
-        idx.rows.as_flattened_mut()[..bytes.len()].copy_from_slice(bytes);
+        idx.bytes.copy_from_slice(bytes);
         idx
     }
 
     /// The file's bytes.
     pub fn as_slice(&self) -> &[u8] {
-        &self.rows.as_flattened()[..self.len]
+        &self.bytes[..self.len]
     }
 }
 
@@ -319,7 +374,7 @@ fn gunzip(raw: &[u8]) -> std::io::Result<IdxBytes> {
     let sizes = members.iter().map(|m| inflated_size(m)).collect::<std::io::Result<Vec<usize>>>()?;
     let mut out = IdxBytes::zeroed(sizes.iter().sum());
     let mut pieces = Vec::with_capacity(sizes.len());
-    let mut rest = &mut out.rows.as_flattened_mut()[..];
+    let mut rest = &mut out.bytes[..];
     for &size in &sizes {
         let (piece, tail) = rest.split_at_mut(size);
         pieces.push(piece);
@@ -458,12 +513,10 @@ pub fn parse_images(path: &Path, bytes: &[u8]) -> Result<Vec<Pixels>, DataError>
 }
 
 /// [`parse_images`] for a file already in memory as [`IdxBytes`]: the images
-/// are moved 16 bytes forward, over the header, in place.
-pub fn images_from(path: &Path, mut bytes: IdxBytes) -> Result<Vec<Pixels>, DataError> {
+/// stay where they are, after the header.
+pub fn images_from(path: &Path, bytes: IdxBytes) -> Result<Images, DataError> {
     let count = image_count(path, bytes.as_slice())?;
-    bytes.rows.as_flattened_mut().copy_within(IMAGES_HEADER..IMAGES_HEADER + count * INPUT, 0);
-    bytes.rows.truncate(count);
-    Ok(bytes.rows)
+    Ok(Images { bytes: bytes.bytes, start: IMAGES_HEADER, count })
 }
 
 /// Parses an IDX1 label file of digits 0–9.
@@ -551,7 +604,7 @@ mod tests {
         let copied = parse_images(path, &bytes).unwrap();
         assert_eq!(copied.len(), 3);
         assert_eq!(copied[2][783], ((3 * INPUT - 1) % 251) as u8);
-        assert_eq!(images_from(path, IdxBytes::copy_of(&bytes)).unwrap(), copied);
+        assert_eq!(*images_from(path, IdxBytes::copy_of(&bytes)).unwrap(), copied);
         let short = IdxBytes::copy_of(&bytes[..3 * INPUT]);
         assert!(matches!(images_from(path, short), Err(DataError::Truncated { .. })));
     }

@@ -188,7 +188,7 @@ fn images(args: &Args) -> Result<Images> {
     let names = range.clone().map(|i| format!("test image {i}")).collect();
     let indices: Vec<usize> = range.collect();
     let subset = test.select(&indices);
-    Ok((subset.images, Some(subset.labels), names))
+    Ok((subset.images.to_vec(), Some(subset.labels), names))
 }
 
 fn parse_range(s: &str) -> Result<std::ops::Range<usize>> {
