@@ -259,9 +259,25 @@ impl Classifier for Weights {
 
     /// The argmax of the logits, as in [`forward_pixels`], without the ten `expf`.
     fn predict_class(&self, image: &[u8; INPUT]) -> u8 {
-        let hidden = relu(&hidden_forward_bytes(&self.w1, &self.b1, PixelBytes::raw(image)));
+        self.class_of_sums(&hidden_forward_bytes(&self.w1, &self.b1, PixelBytes::raw(image)))
+    }
+}
+
+impl Weights {
+    /// [`Classifier::predict_class`] from an image's nonzero pixels `(index,
+    /// value)`, ascending, as [`hidden_forward`] takes them: the same sums in
+    /// the same order, so the same class, for a caller that already keeps
+    /// images that way (the trainer's validation split) and need not scan
+    /// their zeros at every evaluation.
+    pub fn predict_class_nonzero(&self, nonzero: impl IntoIterator<Item = (usize, u8)>) -> u8 {
+        self.class_of_sums(&hidden_forward(&self.w1, &self.b1, nonzero))
+    }
+
+    /// The argmax of the logits from the first layer's sums.
+    #[inline(always)]
+    fn class_of_sums(&self, z1: &[f32; HIDDEN]) -> u8 {
         // argmax < OUTPUT = 10, so it fits a u8.
-        argmax(&dense_forward(&self.w2, &self.b2, &hidden)) as u8
+        argmax(&dense_forward(&self.w2, &self.b2, &relu(z1))) as u8
     }
 }
 

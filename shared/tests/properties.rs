@@ -149,5 +149,12 @@ proptest! {
             *p = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
         }
         prop_assert_eq!(w.predict_class(&img), w.classify(&img).digit);
+        let nonzero = img.iter().enumerate().filter(|(_, &p)| p != 0).map(|(i, &p)| (i, p));
+        prop_assert_eq!(w.predict_class_nonzero(nonzero.clone()), w.classify(&img).digit);
+        let (sparse, bytes) = (
+            shared::network::hidden_forward(&w.w1, &w.b1, nonzero),
+            shared::network::hidden_forward_bytes(&w.w1, &w.b1, PixelBytes::raw(&img)),
+        );
+        prop_assert_eq!(sparse.map(f32::to_bits), bytes.map(f32::to_bits));
     }
 }

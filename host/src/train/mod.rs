@@ -244,6 +244,21 @@ impl SparseImages {
     }
 }
 
+/// The fraction of `images` that `weights` classifies as `labels` says:
+/// `shared`'s classifier fed each image's nonzero pixels, listed once per run,
+/// instead of all 784 bytes at every evaluation. The same class for every
+/// image as `evaluate::accuracy` gives (see `Weights::predict_class_nonzero`).
+fn sparse_accuracy(weights: &Weights, images: &SparseImages, labels: &[u8]) -> f64 {
+    use rayon::prelude::*;
+    let nonzero = |i: usize| images.image(i).iter().map(|&(index, value)| (usize::from(index), value));
+    let correct = (0..labels.len())
+        .into_par_iter()
+        .with_min_len(500)
+        .filter(|&i| weights.predict_class_nonzero(nonzero(i)) == labels[i])
+        .count();
+    correct as f64 / labels.len().max(1) as f64
+}
+
 /// `w -= step * g; g = 0` for one tensor row or vector.
 #[inline(always)]
 fn descend(w: &mut [f32], g: &mut [f32], step: f32) {
@@ -542,6 +557,7 @@ pub fn train(
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     let mut weights = initial_weights(config.init, &mut rng);
     let mut sparse = pool.install(|| SparseImages::new(data, train_indices));
+    let validation_sparse = pool.install(|| SparseImages::new(validation, &(0..validation.len()).collect::<Vec<_>>()));
     let labels: Vec<u8> = train_indices.iter().map(|&i| data.labels[i]).collect();
     let mut order: Vec<usize> = (0..labels.len()).collect();
     let batch_size = config.batch_size.min(labels.len());
@@ -598,7 +614,8 @@ pub fn train(
             }
             // On the training threads: a second pool's idle workers would spin against them.
             let (validation_accuracy, monitor_accuracy) = pool.install(|| {
-                let v = (!validation.is_empty()).then(|| accuracy(&*weights, validation));
+                let v =
+                    (!validation.is_empty()).then(|| sparse_accuracy(&weights, &validation_sparse, &validation.labels));
                 (v, monitor.map(|m| accuracy(&*weights, m)))
             });
             let report = EpochReport {
@@ -714,6 +731,19 @@ mod tests {
             assert_ne!(file_bytes(&a), plain_bytes, "{config:?}");
             assert!(a.validation_accuracy > Some(0.75), "{config:?}: {:?}", a.validation_accuracy);
         }
+    }
+
+    #[test]
+    fn sparse_accuracy_is_evaluate_accuracy() {
+        let data = small_training_set();
+        let all: Vec<usize> = (0..data.len()).collect();
+        let sparse = SparseImages::new(&data, &all);
+        for seed in 0..3 {
+            let weights = initial_weights(Init::He, &mut ChaCha8Rng::seed_from_u64(seed));
+            assert_eq!(sparse_accuracy(&weights, &sparse, &data.labels), accuracy(&*weights, &data));
+        }
+        let trained = run(&Config { epochs: 1, validation: 500, ..Config::default() }, &data).unwrap();
+        assert_eq!(sparse_accuracy(&trained.weights, &sparse, &data.labels), accuracy(&*trained.weights, &data));
     }
 
     #[test]
