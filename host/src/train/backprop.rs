@@ -6,7 +6,7 @@
 use shared::network::{argmax, output_activations, Activations};
 use shared::{Weights, HIDDEN, INPUT, OUTPUT};
 
-use super::first_layer::{self, Row};
+use super::first_layer::{self, Nonzero, Row};
 
 /// d(loss)/d(logits) of softmax + cross-entropy: `p - onehot(label)`.
 // p: [OUT], label -> dz: [OUT]
@@ -102,7 +102,7 @@ pub fn backward_from_sums(weights: &Weights, z1: &[f32; HIDDEN], label: u8, grad
 #[inline(always)]
 pub fn accumulate(
     weights: &Weights,
-    nonzero: &[(u16, u8)],
+    nonzero: &[Nonzero],
     label: u8,
     grad_w1: &mut [Row; INPUT],
     grad: &mut TailGrad,
@@ -133,22 +133,22 @@ pub fn count_nonzero_pixels(image: &[u8; INPUT]) -> usize {
 
 /// Writes the nonzero pixels of an image as `(index, value)`, ascending,
 /// into `out`, which has room for exactly [`count_nonzero_pixels`] of them.
-pub fn write_nonzero_pixels(image: &[u8; INPUT], out: &mut [(u16, u8)]) {
+pub fn write_nonzero_pixels(image: &[u8; INPUT], out: &mut [Nonzero]) {
     let mut slots = out.iter_mut();
     for (at, mut mask, run) in runs(image) {
         while mask != 0 {
             let i = (mask.trailing_zeros() / 8) as usize;
             mask &= mask - 1;
             let (Some(slot), Some(&p)) = (slots.next(), run.get(i)) else { return };
-            *slot = ((at + i) as u16, p);
+            *slot = Nonzero::new((at + i) as u16, p);
         }
     }
 }
 
 /// Appends the nonzero pixels of an image as `(index, value)`, ascending.
-pub fn extend_nonzero_pixels(image: &[u8; INPUT], out: &mut Vec<(u16, u8)>) {
+pub fn extend_nonzero_pixels(image: &[u8; INPUT], out: &mut Vec<Nonzero>) {
     let start = out.len();
-    out.resize(start + count_nonzero_pixels(image), (0, 0));
+    out.resize(start + count_nonzero_pixels(image), Nonzero::default());
     write_nonzero_pixels(image, &mut out[start..]);
 }
 
@@ -174,7 +174,7 @@ pub fn shift(image: &[u8; INPUT], dx: i8, dy: i8) -> [u8; INPUT] {
 }
 
 /// The nonzero pixels of an image as `(index, value)`, ascending.
-pub fn nonzero_pixels(image: &[u8; INPUT]) -> Vec<(u16, u8)> {
+pub fn nonzero_pixels(image: &[u8; INPUT]) -> Vec<Nonzero> {
     let mut out = Vec::new();
     extend_nonzero_pixels(image, &mut out);
     out
@@ -244,8 +244,8 @@ mod tests {
         for density in [0.0, 0.05, 0.3, 1.0] {
             let image: [u8; INPUT] =
                 core::array::from_fn(|_| if rng.gen_bool(density) { rng.gen_range(1..=255) } else { 0 });
-            let plain: Vec<(u16, u8)> =
-                image.iter().enumerate().filter(|(_, &p)| p != 0).map(|(i, &p)| (i as u16, p)).collect();
+            let plain: Vec<Nonzero> =
+                image.iter().enumerate().filter(|(_, &p)| p != 0).map(|(i, &p)| Nonzero::new(i as u16, p)).collect();
             assert_eq!(count_nonzero_pixels(&image), plain.len());
             assert_eq!(nonzero_pixels(&image), plain);
         }

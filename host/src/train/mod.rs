@@ -6,7 +6,7 @@ pub mod first_layer;
 use std::time::Instant;
 
 use backprop::TailGrad;
-use first_layer::Row;
+use first_layer::{Nonzero, Row};
 use multiversion::multiversion;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -14,6 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use shared::{Weights, HIDDEN, INPUT};
 
+use crate::big_buffer::Zeroed;
 use crate::evaluate::accuracy;
 use crate::mnist::Dataset;
 
@@ -164,7 +165,7 @@ pub fn initial_weights(init: Init, rng: &mut ChaCha8Rng) -> Box<Weights> {
 /// once per run so that every pass touches only what contributes. Each list
 /// is ascending, and where its high rows (`SPLIT_ROW` on) start is kept too.
 struct SparseImages {
-    pixels: Vec<(u16, u8)>,
+    pixels: Zeroed<Nonzero>,
     /// Where each image's list is in `pixels`.
     spans: Vec<Span>,
 }
@@ -204,7 +205,7 @@ impl SparseImages {
         in_memory_order.par_sort_unstable_by_key(|&k| indices[k]);
         let counts: Vec<usize> =
             in_memory_order.par_iter().map(|&k| backprop::count_nonzero_pixels(&image(k))).collect();
-        let mut pixels = vec![(0u16, 0u8); counts.iter().sum()];
+        let mut pixels = Zeroed::new(counts.iter().sum());
         // Cut `pixels` into one piece per image, in memory order.
         let mut pieces = Vec::with_capacity(indices.len());
         let (mut rest, mut start) = (&mut pixels[..], 0);
@@ -228,13 +229,13 @@ impl SparseImages {
         SparseImages { pixels, spans }
     }
 
-    fn image(&self, i: usize) -> &[(u16, u8)] {
+    fn image(&self, i: usize) -> &[Nonzero] {
         let span = self.spans[i];
         &self.pixels[span.start..span.end]
     }
 
     /// Image `i`'s pixels in the rows from `first` on (0 or `SPLIT_ROW`).
-    fn rows_from(&self, i: usize, first: usize) -> &[(u16, u8)] {
+    fn rows_from(&self, i: usize, first: usize) -> &[Nonzero] {
         let span = self.spans[i];
         if first == 0 {
             &self.pixels[span.start..span.split]
@@ -250,7 +251,7 @@ impl SparseImages {
 /// image as `evaluate::accuracy` gives (see `Weights::predict_class_nonzero`).
 fn sparse_accuracy(weights: &Weights, images: &SparseImages, labels: &[u8]) -> f64 {
     use rayon::prelude::*;
-    let nonzero = |i: usize| images.image(i).iter().map(|&(index, value)| (usize::from(index), value));
+    let nonzero = |i: usize| images.image(i).iter().map(|p| (usize::from(p.index), p.value));
     let correct = (0..labels.len())
         .into_par_iter()
         .with_min_len(500)
