@@ -75,6 +75,19 @@ impl<T: Pod> DerefMut for Zeroed<T> {
     }
 }
 
+/// `buffer` cut into consecutive pieces of `sizes` (which must not add up
+/// to more than its length), so that each piece can be filled on its own
+/// thread.
+pub fn cut_into<'a, T>(mut buffer: &'a mut [T], sizes: &[usize]) -> Vec<&'a mut [T]> {
+    let mut pieces = Vec::with_capacity(sizes.len());
+    for &size in sizes {
+        let (piece, rest) = buffer.split_at_mut(size);
+        pieces.push(piece);
+        buffer = rest;
+    }
+    pieces
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +106,13 @@ mod tests {
         assert!(!ZeroedBytes::new(HUGE_PAGE - 1).is_mapped());
         #[cfg(target_os = "linux")]
         assert!(ZeroedBytes::new(HUGE_PAGE).is_mapped());
+    }
+
+    #[test]
+    fn cut_into_gives_consecutive_pieces() {
+        let mut values = [0, 1, 2, 3, 4, 5];
+        let pieces = cut_into(&mut values, &[2, 0, 3]);
+        assert_eq!(pieces, [&mut [0, 1][..], &mut [][..], &mut [2, 3, 4][..]]);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use shared::{Classes, INPUT};
 
-use crate::big_buffer::ZeroedBytes;
+use crate::big_buffer::{cut_into, ZeroedBytes};
 
 /// One 28×28 image, row-major.
 pub type Pixels = [u8; INPUT];
@@ -373,13 +373,7 @@ fn gunzip(raw: &[u8]) -> std::io::Result<IdxBytes> {
     let members = gzip_members(raw);
     let sizes = members.iter().map(|m| inflated_size(m)).collect::<std::io::Result<Vec<usize>>>()?;
     let mut out = IdxBytes::zeroed(sizes.iter().sum());
-    let mut pieces = Vec::with_capacity(sizes.len());
-    let mut rest = &mut out.bytes[..];
-    for &size in &sizes {
-        let (piece, tail) = rest.split_at_mut(size);
-        pieces.push(piece);
-        rest = tail;
-    }
+    let pieces = cut_into(&mut out.bytes, &sizes);
     let inflated = std::thread::scope(|s| {
         let mut jobs = members.iter().zip(pieces);
         let first = jobs.next();

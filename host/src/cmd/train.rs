@@ -185,7 +185,6 @@ pub fn run(args: Args) -> Result<()> {
     }
     let (train_indices, validation) = train::split(&all, config.validation, config.seed)?;
     let has_validation = !validation.is_empty();
-    let percent = |accuracy: Option<f64>| accuracy.unwrap_or(0.0) * 100.0;
     if rates.len() > 1 && !has_validation {
         anyhow::bail!("--preset seed picks its learning rate on the validation split; --validation 0 leaves none");
     }
@@ -225,10 +224,10 @@ pub fn run(args: Args) -> Result<()> {
         bar.finish_and_clear();
         let trained = trained?;
         train_seconds += trained.history.last().map_or(0.0, |r| r.train_seconds);
-        if has_validation {
+        if let Some(accuracy) = trained.validation_accuracy {
             eprintln!(
                 "learning rate {rate}: validation accuracy {:.2} % after {} epochs",
-                percent(trained.validation_accuracy),
+                accuracy * 100.0,
                 cfg.epochs
             );
         }
@@ -249,11 +248,9 @@ pub fn run(args: Args) -> Result<()> {
         classes: args.classes.unwrap_or(all.classes),
     };
     host::model_file::save(&args.output, &trained.weights, &info)?;
-    let validation_part = if has_validation {
-        format!("validation accuracy {:.2} %", percent(trained.validation_accuracy))
-    } else {
-        "no validation split".to_string()
-    };
+    let validation_part = trained
+        .validation_accuracy
+        .map_or("no validation split".to_string(), |a| format!("validation accuracy {:.2} %", a * 100.0));
     println!(
         "{validation_part}, test accuracy {:.2} % (learning rate {rate}, {train_seconds:.2} s) -> {}",
         test_accuracy * 100.0,

@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use shared::{Weights, HIDDEN, INPUT};
 
-use crate::big_buffer::Zeroed;
+use crate::big_buffer::{cut_into, Zeroed};
 use crate::evaluate::accuracy;
 use crate::mnist::Dataset;
 
@@ -206,14 +206,17 @@ impl SparseImages {
         let counts: Vec<usize> =
             in_memory_order.par_iter().map(|&k| backprop::count_nonzero_pixels(&image(k))).collect();
         let mut pixels = Zeroed::new(counts.iter().sum());
-        // Cut `pixels` into one piece per image, in memory order.
-        let mut pieces = Vec::with_capacity(indices.len());
-        let (mut rest, mut start) = (&mut pixels[..], 0);
-        for (&k, &n) in in_memory_order.iter().zip(&counts) {
-            let (piece, tail) = rest.split_at_mut(n);
-            pieces.push((k, start, piece));
-            (rest, start) = (tail, start + n);
-        }
+        // One piece of `pixels` per image, in memory order, and where it starts.
+        let starts = counts.iter().scan(0, |end, &n| {
+            *end += n;
+            Some(*end - n)
+        });
+        let pieces: Vec<_> = in_memory_order
+            .iter()
+            .zip(starts)
+            .zip(cut_into(&mut pixels, &counts))
+            .map(|((&k, s), p)| (k, s, p))
+            .collect();
         let written: Vec<(usize, Span)> = pieces
             .into_par_iter()
             .map(|(k, start, piece)| {
