@@ -1,4 +1,4 @@
-//! Talking to a board: a serial port, a TCP socket, or QEMU spawned on the spot.
+//! Talking to a board: a serial port, a TCP socket, or an emulator (QEMU, rp2040js) spawned on the spot.
 //!
 //! All three are just a byte stream in each direction; a reader thread splits
 //! the incoming stream into COBS frames so that every wait has a timeout.
@@ -15,29 +15,57 @@ use shared::protocol::{
 };
 use shared::{Prediction, INPUT};
 
-/// An emulated board QEMU can run.
+/// How a board is emulated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Board {
-    /// QEMU machine name, also the name used on the command line.
-    pub name: &'static str,
-    /// QEMU CPU model.
-    pub cpu: &'static str,
-    /// Rust target the firmware is built for.
-    pub target: &'static str,
+pub enum Emulator {
+    /// `qemu-system-arm` with this machine and CPU, UART0 on stdio, semihosting for exit codes.
+    Qemu {
+        /// QEMU machine name.
+        machine: &'static str,
+        /// QEMU CPU model.
+        cpu: &'static str,
+    },
+    /// The RP2040 emulator `rp2040js` under Node (`tools/rp2040-emu/`), USB CDC on stdio.
+    Rp2040js,
 }
 
-/// The emulated boards the firmware supports.
-pub const BOARDS: [Board; 2] = [
-    Board { name: "lm3s6965evb", cpu: "cortex-m3", target: "thumbv7m-none-eabi" },
-    Board { name: "mps2-an386", cpu: "cortex-m4", target: "thumbv7em-none-eabihf" },
+/// A board the firmware supports, and how to emulate it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Board {
+    /// The name used on the command line and reported by `Info`.
+    pub name: &'static str,
+    /// Rust target the firmware is built for.
+    pub target: &'static str,
+    /// How CI and `--device emu:<board>` run it.
+    pub emulator: Emulator,
+}
+
+/// The boards the firmware supports; every one runs emulated.
+pub const BOARDS: [Board; 3] = [
+    Board {
+        name: "lm3s6965evb",
+        target: "thumbv7m-none-eabi",
+        emulator: Emulator::Qemu { machine: "lm3s6965evb", cpu: "cortex-m3" },
+    },
+    Board {
+        name: "mps2-an386",
+        target: "thumbv7em-none-eabihf",
+        emulator: Emulator::Qemu { machine: "mps2-an386", cpu: "cortex-m4" },
+    },
+    Board { name: "rp-pico", target: "thumbv6m-none-eabi", emulator: Emulator::Rp2040js },
 ];
+
+/// Where the RP2040 emulator lives in the repository.
+pub fn rp2040_emulator_dir() -> PathBuf {
+    crate::paths::repo_root().join("tools/rp2040-emu")
+}
 
 impl Board {
     /// Looks a board up by name.
     pub fn by_name(name: &str) -> Result<Board> {
         BOARDS.iter().copied().find(|b| b.name == name).ok_or_else(|| {
             let names: Vec<_> = BOARDS.iter().map(|b| b.name).collect();
-            anyhow!("unknown board {name:?}; emulated boards are: {}", names.join(", "))
+            anyhow!("unknown board {name:?}; boards are: {}", names.join(", "))
         })
     }
 
@@ -46,15 +74,40 @@ impl Board {
         crate::paths::repo_root().join("firmware/target").join(self.target).join("release/firmware")
     }
 
-    /// The QEMU command line that boots `firmware` with UART0 on stdin/stdout.
-    pub fn qemu_command(&self, firmware: &Path) -> Command {
-        let mut cmd = Command::new("qemu-system-arm");
-        cmd.args(["-machine", self.name, "-cpu", self.cpu])
-            .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
-            .args(["-semihosting-config", "enable=on,target=native"])
-            .arg("-kernel")
-            .arg(firmware);
-        cmd
+    /// The emulator command line that boots `firmware` with the board's serial link on
+    /// stdin/stdout, with `extra` arguments for the emulator (a QEMU plugin, `--counts FILE`).
+    pub fn emulator_command(&self, firmware: &Path, extra: &[String]) -> Command {
+        match self.emulator {
+            Emulator::Qemu { machine, cpu } => {
+                let mut cmd = Command::new("qemu-system-arm");
+                cmd.args(["-machine", machine, "-cpu", cpu])
+                    .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
+                    .args(["-semihosting-config", "enable=on,target=native"])
+                    .args(extra)
+                    .arg("-kernel")
+                    .arg(firmware);
+                cmd
+            }
+            Emulator::Rp2040js => {
+                let mut cmd = Command::new("node");
+                cmd.arg(rp2040_emulator_dir().join("main.mjs")).args(extra).arg(firmware);
+                cmd
+            }
+        }
+    }
+
+    /// What to install when the emulator cannot start.
+    fn emulator_missing(&self) -> String {
+        match self.emulator {
+            Emulator::Qemu { .. } => {
+                "qemu-system-arm not found; install it (Debian/Ubuntu: sudo apt-get install qemu-system-arm)".into()
+            }
+            Emulator::Rp2040js => format!(
+                "the RP2040 emulator needs Node.js 20 and its packages: install Node (Debian/Ubuntu: sudo apt-get \
+                 install nodejs npm), then run `npm ci` in {}",
+                rp2040_emulator_dir().display()
+            ),
+        }
     }
 }
 
@@ -65,19 +118,19 @@ pub enum Endpoint {
     Serial(String),
     /// A TCP socket, e.g. QEMU started with `-serial tcp::4444,server`.
     Tcp(String),
-    /// Spawn QEMU with this board's firmware.
-    Qemu(Board),
+    /// Boot this board's firmware in its emulator (QEMU or rp2040js).
+    Emulated(Board),
 }
 
 impl Endpoint {
-    /// Parses `qemu:<board>`, `tcp:<host:port>` or a serial port path.
+    /// Parses `emu:<board>` (or its older spelling `qemu:<board>`), `tcp:<host:port>` or a serial port path.
     pub fn parse(s: &str) -> Result<Endpoint> {
-        if let Some(board) = s.strip_prefix("qemu:") {
-            Ok(Endpoint::Qemu(Board::by_name(board)?))
+        if let Some(board) = s.strip_prefix("emu:").or_else(|| s.strip_prefix("qemu:")) {
+            Ok(Endpoint::Emulated(Board::by_name(board)?))
         } else if let Some(addr) = s.strip_prefix("tcp:") {
             Ok(Endpoint::Tcp(addr.to_owned()))
         } else if s.is_empty() {
-            bail!("empty --device; use a serial port, tcp:HOST:PORT or qemu:<board>")
+            bail!("empty --device; use a serial port, tcp:HOST:PORT or emu:<board>")
         } else {
             Ok(Endpoint::Serial(s.to_owned()))
         }
@@ -91,15 +144,15 @@ pub struct Options {
     pub baud: u32,
     /// How long to wait for each response.
     pub timeout: Duration,
-    /// Firmware image for `qemu:` endpoints; the board's default build if `None`.
+    /// Firmware image for `emu:` endpoints; the board's default build if `None`.
     pub firmware: Option<PathBuf>,
-    /// Extra QEMU arguments (e.g. `-plugin ...`) for `qemu:` endpoints.
-    pub qemu_args: Vec<String>,
+    /// Extra emulator arguments for `emu:` endpoints (QEMU's `-plugin ...`, rp2040js's `--counts FILE`).
+    pub emulator_args: Vec<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { baud: 115_200, timeout: Duration::from_secs(10), firmware: None, qemu_args: Vec::new() }
+        Options { baud: 115_200, timeout: Duration::from_secs(10), firmware: None, emulator_args: Vec::new() }
     }
 }
 
@@ -173,7 +226,7 @@ impl Device {
                 let reader = stream.try_clone()?;
                 (Box::new(stream), Box::new(reader), None, addr.clone())
             }
-            Endpoint::Qemu(board) => {
+            Endpoint::Emulated(board) => {
                 let firmware = options.firmware.clone().unwrap_or_else(|| board.default_firmware());
                 if !firmware.exists() {
                     bail!(
@@ -183,21 +236,18 @@ impl Device {
                     );
                 }
                 let mut child = board
-                    .qemu_command(&firmware)
-                    .args(&options.qemu_args)
+                    .emulator_command(&firmware, &options.emulator_args)
                     .stdin(Stdio::piped())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())
                     .spawn()
                     .map_err(|e| match e.kind() {
-                        std::io::ErrorKind::NotFound => anyhow!(
-                            "qemu-system-arm not found; install it (Debian/Ubuntu: sudo apt-get install qemu-system-arm)"
-                        ),
-                        _ => anyhow!(e).context("cannot start qemu-system-arm"),
+                        std::io::ErrorKind::NotFound => anyhow!(board.emulator_missing()),
+                        _ => anyhow!(e).context(format!("cannot start the emulator for {}", board.name)),
                     })?;
-                let stdin = child.stdin.take().context("qemu stdin")?;
-                let stdout = child.stdout.take().context("qemu stdout")?;
-                let mut err_pipe = child.stderr.take().context("qemu stderr")?;
+                let stdin = child.stdin.take().context("emulator stdin")?;
+                let stdout = child.stdout.take().context("emulator stdout")?;
+                let mut err_pipe = child.stderr.take().context("emulator stderr")?;
                 let sink = Arc::clone(&stderr);
                 std::thread::spawn(move || {
                     let mut buf = [0u8; 1024];
@@ -208,7 +258,7 @@ impl Device {
                         sink.lock().map(|mut s| s.extend_from_slice(&buf[..n])).ok();
                     }
                 });
-                (Box::new(stdin), Box::new(stdout), Some(child), format!("qemu:{}", board.name))
+                (Box::new(stdin), Box::new(stdout), Some(child), format!("emu:{}", board.name))
             }
         };
         let mut device =
@@ -218,7 +268,7 @@ impl Device {
         Ok(device)
     }
 
-    /// What QEMU printed on stderr so far (semihosting panics and faults land there).
+    /// What the emulator printed on stderr so far (panics and faults land there).
     pub fn emulator_output(&self) -> String {
         self.stderr.lock().map(|s| String::from_utf8_lossy(&s).into_owned()).unwrap_or_default()
     }
@@ -345,7 +395,8 @@ mod tests {
 
     #[test]
     fn parses_endpoints() {
-        assert_eq!(Endpoint::parse("qemu:mps2-an386").unwrap(), Endpoint::Qemu(BOARDS[1]));
+        assert_eq!(Endpoint::parse("qemu:mps2-an386").unwrap(), Endpoint::Emulated(BOARDS[1]));
+        assert_eq!(Endpoint::parse("emu:rp-pico").unwrap(), Endpoint::Emulated(BOARDS[2]));
         assert_eq!(Endpoint::parse("tcp:localhost:4444").unwrap(), Endpoint::Tcp("localhost:4444".into()));
         assert_eq!(Endpoint::parse("/dev/ttyACM0").unwrap(), Endpoint::Serial("/dev/ttyACM0".into()));
         let err = Endpoint::parse("qemu:nope").unwrap_err().to_string();

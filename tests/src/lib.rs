@@ -30,7 +30,7 @@ pub fn firmware_with(board: &Board, weights: &Path, tag: &str) -> PathBuf {
 /// Boots `elf` in QEMU and connects to its UART.
 pub fn boot(board: &Board, elf: &Path) -> Device {
     let options = Options { firmware: Some(elf.to_owned()), ..Options::default() };
-    Device::open(&Endpoint::Qemu(*board), &options).expect("boot QEMU")
+    Device::open(&Endpoint::Emulated(*board), &options).expect("boot QEMU")
 }
 
 /// Both emulated boards.

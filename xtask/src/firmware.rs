@@ -1,4 +1,4 @@
-//! `cargo xtask firmware`: build for the emulated boards, print the footprint.
+//! `cargo xtask firmware`: build for every board, print the footprint.
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -7,7 +7,7 @@ use object::{Object, ObjectSection};
 
 #[derive(clap::Args, Default)]
 pub struct Args {
-    /// Only this board (default: all emulated boards).
+    /// Only this board (default: all boards).
     #[arg(long)]
     board: Option<String>,
     /// Weight file to embed (default: firmware/model/exported.bin, else models/default.bin).
@@ -59,18 +59,9 @@ pub fn print_footprint(board: &Board, elf: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The Raspberry Pi Pico: built here, flashed with `cargo run` in `firmware/`.
-pub const PICO: Board = Board { name: "rp-pico", cpu: "cortex-m0plus", target: crate::setup::PICO_TARGET };
-
 pub fn run(args: Args) -> Result<()> {
     crate::setup::ensure_tools()?;
-    let mut boards = match args.board.as_deref() {
-        Some("rp-pico") => Vec::new(),
-        other => selected(other)?,
-    };
-    if args.board.as_deref().is_none_or(|b| b == "rp-pico") {
-        boards.push(PICO);
-    }
+    let boards = selected(args.board.as_deref())?;
     let mut built = Vec::new();
     for board in &boards {
         eprintln!("building firmware for {} ({})", board.name, board.target);

@@ -119,10 +119,13 @@ fn count_instructions(board: &Board, elf: &Path, plugin: &Path, images: &[host::
         symbol(elf, "inference_end")?,
         out.display()
     );
-    let options =
-        Options { firmware: Some(elf.to_owned()), qemu_args: vec!["-plugin".into(), plugin_arg], ..Options::default() };
+    let options = Options {
+        firmware: Some(elf.to_owned()),
+        emulator_args: vec!["-plugin".into(), plugin_arg],
+        ..Options::default()
+    };
     let stack_peak = {
-        let mut device = Device::open(&Endpoint::Qemu(*board), &options)?;
+        let mut device = Device::open(&Endpoint::Emulated(*board), &options)?;
         device.classify_all(images, 8, |_, _| Ok(()))?;
         device.stats()?.stack_peak
     }; // dropping the device stops QEMU

@@ -61,7 +61,7 @@ fn one_board(
     test: &host::mnist::Dataset,
 ) -> Result<String> {
     let options = Options { firmware: Some(elf), ..Options::default() };
-    let mut device = Device::open(&Endpoint::Qemu(*board), &options)?;
+    let mut device = Device::open(&Endpoint::Emulated(*board), &options)?;
     let info = device.info().with_context(|| format!("{} did not identify itself", board.name))?;
     if info.model_checksum != model.checksum {
         bail!("{} runs model {:08x}, expected {:08x}", board.name, info.model_checksum, model.checksum);
