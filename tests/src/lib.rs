@@ -1,8 +1,10 @@
 //! Helpers for the end-to-end tests in `tests/`: build the firmware with a
-//! given model, boot it in QEMU, and talk to it through the real protocol.
+//! given model, boot it in its emulator (QEMU, rp2040js), and talk to it
+//! through the real protocol.
 //!
-//! The tests need `qemu-system-arm` and the thumb targets, so they are
-//! `#[ignore]`d in a plain `cargo test`; `cargo xtask ci` runs them.
+//! The tests need `qemu-system-arm`, Node with `tools/rp2040-emu`'s packages
+//! and the thumb targets, so they are `#[ignore]`d in a plain `cargo test`;
+//! `cargo xtask ci` installs all that and runs them.
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -27,13 +29,13 @@ pub fn firmware_with(board: &Board, weights: &Path, tag: &str) -> PathBuf {
     host::firmware::build(board, Some(weights), Some(&elf)).expect("firmware build")
 }
 
-/// Boots `elf` in QEMU and connects to its UART.
+/// Boots `elf` in the board's emulator and connects to its serial link.
 pub fn boot(board: &Board, elf: &Path) -> Device {
     let options = Options { firmware: Some(elf.to_owned()), ..Options::default() };
-    Device::open(&Endpoint::Emulated(*board), &options).expect("boot QEMU")
+    Device::open(&Endpoint::Emulated(*board), &options).expect("boot the emulator")
 }
 
-/// Both emulated boards.
-pub fn boards() -> [Board; 2] {
-    host::device::BOARDS
+/// A board of the table, by name.
+pub fn board(name: &str) -> Board {
+    Board::by_name(name).expect("a board of host::device::BOARDS")
 }

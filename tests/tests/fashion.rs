@@ -2,7 +2,7 @@
 //! file carries its class names, and the board agrees with the host bit for bit.
 use std::path::Path;
 
-use e2e::{boards, boot, firmware_with, scratch};
+use e2e::{board, boot, firmware_with, scratch};
 use host::mnist::{Source, Split};
 use shared::Classes;
 
@@ -35,7 +35,7 @@ fn fashion_mnist_trains_and_runs_on_the_board_with_class_names() {
     let model = host::model_file::load(&path).expect("load");
     assert_eq!(model.info.classes.name(9), "Ankle boot", "the file keeps the class names");
 
-    let board = &boards()[0];
+    let board = &board("lm3s6965evb");
     let elf = firmware_with(board, &path, "fashion");
     let mut device = boot(board, &elf);
     assert_eq!(device.info().expect("info").model_checksum, model.checksum);

@@ -1,10 +1,11 @@
 //! The project's promise: on every one of MNIST's 10,000 test images the
 //! board returns exactly what `shared::forward` returns on the host — the
-//! digit and every probability's bit pattern — on both emulated boards,
-//! for the committed model and for one trained during the test run.
+//! digit and every probability's bit pattern — on every board (QEMU's
+//! Cortex-M3 and M4F, the Pico's M0+ in rp2040js over USB), for the committed
+//! models and for one trained during the test run.
 use std::path::{Path, PathBuf};
 
-use e2e::{boards, boot, firmware_with, scratch, test_set};
+use e2e::{board, boot, firmware_with, scratch, test_set};
 use host::device::Board;
 use host::parity::{compare, Report};
 
@@ -69,13 +70,13 @@ fn default_model() -> PathBuf {
 #[test]
 #[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
 fn default_model_on_lm3s6965evb() {
-    full_parity(&boards()[0], &default_model(), "default");
+    full_parity(&board("lm3s6965evb"), &default_model(), "default");
 }
 
 #[test]
 #[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
 fn default_model_on_mps2_an386() {
-    full_parity(&boards()[1], &default_model(), "default");
+    full_parity(&board("mps2-an386"), &default_model(), "default");
 }
 
 fn int8_model() -> PathBuf {
@@ -85,7 +86,7 @@ fn int8_model() -> PathBuf {
 #[test]
 #[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
 fn int8_model_on_lm3s6965evb() {
-    full_parity(&boards()[0], &int8_model(), "int8");
+    full_parity(&board("lm3s6965evb"), &int8_model(), "int8");
 }
 
 /// The int8 path is integer arithmetic plus the f32 softmax that the f32
@@ -95,13 +96,13 @@ fn int8_model_on_lm3s6965evb() {
 #[test]
 #[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
 fn int8_model_on_mps2_an386() {
-    parity_on(&boards()[1], &int8_model(), "int8", 2_000);
+    parity_on(&board("mps2-an386"), &int8_model(), "int8", 2_000);
 }
 
 #[test]
 #[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
 fn freshly_trained_model_on_lm3s6965evb() {
-    full_parity(&boards()[0], &freshly_trained_model(), "fresh");
+    full_parity(&board("lm3s6965evb"), &freshly_trained_model(), "fresh");
 }
 
 /// The fresh model runs all 10,000 images on the lm3s6965evb, and the
@@ -110,5 +111,25 @@ fn freshly_trained_model_on_lm3s6965evb() {
 #[test]
 #[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
 fn freshly_trained_model_on_mps2_an386() {
-    parity_on(&boards()[1], &freshly_trained_model(), "fresh", 2_000);
+    parity_on(&board("mps2-an386"), &freshly_trained_model(), "fresh", 2_000);
+}
+
+/// The Pico: soft float on a Cortex-M0+, in rp2040js, over its emulated USB.
+#[test]
+#[ignore = "needs Node, tools/rp2040-emu's packages and the thumb targets; run by `cargo xtask ci`"]
+fn default_model_on_rp_pico() {
+    full_parity(&board("rp-pico"), &default_model(), "default");
+}
+
+#[test]
+#[ignore = "needs Node, tools/rp2040-emu's packages and the thumb targets; run by `cargo xtask ci`"]
+fn int8_model_on_rp_pico() {
+    full_parity(&board("rp-pico"), &int8_model(), "int8");
+}
+
+/// The fresh f32 model's first 2,000 images (soft float on the M0+ runs about 100 images/s here).
+#[test]
+#[ignore = "needs Node, tools/rp2040-emu's packages and the thumb targets; run by `cargo xtask ci`"]
+fn freshly_trained_model_on_rp_pico() {
+    parity_on(&board("rp-pico"), &freshly_trained_model(), "fresh", 2_000);
 }

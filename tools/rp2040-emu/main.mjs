@@ -23,8 +23,11 @@ const FLASH = 0x1000_0000;
 const VECTOR_TABLE = 0x1000_0100;
 const BOOTROM_END = 0x4000;
 const CYCLE_NANOS = 1e9 / 125e6; // clk_sys after the firmware's clock setup
-/** Instructions without any USB activity after which a device waiting for input is left to sleep. */
-const IDLE_INSTRUCTIONS = 200_000;
+/**
+ * Instructions without USB traffic or an inference after which a device with no
+ * input left is taken to be waiting for more, and left to sleep until it comes.
+ */
+const IDLE_INSTRUCTIONS = 1_000_000;
 const SLICE = 50_000;
 /** Enumeration takes a few million instructions; far more means the firmware is stuck. */
 const ENUMERATION_LIMIT = 500_000_000;
@@ -136,6 +139,7 @@ function run() {
       startCycles = cycles;
     } else if (pc === markEnd && measuring) {
       measuring = false;
+      quietSince = executed;
       if (counts !== null) writeSync(counts, `${executed - startInstructions} ${cycles - startCycles}\n`);
     } else if (pc < BOOTROM_END) {
       fail(`the firmware called the bootrom at 0x${pc.toString(16)} (from 0x${(core.LR & ~1).toString(16)}); ` +
@@ -153,7 +157,7 @@ function run() {
   if (!usb.ready && executed > ENUMERATION_LIMIT) {
     fail(`the device did not finish USB enumeration within ${ENUMERATION_LIMIT} instructions`, 104);
   }
-  if (usb.events !== lastEvents) {
+  if (usb.events !== lastEvents || measuring) {
     lastEvents = usb.events;
     quietSince = executed;
   }
@@ -161,6 +165,7 @@ function run() {
   // deliver, no USB traffic for a while): sleep until stdin brings some.
   if (usb.ready && !measuring && !usb.hasOutgoing && executed - quietSince > IDLE_INSTRUCTIONS) {
     sleeping = true;
+    trace(`idle at pc 0x${core.PC.toString(16)} after ${executed} instructions; sleeping until input`);
     return;
   }
   setImmediate(run);

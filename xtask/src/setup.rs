@@ -5,17 +5,43 @@ use anyhow::{bail, Result};
 
 use crate::shell::sh;
 
-/// Rust targets of the firmware builds: the two emulated boards and the Pico.
-pub const TARGETS: [&str; 3] = ["thumbv7m-none-eabi", "thumbv7em-none-eabihf", PICO_TARGET];
+/// Rust targets of the firmware builds, one per board (boards may share one).
+pub fn targets() -> Vec<&'static str> {
+    let mut targets: Vec<_> = host::device::BOARDS.iter().map(|b| b.target).collect();
+    targets.sort_unstable();
+    targets.dedup();
+    targets
+}
 
-/// The Raspberry Pi Pico's target (built, not emulated).
-pub const PICO_TARGET: &str = "thumbv6m-none-eabi";
-
-/// Rust targets and components, then `qemu-system-arm`.
+/// Rust targets and components, `qemu-system-arm`, then Node and the RP2040 emulator.
 pub fn ensure_tools() -> Result<()> {
-    sh(Command::new("rustup").arg("target").arg("add").args(TARGETS), None)?;
+    sh(Command::new("rustup").arg("target").arg("add").args(targets()), None)?;
     sh(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]), None)?;
-    ensure_qemu()
+    ensure_qemu()?;
+    ensure_rp2040_emulator()
+}
+
+/// Node (through apt when we may) and the RP2040 emulator's packages, exactly as
+/// `tools/rp2040-emu/package-lock.json` pins them (`npm ci`).
+pub fn ensure_rp2040_emulator() -> Result<()> {
+    let node_works = || Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let npm_works = || Command::new("npm").arg("--version").output().is_ok_and(|o| o.status.success());
+    ensure_package(node_works, "nodejs", "install Node.js 20 or later (https://nodejs.org)")?;
+    ensure_package(npm_works, "npm", "install npm (it comes with Node.js from https://nodejs.org)")?;
+    let dir = host::device::rp2040_emulator_dir();
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules/.package-lock.json");
+    let stale = |a: &std::path::Path, b: &std::path::Path| -> bool {
+        let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        match (modified(a), modified(b)) {
+            (Some(a), Some(b)) => a < b,
+            _ => true,
+        }
+    };
+    if stale(&installed, &lock) {
+        sh(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]), Some(&dir))?;
+    }
+    Ok(())
 }
 
 fn qemu_works() -> bool {
