@@ -23,11 +23,13 @@ pub fn run() -> Result<()> {
     sh(cargo().args(["test", "--lib", "--target", &host_target]), fw)?;
     sh(cargo().args(["build", "-p", "shared", "--target", "thumbv7m-none-eabi"]), None)?;
     crate::firmware::run(crate::firmware::Args::default())?;
-    // QEMU: garbage and a megabyte of noise on the wire, then full parity on
-    // both boards with two models.
+    // Every board in its emulator: USB enumeration (Pico), the float-routine guard, garbage and a
+    // megabyte of noise on the wire, then full parity with the f32 and int8 models.
     sh(cargo().args(["test", "-p", "e2e", "--", "--ignored", "--nocapture", "--test-threads", "2"]), None)?;
-    // The instruction-counting plugin still builds and counts (full table: `cargo xtask measure`).
-    crate::measure::run(crate::measure::Args { board: Some("mps2-an386".into()), model: Vec::new(), images: 100 })?;
+    // The instruction counters (QEMU plugin, rp2040js runner) still count (full table: `cargo xtask measure`).
+    for board in ["mps2-an386", "rp-pico"] {
+        crate::measure::run(crate::measure::Args { board: Some(board.into()), model: Vec::new(), images: 100 })?;
+    }
     // A short fuzzing smoke run of every target (the long runs are `cargo xtask fuzz --seconds 600`).
     // cargo-fuzz needs nightly; a machine that cannot get it skips this step, loudly.
     if crate::fuzz::ensure_nightly() {

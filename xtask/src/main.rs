@@ -23,9 +23,9 @@ struct Cli {
 enum Command {
     /// The main job: train, export, build the firmware, boot it in QEMU, classify the test set.
     Demo(demo::Args),
-    /// Everything CI checks: fmt, clippy, tests, builds, QEMU parity on both boards.
+    /// Everything CI checks: fmt, clippy, tests, builds, parity on every board in its emulator.
     Ci,
-    /// Build the firmware for the emulated boards and print flash/RAM sizes.
+    /// Build the firmware for every board and print flash/RAM sizes.
     Firmware(firmware::Args),
     /// Build the firmware and compare all 10,000 test images with the host, per board.
     Parity(parity::Args),

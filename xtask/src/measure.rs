@@ -1,9 +1,9 @@
 //! `cargo xtask measure`: instructions per inference (exact, from a QEMU
-//! plugin), flash and static RAM, for each board, over the whole test set.
+//! plugin or the rp2040js runner), flash and static RAM, for each board, over the whole test set.
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use host::device::{Board, Device, Endpoint, Options};
+use host::device::{Board, Device, Emulator, Endpoint, Options};
 use host::mnist::{Source, Split};
 use object::{Object, ObjectSymbol};
 
@@ -42,12 +42,28 @@ fn symbol(elf: &Path, name: &str) -> Result<u64> {
     Ok(sym.address() & !1) // clear the Thumb bit
 }
 
-/// Per-inference instruction counts: min, mean, max.
-pub struct Counts {
+/// Min, mean and max of a per-inference figure.
+pub struct Spread {
     pub min: u64,
     pub mean: f64,
     pub max: u64,
-    pub n: usize,
+}
+
+impl Spread {
+    fn of(values: &[u64]) -> Spread {
+        Spread {
+            min: values.iter().copied().min().unwrap_or(0),
+            mean: values.iter().sum::<u64>() as f64 / values.len().max(1) as f64,
+            max: values.iter().copied().max().unwrap_or(0),
+        }
+    }
+}
+
+/// Per-inference instruction counts and, where the emulator models them, cycles.
+pub struct Counts {
+    pub instructions: Spread,
+    /// rp2040js's cycle estimate (no flash wait states); QEMU does not model cycles.
+    pub cycles: Option<Spread>,
     /// Peak stack in bytes, from the device's stack painting.
     pub stack_peak: u32,
     /// Where the instructions go, fitted over all images.
@@ -110,39 +126,52 @@ impl CostModel {
     }
 }
 
+/// The emulator arguments that write one line per marker pass to `out`.
+fn counting_args(board: &Board, elf: &Path, plugin: &Path, out: &Path) -> Result<Vec<String>> {
+    Ok(match board.emulator {
+        Emulator::Qemu { .. } => {
+            let start = symbol(elf, "inference_start")?;
+            let end = symbol(elf, "inference_end")?;
+            let arg = format!("{},start={start:#x},end={end:#x},out={}", plugin.display(), out.display());
+            vec!["-plugin".into(), arg]
+        }
+        // rp2040js's runner finds the markers itself and adds the cycles it models.
+        Emulator::Rp2040js => vec!["--counts".into(), out.display().to_string()],
+    })
+}
+
 fn count_instructions(board: &Board, elf: &Path, plugin: &Path, images: &[host::mnist::Pixels]) -> Result<Counts> {
     let out = elf.with_extension("counts");
-    let plugin_arg = format!(
-        "{},start={:#x},end={:#x},out={}",
-        plugin.display(),
-        symbol(elf, "inference_start")?,
-        symbol(elf, "inference_end")?,
-        out.display()
-    );
     let options = Options {
         firmware: Some(elf.to_owned()),
-        emulator_args: vec!["-plugin".into(), plugin_arg],
+        emulator_args: counting_args(board, elf, plugin, &out)?,
         ..Options::default()
     };
     let stack_peak = {
         let mut device = Device::open(&Endpoint::Emulated(*board), &options)?;
         device.classify_all(images, 8, |_, _| Ok(()))?;
         device.stats()?.stack_peak
-    }; // dropping the device stops QEMU
+    }; // dropping the device stops the emulator
     let text = std::fs::read_to_string(&out).with_context(|| format!("no counts in {}", out.display()))?;
-    let mut lines = text.lines().map(|l| l.parse::<u64>().context("bad count line"));
-    let overhead = lines.next().context("no marker overhead line")??;
-    let counts: Vec<u64> = lines.map(|c| c.map(|c| c - overhead)).collect::<Result<_>>()?;
-    if counts.len() != images.len() {
-        bail!("{} counts for {} images", counts.len(), images.len());
+    // Each line: instructions, then (rp2040js) estimated cycles. The first pass is empty: the markers' own cost.
+    let passes: Vec<Vec<u64>> = text
+        .lines()
+        .map(|l| l.split_whitespace().map(|n| n.parse::<u64>().context("bad count line")).collect())
+        .collect::<Result<_>>()?;
+    let (overhead, passes) = passes.split_first().context("no marker overhead line")?;
+    if passes.len() != images.len() {
+        bail!("{} counts for {} images", passes.len(), images.len());
     }
+    let column = |i: usize| -> Option<Vec<u64>> {
+        let base = *overhead.get(i)?;
+        passes.iter().map(|p| p.get(i).map(|c| c.saturating_sub(base))).collect()
+    };
+    let instructions = column(0).context("empty count lines")?;
     Ok(Counts {
-        min: counts.iter().copied().min().unwrap_or(0),
-        max: counts.iter().copied().max().unwrap_or(0),
-        mean: counts.iter().sum::<u64>() as f64 / counts.len().max(1) as f64,
-        n: counts.len(),
+        instructions: Spread::of(&instructions),
+        cycles: column(1).map(|c| Spread::of(&c)),
         stack_peak,
-        cost: CostModel::fit(images, &counts),
+        cost: CostModel::fit(images, &instructions),
     })
 }
 
@@ -175,16 +204,22 @@ pub fn run(args: Args) -> Result<()> {
         println!("model {}", model.display());
     }
     println!(
-        "| board | model | instructions per inference (min / mean / max, {} images) | flash | static RAM | peak stack |",
+        "| board | model | instructions per inference (min / mean / max, {} images) | estimated cycles (rp2040js, \
+         no flash wait states) | flash | static RAM | peak stack |",
         images.len()
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
+    let spread = |s: &Spread| format!("{} / {:.0} / {}", s.min, s.mean, s.max);
     for (board, kind, c, size) in &rows {
         println!(
-            "| {} | {kind} | {} / {:.0} / {} | {} B | {} B | {} B |",
-            board.name, c.min, c.mean, c.max, size.flash, size.ram, c.stack_peak
+            "| {} | {kind} | {} | {} | {} B | {} B | {} B |",
+            board.name,
+            spread(&c.instructions),
+            c.cycles.as_ref().map_or("–".into(), spread),
+            size.flash,
+            size.ram,
+            c.stack_peak
         );
-        debug_assert_eq!(c.n, images.len());
     }
     let (pixels, runs) = images.iter().map(image_shape).fold((0.0, 0.0), |(p, r), (ip, ir)| (p + ip, r + ir));
     let n = images.len().max(1) as f64;
