@@ -37,8 +37,6 @@ impl<'a, C: Classifier> Server<'a, C> {
     /// reporting resource use with `stats`. Built once, in place: it holds the
     /// frame buffer, and every move would cost a copy of it on the stack.
     pub fn new(weights: &'a C, info: DeviceInfo, stats: fn() -> DeviceStats) -> Self {
-        // One empty measured pass: its count is the markers' own overhead.
-        crate::measure::measured(|| ());
         Server { reader: FrameReader::new(), weights, info, stats }
     }
 

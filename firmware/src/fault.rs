@@ -1,6 +1,8 @@
-//! Panics and hard faults end the QEMU run with a failure code instead of
-//! hanging it (semihosting `exit` passes the code through). On the Pico,
-//! which has no debugger attached, they reset the chip instead.
+//! Panics and hard faults. Under an emulator with semihosting (the `semihosting`
+//! feature, on for emulated QEMU builds) they end the run with a failure code
+//! and a message instead of hanging it. Without it — a real board, with no
+//! debugger to answer a semihosting call — they reset the chip. (rp2040js
+//! recognises the handlers by their symbols and ends the run itself.)
 //!
 //! Messages are written piecewise with `write_str` and a hand-rolled hex printer,
 //! never through `core::fmt`, which would add several KB of flash.
@@ -11,24 +13,24 @@ pub const PANIC_EXIT_CODE: i32 = 101;
 /// Exit code of a hard fault.
 pub const HARD_FAULT_EXIT_CODE: i32 = 102;
 
-#[cfg(board = "rp-pico")]
+#[cfg(not(feature = "semihosting"))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     cortex_m::peripheral::SCB::sys_reset()
 }
 
-#[cfg(board = "rp-pico")]
+#[cfg(not(feature = "semihosting"))]
 #[exception]
 unsafe fn HardFault(_: &ExceptionFrame) -> ! {
     cortex_m::peripheral::SCB::sys_reset()
 }
 
-#[cfg(not(board = "rp-pico"))]
+#[cfg(feature = "semihosting")]
 fn say(s: &str) {
     say_bytes(s.as_bytes());
 }
 
-#[cfg(not(board = "rp-pico"))]
+#[cfg(feature = "semihosting")]
 fn say_bytes(bytes: &[u8]) {
     if let Ok(mut err) = semihosting::io::stderr() {
         let _ = semihosting::io::Write::write_all(&mut err, bytes);
@@ -36,7 +38,7 @@ fn say_bytes(bytes: &[u8]) {
 }
 
 /// Writes `n` in hexadecimal: eight nibbles, no division (a decimal printer costs 400 bytes more).
-#[cfg(not(board = "rp-pico"))]
+#[cfg(feature = "semihosting")]
 fn say_hex(n: u32) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut text = *b"0x00000000";
@@ -47,7 +49,7 @@ fn say_hex(n: u32) {
     say_bytes(&text);
 }
 
-#[cfg(not(board = "rp-pico"))]
+#[cfg(feature = "semihosting")]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     say("firmware panicked");
@@ -61,7 +63,7 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     semihosting::process::exit(PANIC_EXIT_CODE)
 }
 
-#[cfg(not(board = "rp-pico"))]
+#[cfg(feature = "semihosting")]
 #[exception]
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
     say("firmware hard fault at pc ");

@@ -25,6 +25,3 @@ pub const CHECKSUM: u32 = match model_checksum(FILE) {
     #[allow(clippy::panic)]
     Err(e) => panic!("{}", e.message()),
 };
-
-/// "f32" or "int8".
-pub const KIND: &str = if cfg!(model_int8) { "int8" } else { "f32" };

@@ -15,74 +15,47 @@ use shared::protocol::{
 };
 use shared::{Prediction, INPUT};
 
-/// How a board is emulated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Emulator {
-    /// `qemu-system-arm` with this machine and CPU, UART0 on stdio, semihosting for exit codes.
-    Qemu {
-        /// QEMU machine name.
-        machine: &'static str,
-        /// QEMU CPU model.
-        cpu: &'static str,
-    },
-    /// The RP2040 emulator `rp2040js` under Node (`tools/rp2040-emu/`), USB CDC on stdio.
-    Rp2040js,
-}
-
-/// A board the firmware supports, and how to emulate it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Board {
-    /// The name used on the command line and reported by `Info`.
-    pub name: &'static str,
-    /// Rust target the firmware is built for.
-    pub target: &'static str,
-    /// How CI and `--device emu:<board>` run it.
-    pub emulator: Emulator,
-}
-
-/// The boards the firmware supports; every one runs emulated.
-pub const BOARDS: [Board; 3] = [
-    Board {
-        name: "lm3s6965evb",
-        target: "thumbv7m-none-eabi",
-        emulator: Emulator::Qemu { machine: "lm3s6965evb", cpu: "cortex-m3" },
-    },
-    Board {
-        name: "mps2-an386",
-        target: "thumbv7em-none-eabihf",
-        emulator: Emulator::Qemu { machine: "mps2-an386", cpu: "cortex-m4" },
-    },
-    Board { name: "rp-pico", target: "thumbv6m-none-eabi", emulator: Emulator::Rp2040js },
-];
+pub use shared::boards::{Board, Emulator, BOARDS};
 
 /// Where the RP2040 emulator lives in the repository.
 pub fn rp2040_emulator_dir() -> PathBuf {
     crate::paths::repo_root().join("tools/rp2040-emu")
 }
 
-impl Board {
-    /// Looks a board up by name.
-    pub fn by_name(name: &str) -> Result<Board> {
-        BOARDS.iter().copied().find(|b| b.name == name).ok_or_else(|| {
-            let names: Vec<_> = BOARDS.iter().map(|b| b.name).collect();
-            anyhow!("unknown board {name:?}; boards are: {}", names.join(", "))
-        })
-    }
+/// The board called `name`, or an error that lists them all.
+pub fn board(name: &str) -> Result<Board> {
+    Board::by_name(name).ok_or_else(|| {
+        let names: Vec<_> = BOARDS.iter().map(|b| b.name).collect();
+        anyhow!("unknown board {name:?}; boards are: {}", names.join(", "))
+    })
+}
 
-    /// Where `cargo build --release` in `firmware/` puts this board's image.
-    pub fn default_firmware(&self) -> PathBuf {
+/// What the host does with a row of the board table: find its build, boot its emulator.
+pub trait EmulatedBoard {
+    /// Where `host::firmware::build` leaves this board's image.
+    fn default_firmware(&self) -> PathBuf;
+    /// The emulator command line that boots `firmware` with the board's serial link on
+    /// stdin/stdout, with `extra` arguments for the emulator (a QEMU plugin, `--counts FILE`).
+    fn emulator_command(&self, firmware: &Path, extra: &[String]) -> Command;
+    /// What to install when the emulator cannot start.
+    fn emulator_missing(&self) -> String;
+}
+
+impl EmulatedBoard for Board {
+    fn default_firmware(&self) -> PathBuf {
         crate::paths::repo_root().join("firmware/target").join(self.target).join("release/firmware")
     }
 
-    /// The emulator command line that boots `firmware` with the board's serial link on
-    /// stdin/stdout, with `extra` arguments for the emulator (a QEMU plugin, `--counts FILE`).
-    pub fn emulator_command(&self, firmware: &Path, extra: &[String]) -> Command {
+    fn emulator_command(&self, firmware: &Path, extra: &[String]) -> Command {
         match self.emulator {
-            Emulator::Qemu { machine, cpu } => {
+            Emulator::Qemu { machine, cpu, serial } => {
                 let mut cmd = Command::new("qemu-system-arm");
-                cmd.args(["-machine", machine, "-cpu", cpu])
-                    .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
-                    .args(["-semihosting-config", "enable=on,target=native"])
+                cmd.args(["-machine", machine, "-cpu", cpu, "-display", "none", "-monitor", "none"]);
+                // The machine's earlier serial ports go nowhere; the firmware's is stdio.
+                for _ in 0..serial {
+                    cmd.args(["-serial", "null"]);
+                }
+                cmd.args(["-serial", "stdio", "-semihosting-config", "enable=on,target=native"])
                     .args(extra)
                     .arg("-kernel")
                     .arg(firmware);
@@ -96,7 +69,6 @@ impl Board {
         }
     }
 
-    /// What to install when the emulator cannot start.
     fn emulator_missing(&self) -> String {
         match self.emulator {
             Emulator::Qemu { .. } => {
@@ -126,7 +98,7 @@ impl Endpoint {
     /// Parses `emu:<board>` (or its older spelling `qemu:<board>`), `tcp:<host:port>` or a serial port path.
     pub fn parse(s: &str) -> Result<Endpoint> {
         if let Some(board) = s.strip_prefix("emu:").or_else(|| s.strip_prefix("qemu:")) {
-            Ok(Endpoint::Emulated(Board::by_name(board)?))
+            Ok(Endpoint::Emulated(self::board(board)?))
         } else if let Some(addr) = s.strip_prefix("tcp:") {
             Ok(Endpoint::Tcp(addr.to_owned()))
         } else if s.is_empty() {
@@ -265,7 +237,41 @@ impl Device {
             Device { writer, frames: spawn_frame_reader(reader), child, stderr, timeout: options.timeout, name };
         // A lone delimiter ends whatever the device may have half-received.
         device.send_raw(&[0])?;
+        if matches!(endpoint, Endpoint::Emulated(_)) {
+            device.wait_until_listening()?;
+        }
         Ok(device)
+    }
+
+    /// Pings a freshly started emulator until the firmware answers. Some emulated
+    /// UARTs (the STM32's in QEMU) drop what arrives before the firmware has
+    /// enabled them, and an emulator starts reading its stdin before the firmware
+    /// runs. Every ping that got through is answered, in order, so a `Stats`
+    /// request sent after the first answer collects the rest: nothing stale is
+    /// left for the caller.
+    fn wait_until_listening(&mut self) -> Result<()> {
+        const PING_INTERVAL: Duration = Duration::from_millis(200);
+        let started = std::time::Instant::now();
+        loop {
+            self.send(&Request::Info)?;
+            match self.frames.recv_timeout(PING_INTERVAL) {
+                Ok(Ok(_)) => break,
+                Ok(Err(e)) => return Err(anyhow!(e)).with_context(|| self.lost()),
+                Err(RecvTimeoutError::Timeout) if started.elapsed() < self.timeout => {}
+                Err(RecvTimeoutError::Timeout) => bail!(
+                    "{} did not answer within {:.1} s of starting{}",
+                    self.name,
+                    self.timeout.as_secs_f64(),
+                    self.emulator_hint()
+                ),
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(anyhow!("connection closed")).with_context(|| self.lost())
+                }
+            }
+        }
+        self.send(&Request::Stats)?;
+        while !matches!(self.receive()?, Response::Stats(_)) {}
+        Ok(())
     }
 
     /// What the emulator printed on stderr so far (panics and faults land there).

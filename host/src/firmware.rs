@@ -8,10 +8,11 @@ use std::sync::Mutex;
 
 use anyhow::{bail, Context, Result};
 
-use crate::device::Board;
+use crate::device::{Board, EmulatedBoard};
 
-/// Builds the release firmware for `board`, embedding `weights` (or the
-/// default choice of `firmware/build.rs` if `None`), and returns the ELF path.
+/// Builds the release firmware for `board` as its emulator runs it, embedding
+/// `weights` (or the default choice of `firmware/build.rs` if `None`), and
+/// returns the ELF path.
 ///
 /// With `copy_to`, the image is copied there, so several builds with
 /// different weights can coexist.
@@ -21,7 +22,10 @@ pub fn build(board: &Board, weights: Option<&Path>, copy_to: Option<&Path>) -> R
     let _guard = BUILD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let dir = crate::paths::repo_root().join("firmware");
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.current_dir(&dir).args(["build", "--release", "--quiet", "--target", board.target]);
+    // The board is a cargo feature; emulated builds add semihosting where the emulator has it.
+    let features =
+        if board.emulator_has_semihosting() { format!("{},semihosting", board.name) } else { board.name.to_owned() };
+    cmd.current_dir(&dir).args(["build", "--release", "--quiet", "--target", board.target, "--features", &features]);
     // Variables cargo sets for the outer build would leak into this one.
     for var in ["RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "CARGO_ENCODED_RUSTFLAGS"] {
         cmd.env_remove(var);

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use shared::quantized::{self, QuantizedWeights};
 use shared::weights_file::{self, ModelInfo, FILE_LEN};
-use shared::{Classifier, Weights};
+use shared::{Classifier, ModelKind, Weights};
 
 /// The network in a weight file: f32 or int8.
 pub enum Network {
@@ -40,11 +40,11 @@ impl Network {
         }
     }
 
-    /// "f32" or "int8".
-    pub fn kind(&self) -> &'static str {
+    /// Which kind of network it is.
+    pub fn kind(&self) -> ModelKind {
         match self {
-            Network::F32(_) => "f32",
-            Network::Int8(_) => "int8",
+            Network::F32(_) => ModelKind::F32,
+            Network::Int8(_) => ModelKind::Int8,
         }
     }
 }
@@ -63,14 +63,18 @@ pub struct Model {
 pub fn load(path: &Path) -> Result<Model> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read weight file {}", path.display()))?;
     let context = || format!("{}", path.display());
-    if bytes.starts_with(&quantized::MAGIC) {
-        let (q, info) = quantized::decode(&bytes).with_context(context)?;
-        let checksum = quantized::model_checksum(&bytes).with_context(context)?;
-        return Ok(Model { network: Network::Int8(Box::new(q)), info, checksum });
+    match ModelKind::of(&bytes) {
+        ModelKind::Int8 => {
+            let (q, info) = quantized::decode(&bytes).with_context(context)?;
+            let checksum = quantized::model_checksum(&bytes).with_context(context)?;
+            Ok(Model { network: Network::Int8(Box::new(q)), info, checksum })
+        }
+        ModelKind::F32 => {
+            let (weights, info) = weights_file::decode(&bytes).with_context(context)?;
+            let checksum = weights_file::model_checksum(&bytes).with_context(context)?;
+            Ok(Model { network: Network::F32(Box::new(weights)), info, checksum })
+        }
     }
-    let (weights, info) = weights_file::decode(&bytes).with_context(context)?;
-    let checksum = weights_file::model_checksum(&bytes).with_context(context)?;
-    Ok(Model { network: Network::F32(Box::new(weights)), info, checksum })
 }
 
 /// Loads a weight file that must be f32.

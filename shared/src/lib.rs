@@ -1,8 +1,10 @@
 //! The contract between the trainer on the desktop and the firmware on the board.
 //!
 //! Everything both sides must agree on lives here and nowhere else:
+//! - [`boards`]: the boards the firmware runs on and how each is emulated,
 //! - [`classes`]: what the ten outputs mean (digits or Fashion-MNIST),
 //! - [`framing`]: COBS, the framing of every UART message,
+//! - [`model_kind`]: f32 or int8, which decoder a weight file goes to,
 //! - [`network`]: the fixed 784→10→10 network and its one `forward` pass,
 //! - [`pixels`]: an image's nonzero pixels, read from raw or zero-run bytes,
 //! - [`quantized`]: the int8 version of the network and its file,
@@ -18,8 +20,10 @@
 // Nothing input can reach may panic: no unwrap, expect, panicking index or panic!.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
+pub mod boards;
 pub mod classes;
 pub mod framing;
+pub mod model_kind;
 pub mod network;
 pub mod pixels;
 pub mod protocol;
@@ -28,6 +32,7 @@ pub mod soft_float;
 pub mod weights_file;
 
 pub use classes::Classes;
+pub use model_kind::ModelKind;
 pub use network::{forward, Classifier, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
 pub use pixels::PixelBytes;
 pub use quantized::{forward_int8, QuantizedWeights};

@@ -37,5 +37,5 @@ pub fn boot(board: &Board, elf: &Path) -> Device {
 
 /// A board of the table, by name.
 pub fn board(name: &str) -> Board {
-    Board::by_name(name).expect("a board of host::device::BOARDS")
+    host::device::board(name).expect("a board of the table")
 }

@@ -5,13 +5,9 @@
 //! models and for one trained during the test run.
 use std::path::{Path, PathBuf};
 
-use e2e::{board, boot, firmware_with, scratch, test_set};
+use e2e::{boot, firmware_with, scratch, test_set};
 use host::device::Board;
 use host::parity::{compare, Report};
-
-fn full_parity(board: &Board, weights: &Path, tag: &str) -> Report {
-    parity_on(board, weights, tag, test_set().len())
-}
 
 /// Parity on the first `count` test images.
 fn parity_on(board: &Board, weights: &Path, tag: &str, count: usize) -> Report {
@@ -67,69 +63,35 @@ fn default_model() -> PathBuf {
     host::paths::default_model()
 }
 
-#[test]
-#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
-fn default_model_on_lm3s6965evb() {
-    full_parity(&board("lm3s6965evb"), &default_model(), "default");
-}
-
-#[test]
-#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
-fn default_model_on_mps2_an386() {
-    full_parity(&board("mps2-an386"), &default_model(), "default");
-}
-
 fn int8_model() -> PathBuf {
     host::paths::repo_root().join("models/default-int8.bin")
 }
 
-#[test]
-#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
-fn int8_model_on_lm3s6965evb() {
-    full_parity(&board("lm3s6965evb"), &int8_model(), "int8");
-}
-
-/// The int8 path is integer arithmetic plus the f32 softmax that the f32
-/// tests already cover on this board; the first 2,000 images keep CI's time
-/// in bounds on the mps2-an386's slow UART. All 10,000:
-/// `cargo xtask parity --board mps2-an386 --model models/default-int8.bin`.
-#[test]
-#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
-fn int8_model_on_mps2_an386() {
-    parity_on(&board("mps2-an386"), &int8_model(), "int8", 2_000);
+/// Parity on the first `count` images on every board of the table, side by side.
+fn on_every_board(weights: &Path, tag: &str, count: usize) {
+    std::thread::scope(|s| {
+        for board in &host::device::BOARDS {
+            s.spawn(move || parity_on(board, weights, tag, count));
+        }
+    });
 }
 
 #[test]
-#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
-fn freshly_trained_model_on_lm3s6965evb() {
-    full_parity(&board("lm3s6965evb"), &freshly_trained_model(), "fresh");
-}
-
-/// The fresh model runs all 10,000 images on the lm3s6965evb, and the
-/// committed model all 10,000 on this board; the first 2,000 here keep CI
-/// well inside its time budget (the mps2-an386's UART takes a byte at a time).
-#[test]
-#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
-fn freshly_trained_model_on_mps2_an386() {
-    parity_on(&board("mps2-an386"), &freshly_trained_model(), "fresh", 2_000);
-}
-
-/// The Pico: soft float on a Cortex-M0+, in rp2040js, over its emulated USB.
-#[test]
-#[ignore = "needs Node, tools/rp2040-emu's packages and the thumb targets; run by `cargo xtask ci`"]
-fn default_model_on_rp_pico() {
-    full_parity(&board("rp-pico"), &default_model(), "default");
+#[ignore = "needs the emulators (QEMU, Node) and the thumb targets; run by `cargo xtask ci`"]
+fn default_model_on_every_board() {
+    on_every_board(&default_model(), "default", test_set().len());
 }
 
 #[test]
-#[ignore = "needs Node, tools/rp2040-emu's packages and the thumb targets; run by `cargo xtask ci`"]
-fn int8_model_on_rp_pico() {
-    full_parity(&board("rp-pico"), &int8_model(), "int8");
+#[ignore = "needs the emulators (QEMU, Node) and the thumb targets; run by `cargo xtask ci`"]
+fn int8_model_on_every_board() {
+    on_every_board(&int8_model(), "int8", test_set().len());
 }
 
-/// The fresh f32 model's first 2,000 images (soft float on the M0+ runs about 100 images/s here).
+/// The first 2,000 images: the committed models cover all 10,000, and the UARTs
+/// that take a byte at a time (mps2-an386, Netduino) would add minutes to CI.
 #[test]
-#[ignore = "needs Node, tools/rp2040-emu's packages and the thumb targets; run by `cargo xtask ci`"]
-fn freshly_trained_model_on_rp_pico() {
-    parity_on(&board("rp-pico"), &freshly_trained_model(), "fresh", 2_000);
+#[ignore = "needs the emulators (QEMU, Node) and the thumb targets; run by `cargo xtask ci`"]
+fn freshly_trained_model_on_every_board() {
+    on_every_board(&freshly_trained_model(), "fresh", 2_000);
 }

@@ -47,16 +47,15 @@ fn garbage_between_valid_frames(board: &Board) {
     println!("{}: {valid} valid frames answered correctly between {garbage} garbage frames", board.name);
 }
 
+/// Every board: each driver reads bytes its own way.
 #[test]
-#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
-fn garbage_frames_on_lm3s6965evb() {
-    garbage_between_valid_frames(&board("lm3s6965evb"));
-}
-
-#[test]
-#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
-fn garbage_frames_on_mps2_an386() {
-    garbage_between_valid_frames(&board("mps2-an386"));
+#[ignore = "needs the emulators (QEMU, Node) and the thumb targets; run by `cargo xtask ci`"]
+fn garbage_frames_on_every_board() {
+    std::thread::scope(|s| {
+        for board in &host::device::BOARDS {
+            s.spawn(move || garbage_between_valid_frames(board));
+        }
+    });
 }
 
 /// What the firmware must answer to `bytes`, worked out on the host with the
@@ -96,7 +95,7 @@ fn expect_answers(device: &mut host::device::Device, expected: &[Option<Response
     }
 }
 
-fn megabyte_of_noise(board: &Board) {
+fn megabyte_of_noise_on(board: &Board) {
     let weights = host::paths::default_model();
     let model = host::model_file::load(&weights).expect("model");
     let elf = firmware_with(board, &weights, "default");
@@ -131,24 +130,15 @@ fn megabyte_of_noise(board: &Board) {
     );
 }
 
+/// A FIFO UART (lm3s6965evb) and USB CDC (the Pico). The one-byte UARTs (mps2-an386,
+/// Netduino) share the frame handling and would take over a minute each for the megabyte;
+/// the garbage test covers their drivers.
 #[test]
-#[ignore = "needs qemu-system-arm and the thumb targets; run by `cargo xtask ci`"]
-fn megabyte_of_noise_on_lm3s6965evb() {
-    megabyte_of_noise(&board("lm3s6965evb"));
+#[ignore = "needs the emulators (QEMU, Node) and the thumb targets; run by `cargo xtask ci`"]
+fn megabyte_of_noise() {
+    std::thread::scope(|s| {
+        for name in ["lm3s6965evb", "rp-pico"] {
+            s.spawn(move || megabyte_of_noise_on(&board(name)));
+        }
+    });
 }
-
-/// The Pico's link is its own code (USB CDC, 64-byte packets, polled while waiting), so it gets the noise too.
-#[test]
-#[ignore = "needs Node, tools/rp2040-emu's packages and the thumb targets; run by `cargo xtask ci`"]
-fn megabyte_of_noise_on_rp_pico() {
-    megabyte_of_noise(&board("rp-pico"));
-}
-
-#[test]
-#[ignore = "needs Node, tools/rp2040-emu's packages and the thumb targets; run by `cargo xtask ci`"]
-fn garbage_frames_on_rp_pico() {
-    garbage_between_valid_frames(&board("rp-pico"));
-}
-
-// The QEMU boards share their frame handling and differ only in the UART driver;
-// the mps2-an386's one-byte UART buffer would add minutes to CI for no new code.

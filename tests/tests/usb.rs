@@ -4,6 +4,7 @@
 //! the descriptors, which must make it a CDC-ACM serial port that `cdc_acm`,
 //! macOS and Windows bind without a driver.
 use e2e::{board, firmware_with};
+use host::device::EmulatedBoard;
 use serde_json::Value;
 
 #[test]

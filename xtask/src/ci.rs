@@ -13,8 +13,16 @@ pub fn run() -> Result<()> {
     sh(cargo().args(["fmt", "--all", "--check"]), None)?;
     sh(cargo().args(["fmt", "--check"]), fw)?;
     sh(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]), None)?;
-    for target in crate::setup::targets() {
-        sh(cargo().args(["clippy", "--release", "--target", target, "--", "-D", "warnings"]), fw)?;
+    for board in &host::device::BOARDS {
+        // As flashed (no semihosting), then as emulated where that differs.
+        let mut features = vec![board.name.to_owned()];
+        if board.emulator_has_semihosting() {
+            features.push(format!("{},semihosting", board.name));
+        }
+        for f in &features {
+            let args = ["clippy", "--release", "--target", board.target, "--features", f, "--", "-D", "warnings"];
+            sh(cargo().args(args), fw)?;
+        }
     }
     // The firmware's application loop and const-decoded weights also build for the host.
     let host_target = host_triple()?;

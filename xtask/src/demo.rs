@@ -1,12 +1,11 @@
 //! `cargo xtask demo`: the main job, end to end, as a user would type it.
 use anyhow::Result;
-use host::device::Board;
 
 use crate::shell::{cargo, sh};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Emulated board to run on.
+    /// Board to run on, in its emulator.
     #[arg(long, default_value = "lm3s6965evb")]
     board: String,
     /// Test images to classify on the board, START..END.
@@ -19,7 +18,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let board = Board::by_name(&args.board)?;
+    let board = host::device::board(&args.board)?;
     crate::setup::ensure_tools()?;
     if args.data.as_deref() == Some(crate::setup::FASHION_MNIST) {
         crate::setup::ensure_fashion_mnist()?;
@@ -32,11 +31,9 @@ pub fn run(args: Args) -> Result<()> {
     let data: Vec<&str> = args.data.iter().flat_map(|d| ["--data", d.as_str()]).collect();
     sh(host(&["train"]).args(&data), None)?;
     sh(&mut host(&["export"]), None)?;
-    let firmware_dir = host::paths::repo_root().join("firmware");
-    let mut build = cargo();
-    build.args(["build", "--release", "--target", board.target]).env_remove("TINY_MNIST_WEIGHTS");
-    sh(&mut build, Some(&firmware_dir))?;
-    crate::firmware::print_footprint(&board, &board.default_firmware())?;
-    let device = format!("qemu:{}", board.name);
+    // What `cargo xtask firmware --board <board>` does: the exported model, embedded.
+    let elf = host::firmware::build(&board, None, None)?;
+    crate::firmware::print_footprint(&board, &elf)?;
+    let device = format!("emu:{}", board.name);
     sh(host(&["classify", "--device", &device, "--range", &args.range]).args(&data), None)
 }

@@ -39,7 +39,7 @@ pub fn footprint(elf: &Path) -> Result<Footprint> {
 /// The boards `--board` selects.
 pub fn selected(board: Option<&str>) -> Result<Vec<Board>> {
     match board {
-        Some(name) => Ok(vec![Board::by_name(name)?]),
+        Some(name) => Ok(vec![host::device::board(name)?]),
         None => Ok(BOARDS.to_vec()),
     }
 }

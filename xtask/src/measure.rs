@@ -190,7 +190,7 @@ pub fn run(args: Args) -> Result<()> {
     std::fs::create_dir_all(&out_dir)?;
     let mut rows = Vec::new();
     for model in &models {
-        let kind = host::model_file::load(model)?.network.kind();
+        let kind = host::model_file::load(model)?.network.kind().name();
         for board in crate::firmware::selected(args.board.as_deref())? {
             let elf = out_dir.join(format!("measure-{}-{kind}.elf", board.name));
             host::firmware::build(&board, Some(model), Some(&elf))?;

@@ -15,23 +15,26 @@ const LCRH_WLEN_8: u32 = 0b11 << 5;
 const CTL_ENABLE: u32 = 1 | (1 << 8) | (1 << 9); // UARTEN, TXE, RXE
 
 /// UART0, 8N1 with FIFOs. QEMU ignores the baud rate.
-pub struct Uart(());
+pub struct Link(());
 
-impl Uart {
-    /// Configures UART0. Call once.
-    pub fn take() -> Uart {
+impl Link {
+    /// Configures UART0; `None` if it was taken before.
+    pub fn take() -> Option<Link> {
+        if !super::first_take() {
+            return None;
+        }
         CTL.write(0);
         LCRH.write(LCRH_FEN | LCRH_WLEN_8);
         CTL.write(CTL_ENABLE);
-        Uart(())
+        Some(Link(()))
     }
 }
 
-impl embedded_io::ErrorType for Uart {
+impl embedded_io::ErrorType for Link {
     type Error = Infallible;
 }
 
-impl embedded_io::Read for Uart {
+impl embedded_io::Read for Link {
     /// Blocks for the first byte, then drains what the FIFO holds.
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
         let mut n = 0;
@@ -51,7 +54,7 @@ impl embedded_io::Read for Uart {
     }
 }
 
-impl embedded_io::Write for Uart {
+impl embedded_io::Write for Link {
     fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
         for &b in buf {
             while FR.read() & FR_TXFF != 0 {}

@@ -16,22 +16,25 @@ const CTRL_RX_EN: u32 = 1 << 1;
 const MIN_BAUDDIV: u32 = 16;
 
 /// UART0, polled. It has a one-byte receive buffer.
-pub struct Uart(());
+pub struct Link(());
 
-impl Uart {
-    /// Configures UART0. Call once.
-    pub fn take() -> Uart {
+impl Link {
+    /// Configures UART0; `None` if it was taken before.
+    pub fn take() -> Option<Link> {
+        if !super::first_take() {
+            return None;
+        }
         BAUDDIV.write(MIN_BAUDDIV);
         CTRL.write(CTRL_TX_EN | CTRL_RX_EN);
-        Uart(())
+        Some(Link(()))
     }
 }
 
-impl embedded_io::ErrorType for Uart {
+impl embedded_io::ErrorType for Link {
     type Error = Infallible;
 }
 
-impl embedded_io::Read for Uart {
+impl embedded_io::Read for Link {
     /// Blocks for the first byte, then takes whatever else is already there.
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
         let mut n = 0;
@@ -49,7 +52,7 @@ impl embedded_io::Read for Uart {
     }
 }
 
-impl embedded_io::Write for Uart {
+impl embedded_io::Write for Link {
     fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
         for &b in buf {
             while STATE.read() & STATE_TX_FULL != 0 {}

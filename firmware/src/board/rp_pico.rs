@@ -15,17 +15,16 @@ type Led = gpio::Pin<gpio::bank0::Gpio25, gpio::FunctionSioOutput, gpio::PullDow
 ///
 /// USB must be polled continuously; `read` and `write` poll while they wait,
 /// so the application loop needs nothing USB-specific.
-pub struct Uart {
+pub struct Link {
     usb: UsbDevice<'static, UsbBus>,
     serial: SerialPort<'static, UsbBus>,
     led: Led,
 }
 
-impl Uart {
-    /// Brings up clocks, USB and the LED. Call once.
-    pub fn take() -> Uart {
-        // Both can only fail if called twice, which `main` does not do.
-        let Some(mut pac) = pac::Peripherals::take() else { cortex_m::peripheral::SCB::sys_reset() };
+impl Link {
+    /// Brings up clocks, USB and the LED; `None` if the peripherals were taken before.
+    pub fn take() -> Option<Link> {
+        let mut pac = pac::Peripherals::take()?;
         let mut watchdog = Watchdog::new(pac.WATCHDOG);
         let Ok(clocks) = init_clocks_and_plls(
             rp_pico::XOSC_CRYSTAL_FREQ,
@@ -53,7 +52,7 @@ impl Uart {
             cortex_m::peripheral::SCB::sys_reset()
         };
         let usb = builder.device_class(usbd_serial::USB_CLASS_CDC).build();
-        Uart { usb, serial, led }
+        Some(Link { usb, serial, led })
     }
 
     fn poll(&mut self) {
@@ -61,11 +60,11 @@ impl Uart {
     }
 }
 
-impl embedded_io::ErrorType for Uart {
+impl embedded_io::ErrorType for Link {
     type Error = Infallible;
 }
 
-impl embedded_io::Read for Uart {
+impl embedded_io::Read for Link {
     /// Polls USB until at least one byte arrives.
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
         if buf.is_empty() {
@@ -85,7 +84,7 @@ impl embedded_io::Read for Uart {
     }
 }
 
-impl embedded_io::Write for Uart {
+impl embedded_io::Write for Link {
     /// Polls USB until all of `buf` is queued.
     fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
         let mut sent = 0;

@@ -36,7 +36,7 @@ pub fn run(args: Args) -> Result<()> {
     if args.json {
         let json = serde_json::json!({
             "model": path,
-            "kind": model.network.kind(),
+            "kind": model.network.kind().name(),
             "checksum": format!("{:08x}", model.checksum),
             "accuracy": e.accuracy(),
             "correct": e.correct,

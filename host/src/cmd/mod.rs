@@ -22,7 +22,7 @@ pub fn describe(path: &Path, model: &Model) -> String {
     format!(
         "model {} ({}, {}, crc {:08x}, seed {}, {} epochs, test accuracy {:.2} %)",
         path.display(),
-        model.network.kind(),
+        model.network.kind().name(),
         model.info.classes,
         model.checksum,
         model.info.seed,
