@@ -1,7 +1,8 @@
 //! Talking to a board: a serial port, a TCP socket, or an emulator (QEMU, rp2040js) spawned on the spot.
 //!
 //! All three are just a byte stream in each direction; a reader thread splits
-//! the incoming stream into COBS frames so that every wait has a timeout.
+//! the incoming stream into COBS frames (with `shared`'s frame reader) so that
+//! every wait has a timeout.
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,7 +12,8 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use shared::protocol::{
-    decode_frame, encode_frame, DeviceInfo, Request, Response, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME,
+    decode_frame, encode_frame, DeviceInfo, FrameEvent, FrameReader, Request, Response, MAX_REQUEST_FRAME,
+    MAX_RESPONSE_FRAME,
 };
 use shared::{Prediction, INPUT};
 
@@ -131,7 +133,7 @@ impl Default for Options {
 /// A connected device.
 pub struct Device {
     writer: Box<dyn Write + Send>,
-    frames: Receiver<std::io::Result<Vec<u8>>>,
+    frames: Receiver<Incoming>,
     child: Option<Child>,
     stderr: Arc<Mutex<Vec<u8>>>,
     timeout: Duration,
@@ -147,30 +149,44 @@ impl Drop for Device {
     }
 }
 
-/// Reads `reader` until it ends, sending each 0-terminated frame.
-fn spawn_frame_reader(mut reader: Box<dyn Read + Send>) -> Receiver<std::io::Result<Vec<u8>>> {
+/// What the reader thread hands over.
+enum Incoming {
+    /// A complete frame, delimiter stripped, ready for `decode_frame`.
+    Frame(Vec<u8>),
+    /// A frame longer than any response the protocol has; its bytes were dropped.
+    Oversized,
+    /// The stream ended or failed.
+    Ended(std::io::Error),
+}
+
+/// Reads `reader` until it ends, splitting it into frames with `shared`'s own
+/// frame reader (the firmware's, with the response size as its bound).
+fn spawn_frame_reader(mut reader: Box<dyn Read + Send>) -> Receiver<Incoming> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let mut frame = Vec::with_capacity(MAX_RESPONSE_FRAME);
+        let mut frames = FrameReader::<MAX_RESPONSE_FRAME>::new();
         let mut buf = [0u8; 4096];
         loop {
             match reader.read(&mut buf) {
                 Ok(0) => {
-                    let _ = tx.send(Err(std::io::ErrorKind::UnexpectedEof.into()));
+                    let _ = tx.send(Incoming::Ended(std::io::ErrorKind::UnexpectedEof.into()));
                     return;
                 }
                 Ok(n) => {
                     for &b in &buf[..n] {
-                        if b != 0 {
-                            frame.push(b);
-                        } else if !frame.is_empty() && tx.send(Ok(std::mem::take(&mut frame))).is_err() {
+                        let incoming = match frames.push(b) {
+                            Some(FrameEvent::Frame(frame)) => Incoming::Frame(frame.to_vec()),
+                            Some(FrameEvent::Oversized) => Incoming::Oversized,
+                            None => continue,
+                        };
+                        if tx.send(incoming).is_err() {
                             return;
                         }
                     }
                 }
                 Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted) => {}
                 Err(e) => {
-                    let _ = tx.send(Err(e));
+                    let _ = tx.send(Incoming::Ended(e));
                     return;
                 }
             }
@@ -255,8 +271,8 @@ impl Device {
         loop {
             self.send(&Request::Info)?;
             match self.frames.recv_timeout(PING_INTERVAL) {
-                Ok(Ok(_)) => break,
-                Ok(Err(e)) => return Err(anyhow!(e)).with_context(|| self.lost()),
+                Ok(Incoming::Frame(_) | Incoming::Oversized) => break,
+                Ok(Incoming::Ended(e)) => return Err(anyhow!(e)).with_context(|| self.lost()),
                 Err(RecvTimeoutError::Timeout) if started.elapsed() < self.timeout => {}
                 Err(RecvTimeoutError::Timeout) => bail!(
                     "{} did not answer within {:.1} s of starting{}",
@@ -295,9 +311,14 @@ impl Device {
     /// Waits for the next response.
     pub fn receive(&mut self) -> Result<Response> {
         match self.frames.recv_timeout(self.timeout) {
-            Ok(Ok(mut frame)) => decode_frame(&mut frame)
+            Ok(Incoming::Frame(mut frame)) => decode_frame(&mut frame)
                 .map_err(|e| anyhow!("{}: garbled response ({e}); is this a tiny-mnist device?", self.name)),
-            Ok(Err(e)) => Err(anyhow!(e)).with_context(|| self.lost()),
+            Ok(Incoming::Oversized) => bail!(
+                "{}: a response longer than any the protocol has ({MAX_RESPONSE_FRAME} bytes); is this a \
+                 tiny-mnist device?",
+                self.name
+            ),
+            Ok(Incoming::Ended(e)) => Err(anyhow!(e)).with_context(|| self.lost()),
             Err(RecvTimeoutError::Timeout) => bail!(
                 "{} did not answer within {:.1} s; is the firmware running and the baud rate right?{}",
                 self.name,

@@ -13,7 +13,7 @@ use shared::INPUT;
 /// Side of the box the digit is scaled to fit, as in MNIST.
 const FIT: u32 = 20;
 /// Side of the final image.
-const SIDE: u32 = 28;
+const SIDE: u32 = shared::SIDE as u32;
 /// Pixels at or below this (after background removal) do not count as ink for the bounding box.
 const INK_THRESHOLD: u8 = 10;
 

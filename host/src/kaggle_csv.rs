@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use shared::INPUT;
 
-use crate::mnist::{Dataset, Pixels};
+use crate::dataset::{Dataset, Pixels};
 
 /// Why a CSV file could not be read as images.
 #[derive(Debug, thiserror::Error)]

@@ -174,7 +174,7 @@ fn lerp(from: u8, to: u8, t: f64) -> u8 {
 /// each unit scaled to its own largest weight.
 pub fn hidden_weights(path: &Path, w1: &[[f32; HIDDEN]; INPUT]) -> Result<()> {
     const SCALE: i32 = 8;
-    const SIDE: i32 = 28 * SCALE;
+    const SIDE: i32 = shared::SIDE as i32 * SCALE;
     const GAP: i32 = 20;
     const COLUMNS: i32 = 5;
     let rows = (HIDDEN as i32 + COLUMNS - 1) / COLUMNS;
@@ -195,7 +195,7 @@ pub fn hidden_weights(path: &Path, w1: &[[f32; HIDDEN]; INPUT]) -> Result<()> {
                 } else {
                     RGBColor(lerp(255, 0, -v), lerp(255, 0, -v), 255)
                 };
-                let (px, py) = (x0 + (pixel % 28) as i32 * SCALE, y0 + (pixel / 28) as i32 * SCALE);
+                let (px, py) = (x0 + (pixel % shared::SIDE) as i32 * SCALE, y0 + (pixel / shared::SIDE) as i32 * SCALE);
                 root.draw(&Rectangle::new([(px, py), (px + SCALE, py + SCALE)], colour.filled()))
                     .map_err(plot_error)?;
             }
@@ -253,7 +253,7 @@ pub struct Mistake<'a> {
 /// A grid of misclassified images with true and predicted classes (at most 60).
 pub fn misclassified(path: &Path, mistakes: &[Mistake], classes: Classes, total: usize) -> Result<()> {
     const SCALE: i32 = 4;
-    const SIDE: i32 = 28 * SCALE;
+    const SIDE: i32 = shared::SIDE as i32 * SCALE;
     const CELL_W: i32 = SIDE + 30;
     const CELL_H: i32 = SIDE + 44;
     const COLUMNS: i32 = 10;
@@ -273,7 +273,7 @@ pub fn misclassified(path: &Path, mistakes: &[Mistake], classes: Classes, total:
             let x0 = 10 + (n as i32 % COLUMNS) * CELL_W + 15;
             let y0 = 50 + (n as i32 / COLUMNS) * CELL_H;
             for (pixel, &value) in m.image.iter().enumerate() {
-                let (px, py) = (x0 + (pixel % 28) as i32 * SCALE, y0 + (pixel / 28) as i32 * SCALE);
+                let (px, py) = (x0 + (pixel % shared::SIDE) as i32 * SCALE, y0 + (pixel / shared::SIDE) as i32 * SCALE);
                 // black ink on white paper
                 let ink = 255 - value;
                 root.draw(&Rectangle::new([(px, py), (px + SCALE, py + SCALE)], RGBColor(ink, ink, ink).filled()))

@@ -1,5 +1,5 @@
 //! Drawing a 28×28 image in the terminal with Unicode half blocks.
-use shared::INPUT;
+use shared::{INPUT, SIDE};
 
 /// Renders an image as 14 lines of 28 characters, two pixel rows per line.
 ///
@@ -8,10 +8,10 @@ pub fn image_to_text(image: &[u8; INPUT]) -> String {
     const SHADES: [char; 5] = [' ', '░', '▒', '▓', '█'];
     let shade = |p: u8| SHADES[usize::from(p) * (SHADES.len() - 1) / 255];
     let mut out = String::new();
-    for row in (0..28).step_by(2) {
-        for col in 0..28 {
-            let top = image[row * 28 + col];
-            let bottom = image[(row + 1) * 28 + col];
+    for row in (0..SIDE).step_by(2) {
+        for col in 0..SIDE {
+            let top = image[row * SIDE + col];
+            let bottom = image[(row + 1) * SIDE + col];
             out.push(shade(top.max(bottom)));
         }
         out.push('\n');
@@ -47,8 +47,8 @@ pub fn parse_pgm(bytes: &[u8]) -> anyhow::Result<[u8; INPUT]> {
     let magic = fields[0].as_str();
     let num = |s: &str| s.parse::<u32>().with_context(|| format!("not a PGM file: bad number {s:?}"));
     let (w, h, max) = (num(&fields[1])?, num(&fields[2])?, num(&fields[3])?);
-    if (w, h) != (28, 28) {
-        bail!("PGM is {w}x{h}; this network reads 28x28 images");
+    if (w as usize, h as usize) != (SIDE, SIDE) {
+        bail!("PGM is {w}x{h}; this network reads {SIDE}x{SIDE} images");
     }
     if max == 0 || max > 255 {
         bail!("PGM maxval {max} not supported (1-255)");
@@ -79,7 +79,7 @@ pub fn parse_pgm(bytes: &[u8]) -> anyhow::Result<[u8; INPUT]> {
 
 /// Encodes an image as a binary PGM.
 pub fn to_pgm(image: &[u8; INPUT]) -> Vec<u8> {
-    let mut out = b"P5\n28 28\n255\n".to_vec();
+    let mut out = format!("P5\n{SIDE} {SIDE}\n255\n").into_bytes();
     out.extend_from_slice(image);
     out
 }

@@ -90,7 +90,10 @@ fn train_is_reproducible_and_writes_metrics() {
     for key in ["\"test_accuracy\"", "\"validation_accuracy\"", "\"train_seconds\"", "\"epochs\""] {
         assert!(metrics.contains(key), "{key} missing from {metrics}");
     }
-    assert!(!dir.path().read_dir().unwrap().any(|e| e.unwrap().path().extension().is_some_and(|x| x == "tmp")));
+    // Only the four files asked for: no temporary file left behind.
+    let mut names: Vec<_> = dir.path().read_dir().unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert_eq!(names, ["a.bin", "a.bin.json", "b.bin", "b.bin.json"].map(std::ffi::OsString::from));
 }
 
 #[test]

@@ -2,9 +2,9 @@
 //!
 //! Written here rather than taken from the `cobs` crate or postcard's COBS
 //! flavour because theirs index slices directly: the bounds checks drag
-//! `core::fmt`'s panic machinery into the firmware (about 1.5 KB of a 16 KB
-//! budget). These use checked access only, and decode in place. The `cobs`
-//! crate stays as the reference the tests compare against.
+//! `core::fmt`'s panic machinery into the firmware (about 1.5 KB of flash,
+//! a tenth of the int8 image). These use checked access only, and decode in
+//! place. The `cobs` crate stays as the reference the tests compare against.
 
 /// Longest encoding of `len` bytes: one code byte per 254 data bytes, plus one.
 pub const fn max_encoded_len(len: usize) -> usize {

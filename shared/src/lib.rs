@@ -3,6 +3,7 @@
 //! Everything both sides must agree on lives here and nowhere else:
 //! - [`boards`]: the boards the firmware runs on and how each is emulated,
 //! - [`classes`]: what the ten outputs mean (digits or Fashion-MNIST),
+//! - [`dims`]: the network's fixed sizes (28×28 → 10 → 10),
 //! - [`framing`]: COBS, the framing of every UART message,
 //! - [`model_kind`]: f32 or int8, which decoder a weight file goes to,
 //! - [`network`]: the fixed 784→10→10 network and its one `forward` pass,
@@ -22,6 +23,7 @@
 
 pub mod boards;
 pub mod classes;
+pub mod dims;
 pub mod framing;
 pub mod model_kind;
 pub mod network;
@@ -32,7 +34,8 @@ pub mod soft_float;
 pub mod weights_file;
 
 pub use classes::Classes;
+pub use dims::{HIDDEN, INPUT, OUTPUT, SIDE};
 pub use model_kind::ModelKind;
-pub use network::{forward, Classifier, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
+pub use network::{forward, Classifier, Prediction, Weights};
 pub use pixels::PixelBytes;
 pub use quantized::{forward_int8, QuantizedWeights};

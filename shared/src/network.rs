@@ -12,16 +12,10 @@
 //! 5. softmax: `m = max(z2)` scanning `k` ascending; `e[k] = libm::expf(z2[k] - m)`;
 //!    `s = e[0] + e[1] + … + e[9]` left to right; `p[k] = e[k] / s`.
 //! 6. `digit` = the first index of the largest logit `z2`.
+pub use crate::dims::{HIDDEN, INPUT, OUTPUT};
 use crate::pixels::PixelBytes;
 use serde::{Deserialize, Serialize};
 use serde_big_array::BigArray;
-
-/// Input pixels: a 28×28 grayscale image, row-major.
-pub const INPUT: usize = 784;
-/// Hidden ReLU units.
-pub const HIDDEN: usize = 10;
-/// Output classes (digits 0–9).
-pub const OUTPUT: usize = 10;
 
 /// `PIXEL_SCALE[p] == p as f32 / 255.0`, computed once at compile time so the
 /// firmware never divides (a soft-float division costs hundreds of cycles).

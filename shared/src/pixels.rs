@@ -5,7 +5,7 @@
 //! pixels, n in 1..=255) — and both forward passes read either form through
 //! [`PixelBytes::for_each_nonzero`]. The device classifies straight from the received bytes
 //! (no 784-byte copy), the host from its raw arrays, with the same code.
-use crate::network::INPUT;
+use crate::dims::INPUT;
 
 /// An image's bytes in one of the two forms, checked to describe exactly 784 pixels.
 /// Two are equal when they describe the same pixels, whatever their forms.
@@ -145,9 +145,10 @@ pub fn zero_run_encode(pixels: &[u8; INPUT], out: &mut [u8; INPUT]) -> Option<us
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dims::SIDE;
 
     fn digit_like() -> [u8; INPUT] {
-        core::array::from_fn(|i| if (i / 28) % 7 == 3 && i % 28 > 5 { (i % 250) as u8 + 1 } else { 0 })
+        core::array::from_fn(|i| if (i / SIDE) % 7 == 3 && i % SIDE > 5 { (i % 250) as u8 + 1 } else { 0 })
     }
 
     fn nonzero(image: PixelBytes) -> Vec<(usize, u8)> {

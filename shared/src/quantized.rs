@@ -18,8 +18,8 @@ use serde_big_array::BigArray;
 use crate::network::{softmax, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
 use crate::pixels::PixelBytes;
 use crate::weights_file::{
-    check_container, container_checksum, container_info, encode_container, read_f32, read_u32, read_u8, FormatError,
-    ModelInfo, CHECKSUM_LEN, HEADER_LEN,
+    check_container, container_checksum, container_info, encode_container, BodyReader, FormatError, ModelInfo,
+    CHECKSUM_LEN, HEADER_LEN,
 };
 
 /// First bytes of an int8 weight file.
@@ -147,56 +147,21 @@ pub const fn model_checksum(bytes: &[u8]) -> Result<u32, FormatError> {
 }
 
 /// Decodes an int8 weight file at compile time (the firmware's `static`).
-#[allow(clippy::indexing_slicing, reason = "every index is bounded by its loop condition on the array's own length")]
 pub const fn decode_const(bytes: &[u8]) -> Result<QuantizedWeights, FormatError> {
     if let Err(e) = check_container(bytes, MAGIC, BODY_LEN) {
         return Err(e);
     }
-    let mut q = QuantizedWeights {
-        w1: [[0; HIDDEN]; INPUT],
-        b1: [0; HIDDEN],
-        w2: [[0; HIDDEN]; OUTPUT],
-        b2: [0; OUTPUT],
-        output_scale: 0.0,
+    // File order: w1, b1, w2, b2, output_scale.
+    let mut body = BodyReader { bytes, at: HEADER_LEN };
+    let w1 = body.i8_matrix();
+    let b1 = body.i32_vector();
+    let w2 = body.i8_matrix();
+    let b2 = body.i32_vector();
+    let output_scale = match body.f32_matrix::<1, 1>() {
+        Ok([[scale]]) => scale,
+        Err(_) => return Err(FormatError::NonFiniteWeight { index: BODY_LEN / 4 }),
     };
-    let mut at = HEADER_LEN;
-    let mut i = 0;
-    while i < INPUT {
-        let mut j = 0;
-        while j < HIDDEN {
-            q.w1[i][j] = read_u8(bytes, at) as i8;
-            at += 1;
-            j += 1;
-        }
-        i += 1;
-    }
-    let mut j = 0;
-    while j < HIDDEN {
-        q.b1[j] = read_u32(bytes, at) as i32;
-        at += 4;
-        j += 1;
-    }
-    let mut k = 0;
-    while k < OUTPUT {
-        let mut j = 0;
-        while j < HIDDEN {
-            q.w2[k][j] = read_u8(bytes, at) as i8;
-            at += 1;
-            j += 1;
-        }
-        k += 1;
-    }
-    let mut k = 0;
-    while k < OUTPUT {
-        q.b2[k] = read_u32(bytes, at) as i32;
-        at += 4;
-        k += 1;
-    }
-    q.output_scale = read_f32(bytes, at);
-    if !q.output_scale.is_finite() {
-        return Err(FormatError::NonFiniteWeight { index: BODY_LEN / 4 });
-    }
-    Ok(q)
+    Ok(QuantizedWeights { w1, b1, w2, b2, output_scale })
 }
 
 #[cfg(test)]

@@ -58,8 +58,9 @@ pub struct ModelInfo {
     pub classes: Classes,
 }
 
-/// The fixed 64-byte header, exactly as postcard lays it out.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// The fixed 64-byte header, exactly as postcard lays it out (it is only written
+/// this way; readers use the fixed offsets, which must also work in `const`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 struct Header {
     magic: [u8; 8],
     #[serde(with = "postcard::fixint::le")]
@@ -306,11 +307,18 @@ pub(crate) fn encode_container<T: Serialize>(
     Ok(HEADER_LEN + body_len + CHECKSUM_LEN)
 }
 
-/// The header's model info of a file [`check_container`] accepted.
+/// The header's model info of a file [`check_container`] accepted, read at the
+/// same fixed offsets as the checks (postcard writes the header; a test checks
+/// that its layout is the table at the top of this file).
 pub(crate) fn container_info(bytes: &[u8]) -> Result<ModelInfo, FormatError> {
-    let head = bytes.get(..HEADER_LEN).ok_or(FormatError::WrongLength { expected: HEADER_LEN, found: bytes.len() })?;
-    let header: Header = postcard::from_bytes(head).map_err(|_| FormatError::BadMagic)?;
-    Ok(header.info)
+    let classes = read_u8(bytes, CLASSES_OFFSET);
+    Ok(ModelInfo {
+        seed: read_u64(bytes, 20),
+        epochs: read_u32(bytes, 28),
+        validation_accuracy: read_f32(bytes, 32),
+        test_accuracy: read_f32(bytes, 36),
+        classes: Classes::from_code(classes).ok_or(FormatError::UnknownClasses { found: classes })?,
+    })
 }
 
 /// The stored CRC-32 of a file [`check_container`] accepted.
@@ -323,64 +331,87 @@ pub(crate) const fn container_checksum(bytes: &[u8], body_len: usize) -> u32 {
 /// The firmware uses it as `static WEIGHTS: Weights = match decode_const(..)`,
 /// which places the weights in flash with no RAM copy and no runtime parsing.
 /// A test checks it agrees with [`decode`] bit for bit.
-#[allow(clippy::indexing_slicing, reason = "every index is bounded by its loop condition on the array's own length")]
 pub const fn decode_const(bytes: &[u8]) -> Result<Weights, FormatError> {
     if let Err(e) = check_const(bytes) {
         return Err(e);
     }
+    // File order: w1, b1, w2, b2, each row-major.
+    let mut body = BodyReader { bytes, at: HEADER_LEN };
     let mut w = Weights::ZERO;
-    let mut at = HEADER_LEN;
-    let mut index = 0;
-    // One macro-free loop per tensor keeps the file order visible: w1, b1, w2, b2.
-    let mut i = 0;
-    while i < INPUT {
-        let mut j = 0;
-        while j < HIDDEN {
-            w.w1[i][j] = read_f32(bytes, at);
-            if !w.w1[i][j].is_finite() {
-                return Err(FormatError::NonFiniteWeight { index });
-            }
-            at += 4;
-            index += 1;
-            j += 1;
-        }
-        i += 1;
-    }
-    let mut j = 0;
-    while j < HIDDEN {
-        w.b1[j] = read_f32(bytes, at);
-        if !w.b1[j].is_finite() {
-            return Err(FormatError::NonFiniteWeight { index });
-        }
-        at += 4;
-        index += 1;
-        j += 1;
-    }
-    let mut k = 0;
-    while k < OUTPUT {
-        let mut j = 0;
-        while j < HIDDEN {
-            w.w2[k][j] = read_f32(bytes, at);
-            if !w.w2[k][j].is_finite() {
-                return Err(FormatError::NonFiniteWeight { index });
-            }
-            at += 4;
-            index += 1;
-            j += 1;
-        }
-        k += 1;
-    }
-    let mut k = 0;
-    while k < OUTPUT {
-        w.b2[k] = read_f32(bytes, at);
-        if !w.b2[k].is_finite() {
-            return Err(FormatError::NonFiniteWeight { index });
-        }
-        at += 4;
-        index += 1;
-        k += 1;
-    }
+    w.w1 = match body.f32_matrix() {
+        Ok(m) => m,
+        Err(e) => return Err(e),
+    };
+    w.b1 = match body.f32_matrix::<1, HIDDEN>() {
+        Ok([row]) => row,
+        Err(e) => return Err(e),
+    };
+    w.w2 = match body.f32_matrix() {
+        Ok(m) => m,
+        Err(e) => return Err(e),
+    };
+    w.b2 = match body.f32_matrix::<1, OUTPUT>() {
+        Ok([row]) => row,
+        Err(e) => return Err(e),
+    };
     Ok(w)
+}
+
+/// Reads a weight file's body in file order, at compile time: the one place the
+/// f32 and int8 decoders walk their tensors.
+pub(crate) struct BodyReader<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) at: usize,
+}
+
+#[allow(clippy::indexing_slicing, reason = "every index is bounded by its loop condition on the array's own length")]
+impl BodyReader<'_> {
+    /// `R × C` little-endian f32, row-major; a NaN or infinity is an error naming its index.
+    pub(crate) const fn f32_matrix<const R: usize, const C: usize>(&mut self) -> Result<[[f32; C]; R], FormatError> {
+        let mut m = [[0.0; C]; R];
+        let mut r = 0;
+        while r < R {
+            let mut c = 0;
+            while c < C {
+                m[r][c] = read_f32(self.bytes, self.at);
+                if !m[r][c].is_finite() {
+                    return Err(FormatError::NonFiniteWeight { index: (self.at - HEADER_LEN) / 4 });
+                }
+                self.at += 4;
+                c += 1;
+            }
+            r += 1;
+        }
+        Ok(m)
+    }
+
+    /// `R × C` bytes as `i8`, row-major.
+    pub(crate) const fn i8_matrix<const R: usize, const C: usize>(&mut self) -> [[i8; C]; R] {
+        let mut m = [[0; C]; R];
+        let mut r = 0;
+        while r < R {
+            let mut c = 0;
+            while c < C {
+                m[r][c] = read_u8(self.bytes, self.at) as i8;
+                self.at += 1;
+                c += 1;
+            }
+            r += 1;
+        }
+        m
+    }
+
+    /// `N` little-endian `i32`.
+    pub(crate) const fn i32_vector<const N: usize>(&mut self) -> [i32; N] {
+        let mut v = [0; N];
+        let mut i = 0;
+        while i < N {
+            v[i] = read_u32(self.bytes, self.at) as i32;
+            self.at += 4;
+            i += 1;
+        }
+        v
+    }
 }
 
 #[cfg(test)]

@@ -48,7 +48,7 @@ pub fn selected(board: Option<&str>) -> Result<Vec<Board>> {
 pub fn print_footprint(board: &Board, elf: &Path) -> Result<()> {
     let f = footprint(elf)?;
     println!(
-        "{:<12} {:<22} flash {:>6} B ({:.1} KiB)   static RAM {:>5} B   {}",
+        "{:<14} {:<22} flash {:>6} B ({:.1} KiB)   static RAM {:>5} B   {}",
         board.name,
         board.target,
         f.flash,

@@ -155,7 +155,7 @@ pub fn extend_nonzero_pixels(image: &[u8; INPUT], out: &mut Vec<Nonzero>) {
 /// The image moved `dx` columns right and `dy` rows down (negative: left,
 /// up); what moves off the edge is dropped, what comes in is blank.
 pub fn shift(image: &[u8; INPUT], dx: i8, dy: i8) -> [u8; INPUT] {
-    const SIDE: isize = 28;
+    const SIDE: isize = shared::SIDE as isize;
     let mut out = [0u8; INPUT];
     let (dx, dy) = (isize::from(dx), isize::from(dy));
     for row in 0..SIDE {
