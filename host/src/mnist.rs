@@ -260,8 +260,8 @@ fn read_idx_raw(dir: &Path, stem: &str) -> Result<(PathBuf, Vec<u8>), DataError>
     Ok((path, raw))
 }
 
-/// Decompresses a gzipped file's bytes, or copies a raw one's.
-fn decode_idx(path: &Path, raw: &[u8]) -> Result<IdxBytes, DataError> {
+/// Decompresses a gzipped file's bytes, or copies a raw one's: what every IDX file a user names goes through.
+pub fn decode_idx(path: &Path, raw: &[u8]) -> Result<IdxBytes, DataError> {
     if raw.starts_with(&[0x1f, 0x8b]) {
         gunzip(raw).map_err(|source| DataError::Io { path: path.to_owned(), source })
     } else {

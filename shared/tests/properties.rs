@@ -2,8 +2,8 @@
 //! makes a decoder panic.
 use proptest::prelude::*;
 use shared::protocol::{
-    decode_frame, encode_frame, DeviceInfo, FrameError, FrameEvent, FrameReader, Request, Response, BOARD_NAME_LEN,
-    MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME,
+    decode_frame, encode_frame, DeviceInfo, DeviceStats, FrameError, FrameEvent, FrameReader, Request, Response,
+    BOARD_NAME_LEN, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME,
 };
 use shared::weights_file::{self, ModelInfo, FILE_LEN};
 use shared::{Classifier, PixelBytes, Prediction, Weights, INPUT};
@@ -28,9 +28,20 @@ fn image() -> impl Strategy<Value = [u8; INPUT]> {
     )
 }
 
-/// A request's content: `None` for Info, else an image to classify (requests borrow their image).
-fn request() -> impl Strategy<Value = Option<[u8; INPUT]>> {
-    prop_oneof![Just(None), image().prop_map(Some)]
+/// A request's content (requests borrow their image, so the strategy makes the image).
+#[derive(Clone, Debug)]
+enum RequestContent {
+    Info,
+    Stats,
+    Classify(Box<[u8; INPUT]>),
+}
+
+fn request() -> impl Strategy<Value = RequestContent> {
+    prop_oneof![
+        Just(RequestContent::Info),
+        Just(RequestContent::Stats),
+        image().prop_map(|i| RequestContent::Classify(Box::new(i)))
+    ]
 }
 
 fn response() -> impl Strategy<Value = Response> {
@@ -52,6 +63,8 @@ fn response() -> impl Strategy<Value = Response> {
             Just(FrameError::Malformed)
         ]
         .prop_map(Response::Error),
+        (any::<u32>(), any::<u32>())
+            .prop_map(|(stack_peak, stack_size)| Response::Stats(DeviceStats { stack_peak, stack_size })),
     ]
 }
 
@@ -74,7 +87,11 @@ fn unframe(frame: &mut [u8]) -> &mut [u8] {
 proptest! {
     #[test]
     fn requests_round_trip(content in request()) {
-        let r = content.as_ref().map_or(Request::Info, |pixels| Request::Classify(PixelBytes::raw(pixels)));
+        let r = match &content {
+            RequestContent::Info => Request::Info,
+            RequestContent::Stats => Request::Stats,
+            RequestContent::Classify(pixels) => Request::Classify(PixelBytes::raw(pixels)),
+        };
         let mut buf = [0u8; MAX_REQUEST_FRAME];
         let frame = encode_frame(&r, &mut buf).unwrap();
         prop_assert!(frame.len() <= MAX_REQUEST_FRAME);
