@@ -1,6 +1,6 @@
-//! Any bytes as an IDX file on disk, through the path users run: gunzip (with
-//! its gzip members and their size hints) or a plain copy, then the image and
-//! label parsers. An error or a dataset, never a panic.
+//! Any bytes as an IDX file on disk, through the path users run: gunzip (every
+//! member) or a plain copy, then the image and label parsers. An error or a
+//! dataset, never a panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;

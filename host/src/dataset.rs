@@ -1,8 +1,6 @@
 //! Images and labels in memory, whatever file they came from (IDX or CSV).
 use shared::{Classes, INPUT};
 
-use crate::big_buffer::ZeroedBytes;
-
 /// One 28×28 image, row-major.
 pub type Pixels = [u8; INPUT];
 
@@ -10,14 +8,14 @@ pub type Pixels = [u8; INPUT];
 /// decompressed into (an IDX file's images start after its 16-byte header,
 /// so they are not moved over it).
 pub struct Images {
-    bytes: ZeroedBytes,
+    bytes: Vec<u8>,
     start: usize,
     count: usize,
 }
 
 impl Images {
     /// `count` images of 784 bytes starting at byte `start` of `bytes` (after a file header).
-    pub fn in_place(bytes: ZeroedBytes, start: usize, count: usize) -> Images {
+    pub fn in_place(bytes: Vec<u8>, start: usize, count: usize) -> Images {
         assert!(start + count * INPUT <= bytes.len(), "images beyond the end of their buffer");
         Images { bytes, start, count }
     }
@@ -33,7 +31,7 @@ impl std::ops::Deref for Images {
 impl From<Vec<Pixels>> for Images {
     fn from(images: Vec<Pixels>) -> Self {
         let count = images.len();
-        Images { bytes: images.into_flattened().into(), start: 0, count }
+        Images { bytes: images.into_flattened(), start: 0, count }
     }
 }
 

@@ -1,6 +1,5 @@
 //! Host side of tiny-mnist: data loading, training, evaluation, model files
 //! and the device client. The CLI in `main.rs` is a thin layer over this.
-pub mod big_buffer;
 pub mod dataset;
 pub mod device;
 pub mod evaluate;

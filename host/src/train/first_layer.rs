@@ -13,23 +13,19 @@ use shared::{HIDDEN, INPUT};
 /// One row of W1: the weights from one pixel to the ten hidden units.
 pub type Row = [f32; HIDDEN];
 
-/// A nonzero pixel of an image: where it is and its value. Plain bytes
-/// (`Pod`), so that the trainer's lists of them can live in huge pages
-/// (`crate::big_buffer`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
-#[repr(C)]
+/// A nonzero pixel of an image: where it is and its value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Nonzero {
     /// Pixel index, 0–783.
     pub index: u16,
     /// Pixel value, 1–255.
     pub value: u8,
-    padding: u8,
 }
 
 impl Nonzero {
     /// Pixel `index` with `value`.
     pub fn new(index: u16, value: u8) -> Self {
-        Nonzero { index, value, padding: 0 }
+        Nonzero { index, value }
     }
 }
 

@@ -14,7 +14,6 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use shared::{Weights, HIDDEN, INPUT};
 
-use crate::big_buffer::{cut_into, Zeroed};
 use crate::evaluate::accuracy;
 use crate::mnist::Dataset;
 
@@ -165,7 +164,7 @@ pub fn initial_weights(init: Init, rng: &mut ChaCha8Rng) -> Box<Weights> {
 /// once per run so that every pass touches only what contributes. Each list
 /// is ascending, and where its high rows (`SPLIT_ROW` on) start is kept too.
 struct SparseImages {
-    pixels: Zeroed<Nonzero>,
+    pixels: Vec<Nonzero>,
     /// Where each image's list is in `pixels`.
     spans: Vec<Span>,
 }
@@ -188,10 +187,6 @@ impl SparseImages {
 
     /// As `new`, with image `k` moved by `shifts[k]` (columns, rows) pixels,
     /// ink moved off the edge dropped; no shift where `shifts` is short.
-    ///
-    /// Both passes read the images in the order they lie in memory, not in
-    /// the shuffled order of `indices`: read at random, each 784-byte image
-    /// cost a wait on memory, and building the lists took 1.6× as long.
     fn shifted(data: &Dataset, indices: &[usize], shifts: &[(i8, i8)]) -> Self {
         use rayon::prelude::*;
         let image = |k: usize| -> std::borrow::Cow<'_, [u8; INPUT]> {
@@ -201,34 +196,27 @@ impl SparseImages {
                 _ => std::borrow::Cow::Borrowed(original),
             }
         };
-        let mut in_memory_order: Vec<usize> = (0..indices.len()).collect();
-        in_memory_order.par_sort_unstable_by_key(|&k| indices[k]);
         let counts: Vec<usize> =
-            in_memory_order.par_iter().map(|&k| backprop::count_nonzero_pixels(&image(k))).collect();
-        let mut pixels = Zeroed::new(counts.iter().sum());
-        // One piece of `pixels` per image, in memory order, and where it starts.
-        let starts = counts.iter().scan(0, |end, &n| {
-            *end += n;
-            Some(*end - n)
-        });
-        let pieces: Vec<_> = in_memory_order
+            (0..indices.len()).into_par_iter().map(|k| backprop::count_nonzero_pixels(&image(k))).collect();
+        let mut pixels = vec![Nonzero::default(); counts.iter().sum()];
+        // One piece of `pixels` per image, and where it starts.
+        let starts: Vec<usize> = counts
             .iter()
-            .zip(starts)
-            .zip(cut_into(&mut pixels, &counts))
-            .map(|((&k, s), p)| (k, s, p))
-            .collect();
-        let written: Vec<(usize, Span)> = pieces
-            .into_par_iter()
-            .map(|(k, start, piece)| {
-                backprop::write_nonzero_pixels(&image(k), piece);
-                let split = start + first_layer::pixels_in(piece, 0, first_layer::SPLIT_ROW).len();
-                (k, Span { start, split, end: start + piece.len() })
+            .scan(0, |end, &n| {
+                *end += n;
+                Some(*end - n)
             })
             .collect();
-        let mut spans = vec![Span::default(); indices.len()];
-        for (k, span) in written {
-            spans[k] = span;
-        }
+        let spans = cut_into(&mut pixels, &counts)
+            .into_par_iter()
+            .zip(starts)
+            .enumerate()
+            .map(|(k, (piece, start))| {
+                backprop::write_nonzero_pixels(&image(k), piece);
+                let split = start + first_layer::pixels_in(piece, 0, first_layer::SPLIT_ROW).len();
+                Span { start, split, end: start + piece.len() }
+            })
+            .collect();
         SparseImages { pixels, spans }
     }
 
@@ -246,6 +234,18 @@ impl SparseImages {
             &self.pixels[span.split..span.end]
         }
     }
+}
+
+/// `buffer` cut into consecutive pieces of `sizes` (which must not add up to
+/// more than its length), so that each piece can be filled on its own thread.
+fn cut_into<'a, T>(mut buffer: &'a mut [T], sizes: &[usize]) -> Vec<&'a mut [T]> {
+    let mut pieces = Vec::with_capacity(sizes.len());
+    for &size in sizes {
+        let (piece, rest) = buffer.split_at_mut(size);
+        pieces.push(piece);
+        buffer = rest;
+    }
+    pieces
 }
 
 /// The fraction of `images` that `weights` classifies as `labels` says:
