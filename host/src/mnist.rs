@@ -61,7 +61,7 @@ const LABELS_MAGIC: u32 = 0x0000_0801;
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
     /// Neither `<stem>` nor `<stem>.gz` exists.
-    #[error("missing MNIST file: {0} (or .gz); pass --data DIR with the four IDX files")]
+    #[error("missing IDX file: {0} (or .gz); a dataset directory holds MNIST's four IDX files")]
     Missing(PathBuf),
     /// The file could not be read or decompressed.
     #[error("cannot read {path}: {source}")]

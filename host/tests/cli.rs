@@ -41,7 +41,7 @@ fn wrong_flags_and_values() {
     assert_clean_failure(&host(&["predict", "--index", "10000"]), "out of range");
     assert_clean_failure(&host(&["classify", "--device", "qemu:nonexistent-board"]), "unknown board");
     assert_clean_failure(&host(&["classify", "--device", "/dev/nonexistent-tty", "--index", "0"]), "not found");
-    assert_clean_failure(&host(&["train", "--data", "/nonexistent"]), "missing MNIST file");
+    assert_clean_failure(&host(&["train", "--data", "/nonexistent"]), "missing IDX file");
 }
 
 #[test]

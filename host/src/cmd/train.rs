@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use host::mnist::{Source, Split};
-use host::train::{self, Config, EpochReport, Init};
+use host::train::{self, Config, ConfigError, EpochReport, Init, TrainError};
 use indicatif::{ProgressBar, ProgressStyle};
 use shared::weights_file::ModelInfo;
 
@@ -22,6 +22,24 @@ pub enum Preset {
     /// The reference NumPy programs: uniform init, full-batch gradient descent,
     /// 500 iterations, learning rates 0.1, 0.5 and 1.0, best kept by a 1,000-image hold-out.
     Seed,
+}
+
+/// `--init`: the trainer's `Init`, spelled for the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InitArg {
+    /// Weights and biases uniform in [-0.5, 0.5), like the reference NumPy programs.
+    Uniform,
+    /// He: weights normal with std sqrt(2 / fan_in), biases zero.
+    He,
+}
+
+impl From<InitArg> for Init {
+    fn from(init: InitArg) -> Init {
+        match init {
+            InitArg::Uniform => Init::Uniform,
+            InitArg::He => Init::He,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -57,7 +75,7 @@ pub struct Args {
     momentum: Option<f32>,
     /// Initial weights.
     #[arg(long, value_enum)]
-    init: Option<Init>,
+    init: Option<InitArg>,
     /// Random seed: same options and seed give a byte-identical weight file.
     #[arg(long)]
     seed: Option<u64>,
@@ -115,7 +133,7 @@ impl Args {
             }
             Preset::Seed => Config {
                 epochs: 500,
-                batch_size: 0,
+                batch_size: None,
                 learning_rate: 0.1,
                 lr_decay: 1.0,
                 momentum: 0.0,
@@ -127,13 +145,14 @@ impl Args {
         };
         let config = Config {
             epochs: self.epochs.unwrap_or(base.epochs),
-            batch_size: self.batch_size.unwrap_or(base.batch_size),
+            // 0 is the command line's way of saying "the whole training split".
+            batch_size: self.batch_size.map_or(base.batch_size, std::num::NonZeroUsize::new),
             learning_rate: self.learning_rate.unwrap_or(base.learning_rate),
             lr_decay: self.lr_decay.unwrap_or(base.lr_decay),
             momentum: self.momentum.unwrap_or(base.momentum),
             weight_decay: self.weight_decay.unwrap_or(base.weight_decay),
             max_shift: self.max_shift.unwrap_or(base.max_shift),
-            init: self.init.unwrap_or(base.init),
+            init: self.init.map_or(base.init, Init::from),
             seed: self.seed.unwrap_or(base.seed),
             validation: self.validation.unwrap_or(base.validation),
             reports_per_epoch: self.reports_per_epoch,
@@ -166,6 +185,8 @@ struct Metrics<'a> {
 
 pub fn run(args: Args) -> Result<()> {
     let (mut config, rates) = args.config();
+    // Settings that cannot work fail before anything is loaded.
+    config.validate().map_err(|e| flag_error(e, &args))?;
     let source = Source::from_option(args.data.clone());
     let load_started = Instant::now();
     // A CSV file is one training set; test on the bundled MNIST test set then.
@@ -180,10 +201,8 @@ pub fn run(args: Args) -> Result<()> {
     });
     let (all, test) = (all?, test?);
     let load_seconds = load_started.elapsed().as_secs_f64();
-    if config.batch_size == 0 {
-        config.batch_size = usize::MAX;
-    }
-    let (train_indices, validation) = train::split(&all, config.validation, config.seed)?;
+    let (train_indices, validation) =
+        train::split(&all, config.validation, config.seed).map_err(|e| flag_error(e, &args))?;
     let has_validation = !validation.is_empty();
     if rates.len() > 1 && !has_validation {
         anyhow::bail!("--preset seed picks its learning rate on the validation split; --validation 0 leaves none");
@@ -222,7 +241,14 @@ pub fn run(args: Args) -> Result<()> {
             ));
         });
         bar.finish_and_clear();
-        let trained = trained?;
+        let trained = trained.map_err(|e| match e {
+            TrainError::Config(e) => flag_error(e, &args),
+            TrainError::Diverged { epoch, loss, learning_rate } => anyhow::anyhow!(
+                "training diverged at epoch {epoch} (the loss or the weights are no longer finite; loss {loss}); \
+                 lower --learning-rate (was {learning_rate:e})"
+            ),
+            other => other.into(),
+        })?;
         train_seconds += trained.history.last().map_or(0.0, |r| r.train_seconds);
         if let Some(accuracy) = trained.validation_accuracy {
             eprintln!(
@@ -267,9 +293,6 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     if let Some(path) = &args.metrics {
-        if config.batch_size == usize::MAX {
-            config.batch_size = train_indices.len();
-        }
         let metrics = Metrics {
             test_accuracy,
             validation_accuracy: trained.validation_accuracy,
@@ -286,6 +309,34 @@ pub fn run(args: Args) -> Result<()> {
         host::model_file::write_atomically(path, &json).context("cannot write --metrics file")?;
     }
     Ok(())
+}
+
+/// A setting the trainer refuses, said in terms of the flag that set it.
+fn flag_error(e: ConfigError, args: &Args) -> anyhow::Error {
+    let message = match &e {
+        ConfigError::NoEpochs => "--epochs must be at least 1".to_string(),
+        ConfigError::NoThreads => "--threads must be at least 1".to_string(),
+        ConfigError::LearningRate(rate) => format!("--learning-rate must be positive and finite, got {rate}"),
+        ConfigError::Momentum(m) => format!("--momentum must be in [0, 1), got {m}"),
+        ConfigError::WeightDecay { found, limit } => {
+            format!("--weight-decay must be at least 0 and below 1 / --learning-rate ({limit}), got {found}")
+        }
+        ConfigError::WeightDecayWithMomentum => "--weight-decay works with plain SGD only (--momentum 0)".to_string(),
+        ConfigError::MaxShift(n) => format!("--max-shift must be at most {} pixels, got {n}", train::config::MAX_SHIFT),
+        ConfigError::NoTrainingImages { validation, total } if args.validation.is_some() => {
+            format!("--validation {validation} leaves no training images (the training set has {total})")
+        }
+        ConfigError::NoTrainingImages { validation, total } => format!(
+            "the training set has {total} images, and the {} holds out {validation} for validation; \
+             pass a smaller --validation (0 for none)",
+            if matches!(args.preset, Preset::Default) {
+                "default".to_string()
+            } else {
+                format!("--preset {:?}", args.preset).to_lowercase()
+            }
+        ),
+    };
+    anyhow::anyhow!(message)
 }
 
 fn progress_bar(epochs: u32, hidden: bool) -> ProgressBar {
