@@ -119,29 +119,8 @@ impl Args {
     fn config(&self) -> (Config, Vec<f32>) {
         let base = match self.preset {
             Preset::Default => Config::default(),
-            Preset::Best => {
-                // The settings were chosen with 5,000 images held out; the
-                // final fit uses them too (bench/refit_check.py).
-                Config {
-                    epochs: 40,
-                    learning_rate: 0.1,
-                    lr_decay: 0.9,
-                    weight_decay: 1e-4,
-                    validation: 0,
-                    ..Config::default()
-                }
-            }
-            Preset::Seed => Config {
-                epochs: 500,
-                batch_size: None,
-                learning_rate: 0.1,
-                lr_decay: 1.0,
-                momentum: 0.0,
-                init: Init::Uniform,
-                seed: 42,
-                validation: 1_000,
-                ..Config::default()
-            },
+            Preset::Best => Config::best(),
+            Preset::Seed => Config::reference(),
         };
         let config = Config {
             epochs: self.epochs.unwrap_or(base.epochs),
@@ -159,7 +138,7 @@ impl Args {
             threads: self.threads.map_or(base.threads, usize::from),
         };
         let rates = match (self.preset, self.learning_rate) {
-            (Preset::Seed, None) => vec![0.1, 0.5, 1.0],
+            (Preset::Seed, None) => Config::REFERENCE_RATES.to_vec(),
             _ => vec![config.learning_rate],
         };
         (config, rates)

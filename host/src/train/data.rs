@@ -5,9 +5,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use shared::{Weights, INPUT};
 
-use super::backprop;
 use super::config::ConfigError;
 use super::first_layer::{self, Nonzero};
+use super::pixel_lists;
 use crate::dataset::Dataset;
 
 /// Splits `data` with a seeded shuffle into training indices and a
@@ -55,12 +55,12 @@ impl SparseImages {
         let image = |k: usize| -> std::borrow::Cow<'_, [u8; INPUT]> {
             let original = &data.images[indices[k]];
             match shifts.get(k) {
-                Some(&(dx, dy)) if (dx, dy) != (0, 0) => std::borrow::Cow::Owned(backprop::shift(original, dx, dy)),
+                Some(&(dx, dy)) if (dx, dy) != (0, 0) => std::borrow::Cow::Owned(pixel_lists::shift(original, dx, dy)),
                 _ => std::borrow::Cow::Borrowed(original),
             }
         };
         let counts: Vec<usize> =
-            (0..indices.len()).into_par_iter().map(|k| backprop::count_nonzero_pixels(&image(k))).collect();
+            (0..indices.len()).into_par_iter().map(|k| pixel_lists::count_nonzero_pixels(&image(k))).collect();
         let mut pixels = vec![Nonzero::default(); counts.iter().sum()];
         // One piece of `pixels` per image, and where it starts.
         let starts: Vec<usize> = counts
@@ -75,7 +75,7 @@ impl SparseImages {
             .zip(starts)
             .enumerate()
             .map(|(k, (piece, start))| {
-                backprop::write_nonzero_pixels(&image(k), piece);
+                pixel_lists::write_nonzero_pixels(&image(k), piece);
                 let split = start + first_layer::pixels_in(piece, 0, first_layer::SPLIT_ROW).len();
                 Span { start, split, end: start + piece.len() }
             })

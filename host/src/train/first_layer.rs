@@ -116,7 +116,7 @@ mod tests {
         for _ in 0..50 {
             let image: [u8; INPUT] =
                 core::array::from_fn(|_| if rng.gen_bool(0.2) { rng.gen_range(1..=255) } else { 0 });
-            let nonzero = super::super::backprop::nonzero_pixels(&image);
+            let nonzero = super::super::pixel_lists::nonzero_pixels(&image);
             let expected =
                 shared::network::hidden_forward(&w1, &b1, nonzero.iter().map(|p| (usize::from(p.index), p.value)));
             let got = hidden_forward(&w1, &b1, &nonzero);

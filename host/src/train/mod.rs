@@ -5,12 +5,14 @@
 //! - [`data`]: the validation split and the nonzero-pixel lists;
 //! - `optimizer`: how a batch's gradient becomes a step (the deferred SGD update, momentum);
 //! - [`backprop`], [`first_layer`]: the network's backward pass and W1's sums;
+//! - [`pixel_lists`]: an image as its nonzero pixels, and the shift augmentation;
 //! - here: initial weights and the loop over epochs and batches.
 pub mod backprop;
 pub mod config;
 pub mod data;
 pub mod first_layer;
 mod optimizer;
+pub mod pixel_lists;
 
 use std::time::Instant;
 
