@@ -1,6 +1,5 @@
-//! UART0 of the TI Stellaris LM3S6965 (an ARM PL011), polled.
-use super::Register;
-use core::convert::Infallible;
+//! UART0 of the TI Stellaris LM3S6965 (an ARM PL011), polled, with its FIFOs on.
+use super::{Polled, PolledUart, Register};
 
 const BASE: usize = 0x4000_C000;
 const DR: Register = Register(BASE);
@@ -15,55 +14,29 @@ const LCRH_WLEN_8: u32 = 0b11 << 5;
 const CTL_ENABLE: u32 = 1 | (1 << 8) | (1 << 9); // UARTEN, TXE, RXE
 
 /// UART0, 8N1 with FIFOs. QEMU ignores the baud rate.
-pub struct Link(());
+pub struct Uart0(());
 
-impl Link {
-    /// Configures UART0; `None` if it was taken before.
-    pub fn take() -> Option<Link> {
-        if !super::first_take() {
-            return None;
-        }
+/// The link to the host.
+pub type Link = Polled<Uart0>;
+
+impl PolledUart for Uart0 {
+    fn init() -> Self {
         CTL.write(0);
         LCRH.write(LCRH_FEN | LCRH_WLEN_8);
         CTL.write(CTL_ENABLE);
-        Some(Link(()))
-    }
-}
-
-impl embedded_io::ErrorType for Link {
-    type Error = Infallible;
-}
-
-impl embedded_io::Read for Link {
-    /// Blocks for the first byte, then drains what the FIFO holds.
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        let mut n = 0;
-        for slot in buf.iter_mut() {
-            if FR.read() & FR_RXFE != 0 {
-                if n > 0 {
-                    break;
-                }
-                while FR.read() & FR_RXFE != 0 {}
-            }
-            // Bits 8-11 flag framing/parity/break/overrun errors; the frame's
-            // COBS and postcard checks reject whatever such a byte broke.
-            *slot = DR.read() as u8;
-            n += 1;
-        }
-        Ok(n)
-    }
-}
-
-impl embedded_io::Write for Link {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        for &b in buf {
-            while FR.read() & FR_TXFF != 0 {}
-            DR.write(u32::from(b));
-        }
-        Ok(buf.len())
+        Uart0(())
     }
 
-    fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
+    fn receive(&self) -> Option<u8> {
+        // Bits 8-11 of DR flag framing/parity/break/overrun errors.
+        (FR.read() & FR_RXFE == 0).then(|| DR.read() as u8)
+    }
+
+    fn can_send(&self) -> bool {
+        FR.read() & FR_TXFF == 0
+    }
+
+    fn send(&self, byte: u8) {
+        DR.write(u32::from(byte));
     }
 }

@@ -32,10 +32,75 @@ impl Register {
     }
 }
 
-/// Hands out the link once: a second `take` gets `None`, as with a PAC's peripherals.
+/// What a polled memory-mapped UART driver provides; [`Polled`] turns it into a link.
 #[cfg(feature = "mmio-uart")]
-fn first_take() -> bool {
-    use core::sync::atomic::{AtomicBool, Ordering};
-    static TAKEN: AtomicBool = AtomicBool::new(false);
-    !TAKEN.swap(true, Ordering::Relaxed)
+pub trait PolledUart: Sized {
+    /// Configures the UART (clocks, pins, baud rate, enable).
+    fn init() -> Self;
+    /// The next received byte, if one is waiting. A byte damaged on the line (framing,
+    /// overrun) is returned all the same: the frame's COBS and postcard checks reject it.
+    fn receive(&self) -> Option<u8>;
+    /// Whether the transmitter can take a byte now.
+    fn can_send(&self) -> bool;
+    /// Hands a byte to the transmitter (only after `can_send`).
+    fn send(&self, byte: u8);
+}
+
+/// A polled UART as an `embedded-io` link, handed out once (a second `take`
+/// gets `None`, as with a PAC's peripherals).
+#[cfg(feature = "mmio-uart")]
+pub struct Polled<U>(U);
+
+#[cfg(feature = "mmio-uart")]
+impl<U: PolledUart> Polled<U> {
+    /// Configures the UART; `None` if it was taken before.
+    pub fn take() -> Option<Self> {
+        use core::sync::atomic::{AtomicBool, Ordering};
+        static TAKEN: AtomicBool = AtomicBool::new(false);
+        if TAKEN.swap(true, Ordering::Relaxed) {
+            return None;
+        }
+        Some(Polled(U::init()))
+    }
+}
+
+#[cfg(feature = "mmio-uart")]
+impl<U> embedded_io::ErrorType for Polled<U> {
+    type Error = core::convert::Infallible;
+}
+
+#[cfg(feature = "mmio-uart")]
+impl<U: PolledUart> embedded_io::Read for Polled<U> {
+    /// Blocks for the first byte, then takes whatever else is already there.
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let mut n = 0;
+        for slot in buf.iter_mut() {
+            *slot = match self.0.receive() {
+                Some(byte) => byte,
+                None if n > 0 => break,
+                None => loop {
+                    if let Some(byte) = self.0.receive() {
+                        break byte;
+                    }
+                },
+            };
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(feature = "mmio-uart")]
+impl<U: PolledUart> embedded_io::Write for Polled<U> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        for &byte in buf {
+            while !self.0.can_send() {}
+            self.0.send(byte);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
 }

@@ -1,6 +1,5 @@
 //! UART0 of the ARM MPS2 AN386 (a CMSDK APB UART), polled.
-use super::Register;
-use core::convert::Infallible;
+use super::{Polled, PolledUart, Register};
 
 const BASE: usize = 0x4000_4000;
 const DATA: Register = Register(BASE);
@@ -15,53 +14,28 @@ const CTRL_RX_EN: u32 = 1 << 1;
 /// QEMU's model stalls with a divider below 16.
 const MIN_BAUDDIV: u32 = 16;
 
-/// UART0, polled. It has a one-byte receive buffer.
-pub struct Link(());
+/// UART0. It has a one-byte receive buffer.
+pub struct Uart0(());
 
-impl Link {
-    /// Configures UART0; `None` if it was taken before.
-    pub fn take() -> Option<Link> {
-        if !super::first_take() {
-            return None;
-        }
+/// The link to the host.
+pub type Link = Polled<Uart0>;
+
+impl PolledUart for Uart0 {
+    fn init() -> Self {
         BAUDDIV.write(MIN_BAUDDIV);
         CTRL.write(CTRL_TX_EN | CTRL_RX_EN);
-        Some(Link(()))
-    }
-}
-
-impl embedded_io::ErrorType for Link {
-    type Error = Infallible;
-}
-
-impl embedded_io::Read for Link {
-    /// Blocks for the first byte, then takes whatever else is already there.
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        let mut n = 0;
-        for slot in buf.iter_mut() {
-            if STATE.read() & STATE_RX_FULL == 0 {
-                if n > 0 {
-                    break;
-                }
-                while STATE.read() & STATE_RX_FULL == 0 {}
-            }
-            *slot = DATA.read() as u8;
-            n += 1;
-        }
-        Ok(n)
-    }
-}
-
-impl embedded_io::Write for Link {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        for &b in buf {
-            while STATE.read() & STATE_TX_FULL != 0 {}
-            DATA.write(u32::from(b));
-        }
-        Ok(buf.len())
+        Uart0(())
     }
 
-    fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
+    fn receive(&self) -> Option<u8> {
+        (STATE.read() & STATE_RX_FULL != 0).then(|| DATA.read() as u8)
+    }
+
+    fn can_send(&self) -> bool {
+        STATE.read() & STATE_TX_FULL == 0
+    }
+
+    fn send(&self, byte: u8) {
+        DATA.write(u32::from(byte));
     }
 }

@@ -2,8 +2,7 @@
 //! D1 (TX, PC6) — polled, 115200 8N1, on the 16 MHz internal oscillator the
 //! chip starts on. No PLL set-up: nothing here needs the speed, and QEMU's
 //! STM32F405 has no clock controller to report a PLL lock.
-use super::Register;
-use core::convert::Infallible;
+use super::{Polled, PolledUart, Register};
 
 const RCC: usize = 0x4002_3800;
 const RCC_AHB1ENR: Register = Register(RCC + 0x30);
@@ -29,62 +28,34 @@ const CR1_ENABLE: u32 = (1 << 13) | (1 << 3) | (1 << 2); // UE, TE, RE
 /// 16 MHz / 115200 = 138.9: mantissa 8, fraction 11/16 (115,108 baud, 0.08 % off).
 const BRR_115200_AT_16_MHZ: u32 = (8 << 4) | 11;
 
-/// USART6, polled. It has a one-byte receive buffer.
-pub struct Link(());
+/// USART6. It has a one-byte receive buffer.
+pub struct Usart6(());
 
-impl Link {
-    /// Clocks and pins for USART6, then USART6 itself; `None` if it was taken before.
-    pub fn take() -> Option<Link> {
-        if !super::first_take() {
-            return None;
-        }
+/// The link to the host.
+pub type Link = Polled<Usart6>;
+
+impl PolledUart for Usart6 {
+    /// Clocks and pins for USART6, then USART6 itself.
+    fn init() -> Self {
         RCC_AHB1ENR.set_bits(AHB1ENR_GPIOCEN);
         RCC_APB2ENR.set_bits(APB2ENR_USART6EN);
         GPIOC_AFRL.set_bits(AFRL_USART6_PC6_PC7);
         GPIOC_MODER.set_bits(MODER_ALTERNATE_PC6_PC7);
         BRR.write(BRR_115200_AT_16_MHZ);
         CR1.write(CR1_ENABLE);
-        Some(Link(()))
-    }
-}
-
-impl embedded_io::ErrorType for Link {
-    type Error = Infallible;
-}
-
-impl embedded_io::Read for Link {
-    /// Blocks for the first byte, then takes whatever else is already there.
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        let mut n = 0;
-        for slot in buf.iter_mut() {
-            let mut status = SR.read();
-            if status & SR_RXNE == 0 {
-                if n > 0 {
-                    break;
-                }
-                while status & (SR_RXNE | SR_ERRORS) == 0 {
-                    status = SR.read();
-                }
-            }
-            // Reading SR then DR clears RXNE and the error flags; a byte an error
-            // broke is rejected by the frame's COBS and postcard checks.
-            *slot = DR.read() as u8;
-            n += 1;
-        }
-        Ok(n)
-    }
-}
-
-impl embedded_io::Write for Link {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        for &b in buf {
-            while SR.read() & SR_TXE == 0 {}
-            DR.write(u32::from(b));
-        }
-        Ok(buf.len())
+        Usart6(())
     }
 
-    fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
+    fn receive(&self) -> Option<u8> {
+        // Reading SR then DR clears RXNE and the error flags.
+        (SR.read() & (SR_RXNE | SR_ERRORS) != 0).then(|| DR.read() as u8)
+    }
+
+    fn can_send(&self) -> bool {
+        SR.read() & SR_TXE != 0
+    }
+
+    fn send(&self, byte: u8) {
+        DR.write(u32::from(byte));
     }
 }
