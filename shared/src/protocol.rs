@@ -334,6 +334,29 @@ mod tests {
         );
     }
 
+    /// The bound is counted by hand (postcard's `MaxSize` is behind its experimental
+    /// derive, and its `heapless` impls are for another heapless): every response at
+    /// its largest must fit, so a new field that breaks the count fails here.
+    #[test]
+    fn largest_responses_fit_the_bound() {
+        let longest_board = heapless::String::try_from("x".repeat(BOARD_NAME_LEN).as_str()).unwrap();
+        let largest = [
+            Response::Info(DeviceInfo {
+                protocol_version: u16::MAX,
+                format_version: u16::MAX,
+                model_checksum: u32::MAX,
+                board: longest_board,
+            }),
+            Response::Prediction(Prediction { digit: u8::MAX, probabilities: [f32::MAX; 10] }),
+            Response::Error(FrameError::Malformed),
+            Response::Stats(DeviceStats { stack_peak: u32::MAX, stack_size: u32::MAX }),
+        ];
+        for response in largest {
+            let mut buf = [0u8; MAX_RESPONSE_FRAME];
+            assert!(encode_frame(&response, &mut buf).is_ok(), "{response:?} does not fit {MAX_RESPONSE_FRAME} bytes");
+        }
+    }
+
     #[test]
     fn device_info_round_trips() {
         let info = Response::Info(DeviceInfo {
