@@ -10,7 +10,7 @@ import argparse, json, statistics, subprocess, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = ROOT / "target" / "release" / "host"
+HOST = ROOT / "target" / "release" / "tiny-mnist"
 CANDIDATES = {
     "previous (lr 0.05 x 0.93)": ["--learning-rate", "0.05", "--lr-decay", "0.93", "--weight-decay", "0"],
     "lr 0.1 x 0.92": ["--learning-rate", "0.1", "--lr-decay", "0.92", "--weight-decay", "0"],

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-HOST = ROOT / "target" / "release" / "host"
+HOST = ROOT / "target" / "release" / "tiny-mnist"
 MNIST = ROOT / "data" / "mnist"
 HELD_OUT = 5_000
 

@@ -3,7 +3,7 @@
 //! embeds the weight file.
 //!
 //! Weights come from, in order: `$TINY_MNIST_WEIGHTS`, `model/exported.bin`
-//! (written by `host export`), the committed `../models/default.bin`
+//! (written by `tiny-mnist export`), the committed `../models/default.bin`
 //! (`default-int8.bin` for boards whose row says so).
 #![allow(clippy::expect_used, reason = "a build script stops the build on failure; nothing here runs on the device")]
 

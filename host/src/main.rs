@@ -1,4 +1,4 @@
-//! `host`: train the digit classifier, evaluate it, export it for the
+//! `tiny-mnist`: train the digit classifier, evaluate it, export it for the
 //! firmware and talk to a board.
 use clap::{Parser, Subcommand};
 
@@ -6,7 +6,7 @@ mod cmd;
 
 /// Train a 784-10-10 digit classifier and run it on a microcontroller.
 #[derive(Parser)]
-#[command(version, about, propagate_version = true)]
+#[command(name = "tiny-mnist", version, about, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

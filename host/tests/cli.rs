@@ -3,7 +3,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn host(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_host")).args(args).output().expect("run host")
+    Command::new(env!("CARGO_BIN_EXE_tiny-mnist")).args(args).output().expect("run tiny-mnist")
 }
 
 fn stderr(o: &Output) -> String {

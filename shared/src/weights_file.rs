@@ -125,14 +125,14 @@ impl FormatError {
     pub const fn message(&self) -> &'static str {
         match self {
             FormatError::WrongLength { .. } => {
-                "weight file has the wrong length (truncated or not a weight file); re-export it with `host export`"
+                "weight file has the wrong length (truncated or not a weight file); re-export it with `tiny-mnist export`"
             }
             FormatError::BadMagic => "not a weight file: bad magic bytes (expected \"TNYMNIST\")",
             FormatError::UnsupportedVersion { .. } => {
-                "unsupported weight file version; re-export the model with this checkout's `host export`"
+                "unsupported weight file version; re-export the model with this checkout's `tiny-mnist export`"
             }
             FormatError::WrongDimensions { .. } => {
-                "weight file has different layer sizes than this 784-10-10 network; retrain with `host train`"
+                "weight file has different layer sizes than this 784-10-10 network; retrain with `tiny-mnist train`"
             }
             FormatError::ChecksumMismatch { .. } => "weight file checksum mismatch: the file is corrupt; re-export it",
             FormatError::UnknownClasses { .. } => {

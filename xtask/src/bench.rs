@@ -10,7 +10,7 @@ use crate::shell::{cargo, sh};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Timed runs of the default `host train` (the median is reported).
+    /// Timed runs of the default `tiny-mnist train` (the median is reported).
     #[arg(long, default_value_t = 5)]
     runs: usize,
     /// Full-batch iterations of the NumPy reference (500 is the reference programs').
@@ -27,7 +27,7 @@ struct Run {
 }
 
 fn host_train(dir: &Path, name: &str, extra: &[&str]) -> Result<Run> {
-    let host = host::paths::repo_root().join("target/release/host");
+    let host = host::paths::repo_root().join("target/release/tiny-mnist");
     let out = dir.join(format!("{name}.bin"));
     let metrics = dir.join(format!("{name}.json"));
     let started = Instant::now();
@@ -73,7 +73,7 @@ pub fn run(args: Args) -> Result<()> {
     let dir = host::paths::repo_root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
 
-    eprintln!("\ntiming {} runs of the default `host train`", args.runs.max(1));
+    eprintln!("\ntiming {} runs of the default `tiny-mnist train`", args.runs.max(1));
     let runs: Vec<Run> =
         (0..args.runs.max(1)).map(|i| host_train(&dir, &format!("default-{i}"), &[])).collect::<Result<_>>()?;
     let m = &runs[0].metrics;

@@ -1,4 +1,4 @@
-//! `host classify`
+//! `tiny-mnist classify`
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -78,7 +78,7 @@ pub fn run(args: Args) -> Result<()> {
     if info.model_checksum != model.checksum {
         eprintln!(
             "warning: the device runs a different model (crc {:08x}) than {} (crc {:08x}); \
-             rebuild the firmware after `host export`, or pass --model",
+             rebuild the firmware after `tiny-mnist export`, or pass --model",
             info.model_checksum,
             path.display(),
             model.checksum

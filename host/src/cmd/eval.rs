@@ -1,4 +1,4 @@
-//! `host eval`
+//! `tiny-mnist eval`
 use std::path::PathBuf;
 
 use anyhow::Result;

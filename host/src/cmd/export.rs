@@ -1,4 +1,4 @@
-//! `host export`
+//! `tiny-mnist export`
 use std::path::PathBuf;
 
 use anyhow::Result;

@@ -1,4 +1,4 @@
-//! `host predict`
+//! `tiny-mnist predict`
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};

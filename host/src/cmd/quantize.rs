@@ -1,4 +1,4 @@
-//! `host quantize`
+//! `tiny-mnist quantize`
 use std::path::PathBuf;
 
 use anyhow::Result;

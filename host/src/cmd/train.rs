@@ -1,4 +1,4 @@
-//! `host train`
+//! `tiny-mnist train`
 use std::path::PathBuf;
 use std::time::Instant;
 
