@@ -540,6 +540,6 @@ mod tests {
     #[test]
     fn errors_explain_themselves() {
         let msg = FormatError::UnsupportedVersion { found: 7 }.to_string();
-        assert!(msg.contains("version 7") && msg.contains("host export"), "{msg}");
+        assert!(msg.contains("version 7") && msg.contains("tiny-mnist export"), "{msg}");
     }
 }
