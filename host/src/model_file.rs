@@ -108,19 +108,61 @@ pub fn encode(weights: &Weights, info: &ModelInfo) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The file an output path writes: the path itself, or where a symlink points
+/// (the link is kept and its target replaced). Refuses what is not a regular
+/// file — a device such as `/dev/full`, a FIFO, a directory — and says why,
+/// so that commands can check their outputs before doing any work.
+pub fn output_target(path: &Path) -> Result<std::path::PathBuf> {
+    // Follow symbolic links (a chain of them too) to the file they name, which may not exist yet.
+    let mut target = path.to_owned();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&target) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let dest =
+                    std::fs::read_link(&target).with_context(|| format!("cannot read link {}", target.display()))?;
+                target = target.parent().map_or_else(|| dest.clone(), |dir| dir.join(&dest));
+            }
+            _ => break,
+        }
+    }
+    match std::fs::metadata(&target) {
+        Ok(meta) if !meta.is_file() => anyhow::bail!(
+            "{} is not a regular file (a directory, device or pipe); give the path of a file to write",
+            path.display()
+        ),
+        _ => Ok(target),
+    }
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same
 /// directory, flushed, then renamed over the target. A crash leaves either
-/// the old file or the new one, never half of one.
+/// the old file or the new one, never half of one. A symlink is written
+/// through (the file it points to is replaced); anything but a regular file
+/// is refused. A new file gets the mode the umask allows (as `>` in a shell
+/// would), a replaced one keeps its own.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
+    let target = output_target(path)?;
+    let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create directory {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes).and_then(|()| tmp.as_file().sync_all()).context("cannot write weight file")?;
-    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // The mode asked for at creation is masked by the umask, as for any new file.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp =
+        builder.tempfile_in(dir).with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    if let Ok(existing) = std::fs::metadata(&target) {
+        tmp.as_file().set_permissions(existing.permissions()).context("cannot keep the file's permissions")?;
+    }
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(&target).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 

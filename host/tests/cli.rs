@@ -270,3 +270,50 @@ fn train_and_eval_draw_pictures() {
     }
     assert!(!plots.join("learning_curves.png").exists(), "eval has no training history");
 }
+
+#[test]
+fn outputs_that_are_not_regular_files_are_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    // A directory, as the model and as --metrics: refused before the data loads ("training on" never printed).
+    let o = host(&["train", "--no-progress", "-o", d]);
+    assert_clean_failure(&o, "not a regular file");
+    assert!(!stderr(&o).contains("training on"), "{}", stderr(&o));
+    let model = dir.path().join("m.bin");
+    let o = host(&["train", "--no-progress", "-o", model.to_str().unwrap(), "--metrics", d]);
+    assert_clean_failure(&o, "--metrics");
+    assert!(!model.exists(), "nothing written when an output is refused");
+    // A device and a FIFO stay what they are.
+    if Path::new("/dev/full").exists() {
+        assert_clean_failure(&host(&["export", "--to", "/dev/full"]), "not a regular file");
+        assert!(!std::fs::metadata("/dev/full").unwrap().is_file());
+    }
+    let fifo = dir.path().join("fifo");
+    if Command::new("mkfifo").arg(&fifo).status().is_ok_and(|s| s.success()) {
+        assert_clean_failure(&host(&["export", "--to", fifo.to_str().unwrap()]), "not a regular file");
+        assert!(!std::fs::metadata(&fifo).unwrap().is_file(), "the FIFO is still a FIFO");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinked_outputs_are_written_through_and_modes_follow_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target.bin");
+    let link = dir.path().join("link.bin");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let o = host(&["export", "--to", link.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link is kept");
+    assert_eq!(std::fs::read(&target).unwrap(), std::fs::read(host::paths::default_model()).unwrap());
+    // A new file gets what the umask allows, as a file this test creates does.
+    let reference = dir.path().join("reference");
+    std::fs::File::create(&reference).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&target), mode(&reference));
+    // A replaced file keeps its own mode.
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert!(host(&["export", "--to", link.to_str().unwrap()]).status.success());
+    assert_eq!(mode(&target), 0o600);
+}

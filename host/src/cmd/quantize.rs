@@ -18,6 +18,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    host::model_file::output_target(&args.output)?;
     let path = host::paths::model_or_default(args.model);
     let (weights, info) = host::model_file::load_f32(&path)?;
     let q = quantize(&weights);

@@ -164,8 +164,12 @@ struct Metrics<'a> {
 
 pub fn run(args: Args) -> Result<()> {
     let (mut config, rates) = args.config();
-    // Settings that cannot work fail before anything is loaded.
+    // Settings and outputs that cannot work fail before anything is loaded.
     config.validate().map_err(|e| flag_error(e, &args))?;
+    host::model_file::output_target(&args.output)?;
+    if let Some(metrics) = &args.metrics {
+        host::model_file::output_target(metrics).context("--metrics")?;
+    }
     let source = Source::from_option(args.data.clone());
     let load_started = Instant::now();
     // A CSV file is one training set; test on the bundled MNIST test set then.
