@@ -317,3 +317,10 @@ fn symlinked_outputs_are_written_through_and_modes_follow_the_umask() {
     assert!(host(&["export", "--to", link.to_str().unwrap()]).status.success());
     assert_eq!(mode(&target), 0o600);
 }
+
+#[test]
+fn negative_numbers_reach_the_range_checks() {
+    assert_clean_failure(&host(&["train", "--learning-rate", "-0.1"]), "--learning-rate must be positive");
+    assert_clean_failure(&host(&["train", "--momentum", "-1"]), "--momentum must be in [0, 1)");
+    assert_clean_failure(&host(&["train", "--epochs", "0"]), "--epochs must be at least 1");
+}

@@ -57,10 +57,10 @@ pub struct Args {
     #[arg(long)]
     batch_size: Option<usize>,
     /// Step size (for --preset seed: try only this one).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     learning_rate: Option<f32>,
     /// Multiply the learning rate by this after every epoch.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     lr_decay: Option<f32>,
 
     /// Augment: move each training image by a random 0..=N pixels in each direction, anew each epoch
@@ -68,10 +68,10 @@ pub struct Args {
     max_shift: Option<u8>,
 
     /// L2 weight decay on the weights (not the biases), with plain SGD
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     weight_decay: Option<f32>,
     /// Classical momentum in [0, 1); 0 is plain gradient descent.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     momentum: Option<f32>,
     /// Initial weights.
     #[arg(long, value_enum)]
