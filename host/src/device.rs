@@ -34,7 +34,7 @@ pub fn board(name: &str) -> Result<Board> {
 
 /// What the host does with a row of the board table: find its build, boot its emulator.
 pub trait EmulatedBoard {
-    /// Where `host::firmware::build` leaves this board's image.
+    /// Where `host::firmware::build` leaves this board's image (`cargo xtask firmware`).
     fn default_firmware(&self) -> PathBuf;
     /// The emulator command line that boots `firmware` with the board's serial link on
     /// stdin/stdout, with `extra` arguments for the emulator (a QEMU plugin, `--counts FILE`).
@@ -45,7 +45,8 @@ pub trait EmulatedBoard {
 
 impl EmulatedBoard for Board {
     fn default_firmware(&self) -> PathBuf {
-        crate::paths::repo_root().join("firmware/target").join(self.target).join("release/firmware")
+        // Not cargo's `target/<triple>/release/firmware`: two boards can share a triple.
+        crate::paths::repo_root().join("firmware/target/boards").join(self.name).join("firmware.elf")
     }
 
     fn emulator_command(&self, firmware: &Path, extra: &[String]) -> Command {

@@ -14,8 +14,9 @@ use crate::device::{Board, EmulatedBoard};
 /// `weights` (or the default choice of `firmware/build.rs` if `None`), and
 /// returns the ELF path.
 ///
-/// With `copy_to`, the image is copied there, so several builds with
-/// different weights can coexist.
+/// The image is copied to `copy_to`, or else to the board's own path
+/// ([`EmulatedBoard::default_firmware`]), so boards that share a target never
+/// boot each other's image, and builds with different weights can coexist.
 pub fn build(board: &Board, weights: Option<&Path>, copy_to: Option<&Path>) -> Result<PathBuf> {
     // Builds share one output path per target: hold the lock until the copy is made.
     static BUILD: Mutex<()> = Mutex::new(());
@@ -45,12 +46,12 @@ pub fn build(board: &Board, weights: Option<&Path>, copy_to: Option<&Path>) -> R
             board.target
         );
     }
-    let elf = board.default_firmware();
-    match copy_to {
-        Some(dest) => {
-            std::fs::copy(&elf, dest).with_context(|| format!("cannot copy firmware to {}", dest.display()))?;
-            Ok(dest.to_owned())
-        }
-        None => Ok(elf),
+    // Boards that share a target share cargo's output path: keep each board's image apart.
+    let built = dir.join("target").join(board.target).join("release/firmware");
+    let dest = copy_to.map_or_else(|| board.default_firmware(), Path::to_owned);
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }
+    std::fs::copy(&built, &dest).with_context(|| format!("cannot copy firmware to {}", dest.display()))?;
+    Ok(dest)
 }
