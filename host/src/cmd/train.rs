@@ -310,13 +310,9 @@ fn flag_error(e: ConfigError, args: &Args) -> anyhow::Error {
             format!("--validation {validation} leaves no training images (the training set has {total})")
         }
         ConfigError::NoTrainingImages { validation, total } => format!(
-            "the training set has {total} images, and the {} holds out {validation} for validation; \
+            "the training set has {total} images, and --preset {} holds out {validation} for validation; \
              pass a smaller --validation (0 for none)",
-            if matches!(args.preset, Preset::Default) {
-                "default".to_string()
-            } else {
-                format!("--preset {:?}", args.preset).to_lowercase()
-            }
+            args.preset.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned())
         ),
     };
     anyhow::anyhow!(message)
