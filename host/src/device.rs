@@ -19,9 +19,9 @@ use shared::{Prediction, INPUT};
 
 pub use shared::boards::{Board, Emulator, BOARDS};
 
-/// Where the RP2040 emulator lives in the repository.
-pub fn rp2040_emulator_dir() -> PathBuf {
-    crate::paths::repo_root().join("tools/rp2040-emu")
+/// Where the RP2040 emulator lives in the checkout.
+pub fn rp2040_emulator_dir() -> Result<PathBuf> {
+    Ok(crate::paths::checkout()?.join("tools/rp2040-emu"))
 }
 
 /// The board called `name`, or an error that lists them all.
@@ -35,21 +35,21 @@ pub fn board(name: &str) -> Result<Board> {
 /// What the host does with a row of the board table: find its build, boot its emulator.
 pub trait EmulatedBoard {
     /// Where `host::firmware::build` leaves this board's image (`cargo xtask firmware`).
-    fn default_firmware(&self) -> PathBuf;
+    fn default_firmware(&self) -> Result<PathBuf>;
     /// The emulator command line that boots `firmware` with the board's serial link on
     /// stdin/stdout, with `extra` arguments for the emulator (a QEMU plugin, `--counts FILE`).
-    fn emulator_command(&self, firmware: &Path, extra: &[String]) -> Command;
+    fn emulator_command(&self, firmware: &Path, extra: &[String]) -> Result<Command>;
     /// What to install when the emulator cannot start.
     fn emulator_missing(&self) -> String;
 }
 
 impl EmulatedBoard for Board {
-    fn default_firmware(&self) -> PathBuf {
+    fn default_firmware(&self) -> Result<PathBuf> {
         // Not cargo's `target/<triple>/release/firmware`: two boards can share a triple.
-        crate::paths::repo_root().join("firmware/target/boards").join(self.name).join("firmware.elf")
+        Ok(crate::paths::checkout()?.join("firmware/target/boards").join(self.name).join("firmware.elf"))
     }
 
-    fn emulator_command(&self, firmware: &Path, extra: &[String]) -> Command {
+    fn emulator_command(&self, firmware: &Path, extra: &[String]) -> Result<Command> {
         match self.emulator {
             Emulator::Qemu { machine, cpu, serial } => {
                 let mut cmd = Command::new("qemu-system-arm");
@@ -62,12 +62,12 @@ impl EmulatedBoard for Board {
                     .args(extra)
                     .arg("-kernel")
                     .arg(firmware);
-                cmd
+                Ok(cmd)
             }
             Emulator::Rp2040js => {
                 let mut cmd = Command::new("node");
-                cmd.arg(rp2040_emulator_dir().join("main.mjs")).args(extra).arg(firmware);
-                cmd
+                cmd.arg(rp2040_emulator_dir()?.join("main.mjs")).args(extra).arg(firmware);
+                Ok(cmd)
             }
         }
     }
@@ -80,10 +80,33 @@ impl EmulatedBoard for Board {
             Emulator::Rp2040js => format!(
                 "the RP2040 emulator needs Node.js 20 and its packages: install Node (Debian/Ubuntu: sudo apt-get \
                  install nodejs npm), then run `npm ci` in {}",
-                rp2040_emulator_dir().display()
+                rp2040_emulator_dir().unwrap_or_else(|_| "tools/rp2040-emu".into()).display()
             ),
         }
     }
+}
+
+/// The board's own build from the checkout, with a warning when its sources
+/// have changed since.
+fn default_firmware(board: &Board) -> Result<PathBuf> {
+    let firmware = board.default_firmware()?;
+    if !firmware.exists() {
+        bail!(
+            "no firmware for {} at {}; build it with `cargo xtask firmware --board {}`",
+            board.name,
+            firmware.display(),
+            board.name
+        );
+    }
+    if let Some(changed) = crate::firmware_image::newer_input(&crate::paths::checkout()?, &firmware) {
+        eprintln!(
+            "warning: {} changed after the {} firmware was built; rebuild with `cargo xtask firmware --board {}`",
+            changed.display(),
+            board.name,
+            board.name
+        );
+    }
+    Ok(firmware)
 }
 
 /// Where the device is.
@@ -216,16 +239,18 @@ impl Device {
                 (Box::new(stream), Box::new(reader), None, addr.clone())
             }
             Endpoint::Emulated(board) => {
-                let firmware = options.firmware.clone().unwrap_or_else(|| board.default_firmware());
-                if !firmware.exists() {
-                    bail!(
-                        "no firmware for {} at {}; build it with `cargo xtask firmware`",
-                        board.name,
-                        firmware.display()
-                    );
-                }
+                let firmware = match &options.firmware {
+                    Some(explicit) => {
+                        if !explicit.exists() {
+                            bail!("--firmware {}: no such file", explicit.display());
+                        }
+                        explicit.clone()
+                    }
+                    None => default_firmware(board)?,
+                };
+                crate::firmware_image::check(board, &firmware)?;
                 let mut child = board
-                    .emulator_command(&firmware, &options.emulator_args)
+                    .emulator_command(&firmware, &options.emulator_args)?
                     .stdin(Stdio::piped())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())

@@ -21,7 +21,7 @@ pub fn build(board: &Board, weights: Option<&Path>, copy_to: Option<&Path>) -> R
     // Builds share one output path per target: hold the lock until the copy is made.
     static BUILD: Mutex<()> = Mutex::new(());
     let _guard = BUILD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let dir = crate::paths::repo_root().join("firmware");
+    let dir = crate::paths::checkout()?.join("firmware");
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     // The board is a cargo feature; emulated builds add semihosting where the emulator has it.
     let features =
@@ -48,7 +48,10 @@ pub fn build(board: &Board, weights: Option<&Path>, copy_to: Option<&Path>) -> R
     }
     // Boards that share a target share cargo's output path: keep each board's image apart.
     let built = dir.join("target").join(board.target).join("release/firmware");
-    let dest = copy_to.map_or_else(|| board.default_firmware(), Path::to_owned);
+    let dest = match copy_to {
+        Some(path) => path.to_owned(),
+        None => board.default_firmware()?,
+    };
     if let Some(parent) = dest.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
     }

@@ -41,41 +41,59 @@ pub enum CsvError {
     },
 }
 
-/// Reads a Kaggle-style CSV file. Images without labels (the competition's
-/// test file) get label 0 and `labelled == false`.
-pub fn load(path: &Path) -> Result<(Dataset, bool), CsvError> {
-    let text = std::fs::read(path).map_err(|source| CsvError::Io { path: path.to_owned(), source })?;
-    parse(path, &text)
+/// True for the paths [`load`] reads: `.csv` files, or gzipped `.csv.gz`.
+pub fn is_csv_path(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    (name.ends_with(".csv") || name.ends_with(".csv.gz")) && path.is_file()
 }
 
-/// Parses CSV bytes; see [`load`].
+/// Reads a Kaggle-style CSV file, gzipped or not. Images without labels (the
+/// competition's test file) get label 0 and `labelled == false`.
+pub fn load(path: &Path) -> Result<(Dataset, bool), CsvError> {
+    let io = |source| CsvError::Io { path: path.to_owned(), source };
+    let raw = std::fs::read(path).map_err(io)?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&*raw), &mut text).map_err(io)?;
+        return parse(path, &text);
+    }
+    parse(path, &raw)
+}
+
+/// Parses CSV bytes (RFC 4180: quoted fields, CRLF, a UTF-8 byte-order mark); see [`load`].
 pub fn parse(path: &Path, text: &[u8]) -> Result<(Dataset, bool), CsvError> {
-    let mut lines = text.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l));
-    let header = lines.next().unwrap_or_default();
-    let fields = header.split(|&b| b == b',').count();
-    let labelled = match fields {
-        n if n == INPUT + 1 && header.starts_with(b"label") => true,
-        n if n == INPUT && header.starts_with(b"pixel0") => false,
-        _ => return Err(CsvError::BadHeader { path: path.to_owned() }),
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text);
+    let mut records = reader.byte_records();
+    let bad_header = || CsvError::BadHeader { path: path.to_owned() };
+    let header = records.next().ok_or_else(bad_header)?.map_err(|_| bad_header())?;
+    let first = header.get(0).map(<[u8]>::trim_ascii).unwrap_or_default();
+    let labelled = match header.len() {
+        n if n == INPUT + 1 && first == b"label" => true,
+        n if n == INPUT && first == b"pixel0" => false,
+        _ => return Err(bad_header()),
     };
     let mut data = Dataset::default();
     let mut images = Vec::new();
-    for (n, line) in lines.enumerate() {
-        let line_no = n + 2;
-        if line.iter().all(u8::is_ascii_whitespace) {
+    for record in records {
+        let bad = |line: usize, problem: String| CsvError::BadLine { path: path.to_owned(), line, problem };
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line() as usize);
+            bad(line, e.to_string())
+        })?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        if record.iter().all(|f| f.trim_ascii().is_empty()) {
             continue;
         }
-        let bad = |problem: String| CsvError::BadLine { path: path.to_owned(), line: line_no, problem };
-        let mut values = line.split(|&b| b == b',').map(|f| {
+        let mut values = record.iter().map(|f| {
             std::str::from_utf8(f)
                 .ok()
                 .and_then(|s| s.trim().parse::<u8>().ok())
-                .ok_or_else(|| bad(format!("{:?} is not a number 0-255", String::from_utf8_lossy(f))))
+                .ok_or_else(|| bad(line, format!("{:?} is not a number 0-255", String::from_utf8_lossy(f))))
         });
         let label = if labelled {
-            let label = values.next().ok_or_else(|| bad("empty line".into()))??;
+            let label = values.next().ok_or_else(|| bad(line, "empty line".into()))??;
             if label > 9 {
-                return Err(bad(format!("label {label} is not a digit 0-9")));
+                return Err(bad(line, format!("label {label} is not a digit 0-9")));
             }
             label
         } else {
@@ -85,12 +103,12 @@ pub fn parse(path: &Path, text: &[u8]) -> Result<(Dataset, bool), CsvError> {
         let mut count = 0;
         for value in values {
             let value = value?;
-            let slot = image.get_mut(count).ok_or_else(|| bad(format!("more than {INPUT} pixels")))?;
+            let slot = image.get_mut(count).ok_or_else(|| bad(line, format!("more than {INPUT} pixels")))?;
             *slot = value;
             count += 1;
         }
         if count != INPUT {
-            return Err(bad(format!("{count} pixels, expected {INPUT}")));
+            return Err(bad(line, format!("{count} pixels, expected {INPUT}")));
         }
         images.push(image);
         data.labels.push(label);
@@ -150,5 +168,28 @@ mod tests {
         junk.push_str("1,");
         junk.push_str(&vec!["300"; INPUT].join(","));
         assert!(parse(p, junk.as_bytes()).unwrap_err().to_string().contains("not a number"));
+    }
+
+    /// What spreadsheets write: a UTF-8 byte-order mark, quoted header names and values.
+    #[test]
+    fn byte_order_mark_and_quotes_are_read() {
+        let quoted = csv(true, &[(4, 9)]).replace("label", "\"label\"").replace("pixel0,", "\"pixel0\",");
+        let mut text = b"\xef\xbb\xbf".to_vec();
+        text.extend_from_slice(quoted.replacen("\n4,", "\n\"4\",", 1).as_bytes());
+        let (d, labelled) = parse(Path::new("t.csv"), &text).unwrap();
+        assert!(labelled);
+        assert_eq!((d.labels[0], d.images[0][0]), (4, 9));
+    }
+
+    #[test]
+    fn gzipped_files_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut enc, csv(true, &[(2, 5)]).as_bytes()).unwrap();
+        std::fs::write(&path, enc.finish().unwrap()).unwrap();
+        assert!(is_csv_path(&path));
+        let (d, _) = load(&path).unwrap();
+        assert_eq!(d.labels, [2]);
     }
 }

@@ -6,10 +6,19 @@ mod cmd;
 
 /// Train a 784-10-10 digit classifier and run it on a microcontroller.
 #[derive(Parser)]
-#[command(name = "tiny-mnist", version, about, propagate_version = true)]
+#[command(
+    name = "tiny-mnist",
+    version,
+    about,
+    propagate_version = true,
+    after_help = "Exit status: 0 success, 1 error (a message on stderr says why), 2 bad command line."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress bars or per-step lines (for scripts).
+    #[arg(short, long, global = true, visible_alias = "no-progress")]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -30,6 +39,7 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    host::progress::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Train(args) => cmd::train::run(args),
         Command::Eval(args) => cmd::eval::run(args),
@@ -41,8 +51,25 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes joined by ": ", each said once (some errors
+/// repeat their cause's text in their own, which `{:#}` would print twice).
+fn error_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
 }

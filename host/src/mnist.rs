@@ -121,6 +121,12 @@ pub enum DataError {
         /// Value.
         label: u8,
     },
+    /// `--data` names something that is neither a directory nor a CSV file.
+    #[error("{0}: not a dataset; --data takes a directory of IDX files (gzipped or not) or a Kaggle-style .csv or .csv.gz file")]
+    NotADataset(PathBuf),
+    /// `--data` names nothing.
+    #[error("{0}: no such file or directory")]
+    NotFound(PathBuf),
     /// A Kaggle-style CSV file could not be used.
     #[error(transparent)]
     Csv(#[from] crate::kaggle_csv::CsvError),
@@ -129,7 +135,7 @@ pub enum DataError {
     Unlabelled(PathBuf),
     /// A bundled file's content differs from the published MNIST.
     #[error(
-        "{path}: SHA-256 {found} differs from the bundled MNIST's {expected}; restore it with `git checkout data/`"
+        "{path}: SHA-256 {found} differs from the bundled MNIST's {expected}; restore data/ with `git checkout data/` and rebuild"
     )]
     ChecksumMismatch {
         /// The file.
@@ -144,36 +150,71 @@ pub enum DataError {
 /// Where to load MNIST from.
 #[derive(Clone, Debug)]
 pub struct Source {
-    /// Directory holding the four IDX files, or a Kaggle-style `.csv` file.
-    pub dir: PathBuf,
+    location: Location,
     /// Check SHA-256 against the bundled MNIST (off for other datasets).
-    pub verify: bool,
+    verify: bool,
+}
+
+#[derive(Clone, Debug)]
+enum Location {
+    /// The copy compiled into the binary ([`crate::bundled::MNIST`]).
+    Bundled,
+    /// A directory holding the four IDX files, or a Kaggle-style `.csv` file.
+    Path(PathBuf),
 }
 
 impl Source {
-    /// The MNIST files bundled in `data/mnist`, verified.
+    /// The bundled MNIST (compiled in, so no checkout is needed), verified.
     pub fn bundled() -> Source {
-        Source { dir: crate::paths::mnist_dir(), verify: true }
+        Source { location: Location::Bundled, verify: true }
     }
 
-    /// Any directory with IDX files, or the bundled MNIST if `None`.
-    pub fn from_option(dir: Option<PathBuf>) -> Source {
-        dir.map_or_else(Source::bundled, |dir| Source { dir, verify: false })
+    /// A directory of IDX files or a `.csv` file; `verify` checks the files
+    /// against the bundled MNIST's digests.
+    pub fn at(path: PathBuf, verify: bool) -> Source {
+        Source { location: Location::Path(path), verify }
     }
 
-    /// True if this is a Kaggle-style CSV file rather than an IDX directory.
+    /// Any directory with IDX files or CSV file, or the bundled MNIST if `None`.
+    pub fn from_option(path: Option<PathBuf>) -> Source {
+        path.map_or_else(Source::bundled, |path| Source::at(path, false))
+    }
+
+    /// The path a user gave, or `None` for the bundled MNIST.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.location {
+            Location::Bundled => None,
+            Location::Path(p) => Some(p),
+        }
+    }
+
+    /// How messages name this dataset.
+    pub fn name(&self) -> String {
+        self.path().map_or_else(|| crate::bundled::MNIST_NAME.to_owned(), |p| p.display().to_string())
+    }
+
+    /// True if this is a Kaggle-style CSV file (`.csv`, or gzipped `.csv.gz`) rather than an IDX directory.
     pub fn is_csv(&self) -> bool {
-        self.dir.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) && self.dir.is_file()
+        self.path().is_some_and(crate::kaggle_csv::is_csv_path)
     }
 
     /// Loads one split. A CSV file has no splits: both are the whole file.
     pub fn load(&self, split: Split) -> Result<Dataset, DataError> {
         if self.is_csv() {
-            let (data, labelled) = crate::kaggle_csv::load(&self.dir)?;
+            let path = self.path().unwrap_or(Path::new(""));
+            let (data, labelled) = crate::kaggle_csv::load(path)?;
             if !labelled {
-                return Err(DataError::Unlabelled(self.dir.clone()));
+                return Err(DataError::Unlabelled(path.to_owned()));
             }
             return Ok(data);
+        }
+        if let Some(path) = self.path() {
+            if !path.exists() {
+                return Err(DataError::NotFound(path.to_owned()));
+            }
+            if !path.is_dir() {
+                return Err(DataError::NotADataset(path.to_owned()));
+            }
         }
         let (image_stem, label_stem) = split.file_stems();
         let (images, labels) = std::thread::scope(|s| {
@@ -195,7 +236,10 @@ impl Source {
     /// Reads and decompresses an IDX file, checking a bundled file's
     /// SHA-256 (published for the decompressed content, so any gzip of it passes).
     fn read_verified(&self, stem: &str) -> Result<(PathBuf, IdxBytes), DataError> {
-        let (path, bytes) = read_idx_file(&self.dir, stem)?;
+        let (path, bytes) = match &self.location {
+            Location::Bundled => bundled_idx_file(stem)?,
+            Location::Path(dir) => read_idx_file(dir, stem)?,
+        };
         if self.verify {
             if let Some(expected) = digest_for(&BUNDLED_SHA256, stem) {
                 let found = format!("{:x}", Sha256::digest(bytes.as_slice()));
@@ -231,6 +275,15 @@ fn read_idx_raw(dir: &Path, stem: &str) -> Result<(PathBuf, Vec<u8>), DataError>
     let path = candidates.iter().find(|p| p.exists()).ok_or_else(|| DataError::Missing(dir.join(stem)))?.clone();
     let raw = fs::read(&path).map_err(|source| DataError::Io { path: path.clone(), source })?;
     Ok((path, raw))
+}
+
+/// One of the bundled MNIST files, decompressed.
+fn bundled_idx_file(stem: &str) -> Result<(PathBuf, IdxBytes), DataError> {
+    let path = PathBuf::from(format!("{} {stem}.gz", crate::bundled::MNIST_NAME));
+    let raw = crate::bundled::MNIST.iter().find(|(name, _)| *name == stem).map(|(_, raw)| *raw);
+    let raw = raw.ok_or_else(|| DataError::Missing(path.clone()))?;
+    let bytes = decode_idx(&path, raw)?;
+    Ok((path, bytes))
 }
 
 /// Decompresses a gzipped file's bytes, or copies a raw one's: what every IDX file a user names goes through.
@@ -371,7 +424,7 @@ mod tests {
     fn load(images: &[u8], labels: &[u8]) -> Result<Dataset, DataError> {
         let dir = tempfile::tempdir().unwrap();
         write_split(dir.path(), images, labels, false);
-        Source { dir: dir.path().to_owned(), verify: false }.load(Split::Test)
+        Source::at(dir.path().to_owned(), false).load(Split::Test)
     }
 
     #[test]
@@ -379,7 +432,7 @@ mod tests {
         for gzip in [false, true] {
             let dir = tempfile::tempdir().unwrap();
             write_split(dir.path(), &idx_images(2, 28, 28, 2 * INPUT), &idx_labels(&[3, 9]), gzip);
-            let data = Source { dir: dir.path().to_owned(), verify: false }.load(Split::Test).unwrap();
+            let data = Source::at(dir.path().to_owned(), false).load(Split::Test).unwrap();
             assert_eq!(data.labels, [3, 9]);
             assert_eq!(data.images[1][783], 7);
         }
@@ -402,7 +455,7 @@ mod tests {
     #[test]
     fn missing_file() {
         let dir = tempfile::tempdir().unwrap();
-        let err = Source { dir: dir.path().to_owned(), verify: false }.load(Split::Train).unwrap_err();
+        let err = Source::at(dir.path().to_owned(), false).load(Split::Train).unwrap_err();
         assert!(matches!(err, DataError::Missing(_)), "{err}");
         assert!(err.to_string().contains("train-"), "{err}");
     }
@@ -444,7 +497,7 @@ mod tests {
         let path = dir.path().join(format!("{stem}.gz"));
         let bytes = fs::read(&path).unwrap();
         fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-        let err = Source { dir: dir.path().to_owned(), verify: false }.load(Split::Test).unwrap_err();
+        let err = Source::at(dir.path().to_owned(), false).load(Split::Test).unwrap_err();
         assert!(matches!(err, DataError::Io { .. } | DataError::Truncated { .. }), "{err}");
     }
 
@@ -479,7 +532,7 @@ mod tests {
     fn bundled_checksum_mismatch_is_caught() {
         let dir = tempfile::tempdir().unwrap();
         write_split(dir.path(), &idx_images(1, 28, 28, INPUT), &idx_labels(&[1]), false);
-        let err = Source { dir: dir.path().to_owned(), verify: true }.load(Split::Test).unwrap_err();
+        let err = Source::at(dir.path().to_owned(), true).load(Split::Test).unwrap_err();
         assert!(matches!(err, DataError::ChecksumMismatch { .. }), "{err}");
     }
 
@@ -490,13 +543,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (images, labels) = Split::Test.file_stems();
         for stem in [images, labels] {
-            let (_, bytes) = read_idx_file(&crate::paths::mnist_dir(), stem).unwrap();
+            let (_, bytes) = bundled_idx_file(stem).unwrap();
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             std::io::Write::write_all(&mut enc, bytes.as_slice()).unwrap();
             let gz = enc.finish().unwrap();
             fs::write(dir.path().join(format!("{stem}.gz")), gz).unwrap();
         }
-        let test = Source { dir: dir.path().to_owned(), verify: true }.load(Split::Test).unwrap();
+        let test = Source::at(dir.path().to_owned(), true).load(Split::Test).unwrap();
         assert_eq!(test.len(), 10_000);
     }
 

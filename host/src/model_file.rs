@@ -62,16 +62,25 @@ pub struct Model {
 /// Loads and validates a weight file (f32 or int8, told apart by the magic).
 pub fn load(path: &Path) -> Result<Model> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read weight file {}", path.display()))?;
-    let context = || format!("{}", path.display());
-    match ModelKind::of(&bytes) {
+    decode(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+/// The committed default model, compiled into the binary.
+pub fn default_model() -> Result<Model> {
+    decode(crate::bundled::DEFAULT_MODEL).context(crate::bundled::DEFAULT_MODEL_NAME)
+}
+
+/// Validates and decodes the bytes of a weight file.
+pub fn decode(bytes: &[u8]) -> Result<Model> {
+    match ModelKind::of(bytes) {
         ModelKind::Int8 => {
-            let (q, info) = quantized::decode(&bytes).with_context(context)?;
-            let checksum = quantized::model_checksum(&bytes).with_context(context)?;
+            let (q, info) = quantized::decode(bytes)?;
+            let checksum = quantized::model_checksum(bytes)?;
             Ok(Model { network: Network::Int8(Box::new(q)), info, checksum })
         }
         ModelKind::F32 => {
-            let (weights, info) = weights_file::decode(&bytes).with_context(context)?;
-            let checksum = weights_file::model_checksum(&bytes).with_context(context)?;
+            let (weights, info) = weights_file::decode(bytes)?;
+            let checksum = weights_file::model_checksum(bytes)?;
             Ok(Model { network: Network::F32(Box::new(weights)), info, checksum })
         }
     }

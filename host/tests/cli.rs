@@ -41,7 +41,7 @@ fn wrong_flags_and_values() {
     assert_clean_failure(&host(&["predict", "--index", "10000"]), "out of range");
     assert_clean_failure(&host(&["classify", "--device", "qemu:nonexistent-board"]), "unknown board");
     assert_clean_failure(&host(&["classify", "--device", "/dev/nonexistent-tty", "--index", "0"]), "not found");
-    assert_clean_failure(&host(&["train", "--data", "/nonexistent"]), "missing IDX file");
+    assert_clean_failure(&host(&["train", "--data", "/nonexistent"]), "no such file or directory");
 }
 
 #[test]
@@ -58,7 +58,7 @@ fn busy_serial_port_is_named_as_busy() {
 fn diverging_training_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("model.bin");
-    let o = host(&["train", "--no-progress", "--epochs", "1", "--learning-rate", "1e30", "-o", out.to_str().unwrap()]);
+    let o = host(&["train", "--epochs", "1", "--learning-rate", "1e30", "-o", out.to_str().unwrap()]);
     assert_clean_failure(&o, "diverged");
     assert!(!out.exists());
 }
@@ -71,7 +71,6 @@ fn train_is_reproducible_and_writes_metrics() {
         let metrics = dir.path().join(format!("{name}.json"));
         let o = host(&[
             "train",
-            "--no-progress",
             "--epochs",
             "1",
             "--seed",
@@ -101,7 +100,7 @@ fn training_on_every_image_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let (out, metrics) = (dir.path().join("all.bin"), dir.path().join("all.json"));
     let (out, metrics) = (out.to_str().unwrap(), metrics.to_str().unwrap());
-    let o = host(&["train", "--no-progress", "--epochs", "1", "--validation", "0", "-o", out, "--metrics", metrics]);
+    let o = host(&["train", "--epochs", "1", "--validation", "0", "-o", out, "--metrics", metrics]);
     assert!(o.status.success(), "{}", stderr(&o));
     let printed = String::from_utf8_lossy(&o.stdout);
     assert!(printed.contains("no validation split, test accuracy"), "{printed}");
@@ -110,7 +109,7 @@ fn training_on_every_image_says_so() {
     assert!(metrics["validation_accuracy"].is_null(), "{metrics}");
     assert!(metrics["test_accuracy"].as_f64().unwrap() > 0.85, "{metrics}");
     // The seed preset picks its learning rate on the validation split, so it needs one.
-    let o = host(&["train", "--no-progress", "--preset", "seed", "--validation", "0", "-o", out]);
+    let o = host(&["train", "--preset", "seed", "--validation", "0", "-o", out]);
     assert_clean_failure(&o, "--validation 0 leaves none");
 }
 
@@ -144,7 +143,7 @@ fn quantize_writes_an_int8_model_that_eval_and_predict_read() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("int8 test accuracy"), "{text}");
     let o = host(&["eval", "--model", out.to_str().unwrap()]);
-    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("int8"), "{}", stderr(&o));
+    assert!(o.status.success() && stderr(&o).contains(": int8,"), "{}", stderr(&o));
     // An int8 model cannot be quantized again.
     let o = host(&["quantize", "--model", out.to_str().unwrap(), "-o", dir.path().join("qq.bin").to_str().unwrap()]);
     assert_clean_failure(&o, "int8 model");
@@ -184,18 +183,7 @@ fn kaggle_csv_files_work_for_eval_and_train() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success() && out.contains("/300)"), "{out}{}", stderr(&o));
     let model = dir.path().join("m.bin");
-    let o = host(&[
-        "train",
-        "--no-progress",
-        "--epochs",
-        "1",
-        "--validation",
-        "50",
-        "--data",
-        p,
-        "-o",
-        model.to_str().unwrap(),
-    ]);
+    let o = host(&["train", "--epochs", "1", "--validation", "50", "--data", p, "-o", model.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("training on 250 images"), "{}", stderr(&o));
     std::fs::write(&path, "label,pixel0\n1,2\n").unwrap();
@@ -251,7 +239,7 @@ fn train_and_eval_draw_pictures() {
     let plots = dir.path().join("plots");
     let model = dir.path().join("m.bin");
     let (p, m) = (plots.to_str().unwrap(), model.to_str().unwrap());
-    let o = host(&["train", "--no-progress", "--epochs", "2", "--plots", p, "-o", m]);
+    let o = host(&["train", "--epochs", "2", "--plots", p, "-o", m]);
     assert!(o.status.success(), "{}", stderr(&o));
     for (name, size) in [
         ("learning_curves.png", (1200, 500)),
@@ -276,11 +264,11 @@ fn outputs_that_are_not_regular_files_are_refused_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     // A directory, as the model and as --metrics: refused before the data loads ("training on" never printed).
-    let o = host(&["train", "--no-progress", "-o", d]);
+    let o = host(&["train", "-o", d]);
     assert_clean_failure(&o, "not a regular file");
     assert!(!stderr(&o).contains("training on"), "{}", stderr(&o));
     let model = dir.path().join("m.bin");
-    let o = host(&["train", "--no-progress", "-o", model.to_str().unwrap(), "--metrics", d]);
+    let o = host(&["train", "-o", model.to_str().unwrap(), "--metrics", d]);
     assert_clean_failure(&o, "--metrics");
     assert!(!model.exists(), "nothing written when an output is refused");
     // A device and a FIFO stay what they are.
@@ -323,4 +311,149 @@ fn negative_numbers_reach_the_range_checks() {
     assert_clean_failure(&host(&["train", "--learning-rate", "-0.1"]), "--learning-rate must be positive");
     assert_clean_failure(&host(&["train", "--momentum", "-1"]), "--momentum must be in [0, 1)");
     assert_clean_failure(&host(&["train", "--epochs", "0"]), "--epochs must be at least 1");
+}
+
+/// `tiny-mnist` run from `dir`.
+fn host_in(dir: &Path, args: &[&str]) -> Output {
+    let exe = Path::new(env!("CARGO_BIN_EXE_tiny-mnist"));
+    Command::new(exe).args(args).current_dir(dir).output().expect("run tiny-mnist")
+}
+
+/// A copy of the binary outside the checkout, run from an empty directory
+/// (what `cargo install` gives): MNIST and the default model are inside it,
+/// outputs land in the current directory, and what needs a checkout says so.
+#[test]
+fn an_installed_binary_works_outside_the_checkout() {
+    let root = tempfile::tempdir().unwrap();
+    let (bin, work) = (root.path().join("bin"), root.path().join("work"));
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    let exe = bin.join("tiny-mnist");
+    std::fs::copy(env!("CARGO_BIN_EXE_tiny-mnist"), &exe).unwrap();
+    let run = |args: &[&str]| Command::new(&exe).args(args).current_dir(&work).output().unwrap();
+
+    let help = String::from_utf8_lossy(&run(&["train", "--help"]).stdout).into_owned();
+    assert!(help.contains("[default: trained.bin]") && !help.contains(env!("CARGO_MANIFEST_DIR")), "{help}");
+    let o = run(&["train", "-q", "--epochs", "1"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(work.join("trained.bin").is_file(), "train writes into the current directory");
+    let o = run(&["eval", "-m", "trained.bin"]);
+    assert!(o.status.success() && stderr(&o).contains("model trained.bin: f32"), "{}", stderr(&o));
+    let o = run(&["predict", "--index", "0"]);
+    assert!(o.status.success() && stderr(&o).contains("built-in models/default.bin"), "{}", stderr(&o));
+    let o = run(&["quantize", "-m", "trained.bin"]);
+    assert!(o.status.success() && work.join("trained-int8.bin").is_file(), "{}", stderr(&o));
+    assert_clean_failure(&run(&["export"]), "not inside a tiny-mnist checkout");
+    assert_clean_failure(&run(&["classify", "--device", "emu:lm3s6965evb", "--index", "0"]), "checkout");
+}
+
+/// A file called trained.bin lying around does not change what commands use.
+#[test]
+fn commands_use_the_default_model_unless_told() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("trained.bin"), b"not a model").unwrap();
+    let o = host_in(dir.path(), &["eval"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("model built-in models/default.bin: f32, digits, crc bbda805a"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_model_no_better_than_chance_is_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = host_in(dir.path(), &["train", "-q", "--epochs", "1", "--learning-rate", "100", "-o", "bad.bin"]);
+    assert_clean_failure(&o, "no better than guessing");
+    assert!(!dir.path().join("bad.bin").exists());
+}
+
+#[test]
+fn messages_name_the_real_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("good.txt"), b"hi").unwrap();
+    assert_clean_failure(&host_in(d, &["eval", "--data", "good.txt"]), "not a dataset; --data takes a directory");
+    let o = host_in(d, &["classify", "--device", "emu:lm3s6965evb", "--range", "5..5"]);
+    assert_clean_failure(&o, "is empty");
+    // Usage errors exit with 2, other errors with 1.
+    let o = host_in(d, &["classify", "--device", "emu:lm3s6965evb", "--window", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(host_in(d, &["eval", "--data", "good.txt"]).status.code(), Some(1));
+    // A cause is said once, not repeated by the error that wraps it.
+    std::fs::write(d.join("bad.png"), b"\x89PNG but not really").unwrap();
+    let o = host_in(d, &["predict", "--image", "bad.png"]);
+    assert_clean_failure(&o, "bad.png");
+    let err = stderr(&o);
+    let tail = err.rsplit(": ").next().unwrap().trim();
+    assert_eq!(err.matches(tail).count(), 1, "said twice: {err}");
+    // More threads than cores: a note, the same result.
+    let o = host_in(d, &["train", "-q", "--epochs", "1", "--threads", "1000"]);
+    assert!(o.status.success() && stderr(&o).contains("is more than this machine's"), "{}", stderr(&o));
+}
+
+#[test]
+fn firmware_that_is_not_firmware_is_refused_before_booting() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.elf"), b"not an elf").unwrap();
+    let classify = |firmware: &str| {
+        host_in(dir.path(), &["classify", "--device", "emu:lm3s6965evb", "--index", "0", "--firmware", firmware])
+    };
+    assert_clean_failure(&classify("x.elf"), "x.elf is not a firmware image (not an ELF file)");
+    let o = classify("/nope.elf");
+    assert_clean_failure(&o, "--firmware /nope.elf: no such file");
+    assert!(!stderr(&o).contains("cargo xtask"), "{}", stderr(&o));
+    // An ELF, but the host's own: not Arm.
+    assert_clean_failure(&classify(env!("CARGO_BIN_EXE_tiny-mnist")), "not Arm Cortex-M firmware");
+}
+
+#[test]
+fn damaged_weight_headers_are_named_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.bin");
+    let m = path.to_str().unwrap();
+    let mut garbage = b"TNYMNIST".to_vec();
+    garbage.extend((0..200u8).map(|i| i.wrapping_mul(97).wrapping_add(13)));
+    std::fs::write(&path, &garbage).unwrap();
+    assert_clean_failure(&host(&["eval", "-m", m]), "the header is damaged");
+    // A header accuracy of 500 %, with a checksum that matches.
+    let mut bytes = std::fs::read(host::paths::default_model()).unwrap();
+    bytes[36..40].copy_from_slice(&5.0f32.to_le_bytes());
+    let body_end = bytes.len() - 4;
+    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&bytes[..body_end]);
+    bytes[body_end..].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    assert_clean_failure(&host(&["eval", "-m", m]), "accuracy outside 0-100 %");
+}
+
+#[test]
+fn eval_writes_every_images_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = host_in(dir.path(), &["eval", "--predictions", "p.csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(dir.path().join("p.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 10_001);
+    assert!(lines[0].starts_with("index,label,predicted,correct,p0,"), "{}", lines[0]);
+    assert!(lines[1].starts_with("0,7,7,1,"), "{}", lines[1]);
+    let correct = lines[1..].iter().filter(|l| l.split(',').nth(3) == Some("1")).count();
+    assert_eq!(correct, 9382, "the default model's 93.82 %");
+}
+
+#[test]
+fn progress_is_a_line_per_epoch_in_a_log_and_nothing_with_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = host_in(dir.path(), &["train", "--epochs", "2"]);
+    assert!(stderr(&o).contains("epoch 1.00/2: loss") && stderr(&o).contains("epoch 2.00/2: loss"), "{}", stderr(&o));
+    let o = host_in(dir.path(), &["train", "--quiet", "--epochs", "2"]);
+    assert!(o.status.success() && !stderr(&o).contains("epoch 1.00/2"), "{}", stderr(&o));
+}
+
+/// The int8 file records its accuracy on the model's own test set.
+#[test]
+fn quantize_scores_on_the_models_own_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let (weights, mut info) = host::model_file::load_f32(&host::paths::default_model()).unwrap();
+    info.classes = shared::Classes::Fashion;
+    host::model_file::save(&dir.path().join("fashion.bin"), &weights, &info).unwrap();
+    let o = host_in(dir.path(), &["quantize", "-m", "fashion.bin"]);
+    assert_clean_failure(&o, "pass --data with the model's own dataset");
+    assert!(!dir.path().join("fashion-int8.bin").exists());
 }

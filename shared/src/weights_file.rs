@@ -111,6 +111,11 @@ pub enum FormatError {
         /// The class-set byte found.
         found: u8,
     },
+    /// A header accuracy is not a fraction in [0, 1].
+    BadAccuracy {
+        /// The value found.
+        found: f32,
+    },
     /// A weight is NaN or infinite.
     NonFiniteWeight {
         /// Index of the parameter in file order (w1, b1, w2, b2).
@@ -125,16 +130,19 @@ impl FormatError {
     pub const fn message(&self) -> &'static str {
         match self {
             FormatError::WrongLength { .. } => {
-                "weight file has the wrong length (truncated or not a weight file); re-export it with `tiny-mnist export`"
+                "weight file has the wrong length: truncated, damaged or not a weight file; write it again \
+                 (`tiny-mnist train` or `quantize`) or restore your copy"
             }
             FormatError::BadMagic => "not a weight file: bad magic bytes (expected \"TNYMNIST\")",
-            FormatError::UnsupportedVersion { .. } => {
-                "unsupported weight file version; re-export the model with this checkout's `tiny-mnist export`"
-            }
+            FormatError::UnsupportedVersion { .. } => "weight file of an unknown format version",
             FormatError::WrongDimensions { .. } => {
                 "weight file has different layer sizes than this 784-10-10 network; retrain with `tiny-mnist train`"
             }
-            FormatError::ChecksumMismatch { .. } => "weight file checksum mismatch: the file is corrupt; re-export it",
+            FormatError::ChecksumMismatch { .. } => {
+                "weight file checksum mismatch: the file is damaged; write it again (`tiny-mnist train` or \
+                 `quantize`) or restore your copy"
+            }
+            FormatError::BadAccuracy { .. } => "weight file header records an accuracy outside 0-100 %: it is damaged",
             FormatError::UnknownClasses { .. } => {
                 "weight file names an unknown class set; it was written by a newer version of this tool"
             }
@@ -149,9 +157,14 @@ impl core::fmt::Display for FormatError {
         f.write_str(self.message())?;
         match *self {
             FormatError::WrongLength { expected, found } => write!(f, " ({found} bytes, expected {expected})"),
-            FormatError::UnsupportedVersion { found } => {
-                write!(f, " (file has version {found}, this build reads {FORMAT_VERSION})")
+            // Versions count up from 1; anything far above is a damaged header, not a newer tool.
+            FormatError::UnsupportedVersion { found } if found > FORMAT_VERSION && found < 100 => {
+                write!(f, " (version {found}, from a newer tiny-mnist; this build reads version {FORMAT_VERSION})")
             }
+            FormatError::UnsupportedVersion { found } => {
+                write!(f, " ({found}; this build reads version {FORMAT_VERSION}): the header is damaged")
+            }
+            FormatError::BadAccuracy { found } => write!(f, " ({found})"),
             FormatError::WrongDimensions { found: [i, h, o] } => {
                 write!(f, " (file is {i}-{h}-{o})")
             }
@@ -312,6 +325,11 @@ pub(crate) fn encode_container<T: Serialize>(
 /// that its layout is the table at the top of this file).
 pub(crate) fn container_info(bytes: &[u8]) -> Result<ModelInfo, FormatError> {
     let classes = read_u8(bytes, CLASSES_OFFSET);
+    for found in [read_f32(bytes, 32), read_f32(bytes, 36)] {
+        if !(0.0..=1.0).contains(&found) {
+            return Err(FormatError::BadAccuracy { found });
+        }
+    }
     Ok(ModelInfo {
         seed: read_u64(bytes, 20),
         epochs: read_u32(bytes, 28),

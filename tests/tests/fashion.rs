@@ -15,7 +15,7 @@ const COMPARED: usize = 2_000;
 #[test]
 #[ignore = "needs qemu-system-arm, the thumb targets and dataset-fashion-mnist; run by `cargo xtask ci`"]
 fn fashion_mnist_trains_and_runs_on_the_board_with_class_names() {
-    let source = Source { dir: Path::new(FASHION).to_owned(), verify: false };
+    let source = Source::at(Path::new(FASHION).to_owned(), false);
     let all = source.load(Split::Train).expect("Fashion-MNIST training set (apt-get install dataset-fashion-mnist)");
     let test = source.load(Split::Test).expect("Fashion-MNIST test set");
     assert_eq!(all.classes, Classes::Fashion, "recognised by its label files");

@@ -155,7 +155,7 @@ fn every_float_routine_a_firmware_links_is_reviewed() {
 
 /// Calls `symbol` in `elf` on the emulated M0+ once per record (r0, r1); returns each r0.
 fn call_on_m0plus(elf: &Path, symbol: &str, records: &[(u32, u32)]) -> Vec<u32> {
-    let script = host::device::rp2040_emulator_dir().join("call.mjs");
+    let script = host::paths::repo_root().join("tools/rp2040-emu/call.mjs");
     let mut child = Command::new("node")
         .arg(script)
         .arg(elf)

@@ -142,3 +142,22 @@ fn megabyte_of_noise() {
         }
     });
 }
+
+/// A build for one board booted as another is refused before the emulator
+/// starts, by name, instead of hanging or hard-faulting.
+#[test]
+#[ignore = "needs the thumb targets; run by `cargo xtask ci`"]
+fn another_boards_build_is_refused_by_name() {
+    let weights = host::paths::default_model();
+    let lm3s = board("lm3s6965evb");
+    let elf = firmware_with(&lm3s, &weights, "default");
+    host::firmware_image::check(&lm3s, &elf).expect("its own board");
+    for other in host::device::BOARDS.iter().filter(|b| b.name != lm3s.name) {
+        let options = host::device::Options { firmware: Some(elf.clone()), ..Default::default() };
+        let err = host::device::Device::open(&host::device::Endpoint::Emulated(*other), &options)
+            .err()
+            .expect("must be refused");
+        let text = format!("{err:#}");
+        assert!(text.contains("is the firmware for lm3s6965evb, not") && text.contains(other.name), "{text}");
+    }
+}

@@ -14,6 +14,7 @@ fn pico_enumerates_as_a_cdc_acm_serial_port() {
     let elf = firmware_with(&pico, &host::paths::repo_root().join("models/default-int8.bin"), "int8");
     let out = pico
         .emulator_command(&elf, &["--describe".into()])
+        .unwrap()
         .output()
         .expect("run the RP2040 emulator (is Node installed?)");
     assert!(out.status.success(), "enumeration failed: {}", String::from_utf8_lossy(&out.stderr));

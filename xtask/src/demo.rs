@@ -29,11 +29,18 @@ pub fn run(args: Args) -> Result<()> {
         cmd
     };
     let data: Vec<&str> = args.data.iter().flat_map(|d| ["--data", d.as_str()]).collect();
-    sh(host(&["train"]).args(&data), None)?;
-    sh(&mut host(&["export"]), None)?;
-    // What `cargo xtask firmware --board <board>` does: the exported model, embedded.
-    let elf = host::firmware::build(&board, None, None)?;
+    // The demo's own files: a user's trained.bin, exported.bin and firmware builds stay as they are.
+    let dir = host::paths::repo_root().join("target/demo");
+    std::fs::create_dir_all(&dir)?;
+    let model = dir.join("trained.bin");
+    let elf = dir.join(format!("{}.elf", board.name));
+    let (model_arg, elf_arg) = (model.to_string_lossy(), elf.to_string_lossy());
+    sh(host(&["train", "--output", &model_arg]).args(&data), None)?;
+    // What `tiny-mnist export` then `cargo xtask firmware --board <board>` do, with the demo's model.
+    eprintln!("building firmware for {} with {}", board.name, model.display());
+    host::firmware::build(&board, Some(&model), Some(&elf))?;
     crate::firmware::print_footprint(&board, &elf)?;
     let device = format!("emu:{}", board.name);
-    sh(host(&["classify", "--device", &device, "--range", &args.range]).args(&data), None)
+    let classify = ["classify", "--device", &device, "--firmware", &elf_arg, "--model", &model_arg];
+    sh(host(&classify).args(["--range", &args.range]).args(&data), None)
 }

@@ -11,14 +11,14 @@ pub struct Args {
     /// Only this board (default: all emulated boards).
     #[arg(long)]
     board: Option<String>,
-    /// Weight file (default: models/trained.bin if it exists, else models/default.bin).
+    /// Weight file (default: models/default.bin).
     #[arg(long)]
     model: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
     crate::setup::ensure_tools()?;
-    let path = host::paths::model_or_default(args.model);
+    let path = args.model.unwrap_or_else(host::paths::default_model);
     let model = host::model_file::load(&path)?;
     println!("model {} (crc {:08x})", path.display(), model.checksum);
     let test = Source::bundled().load(Split::Test)?;

@@ -28,7 +28,7 @@ pub fn ensure_rp2040_emulator() -> Result<()> {
     let npm_works = || Command::new("npm").arg("--version").output().is_ok_and(|o| o.status.success());
     ensure_package(node_works, "nodejs", "install Node.js 20 or later (https://nodejs.org)")?;
     ensure_package(npm_works, "npm", "install npm (it comes with Node.js from https://nodejs.org)")?;
-    let dir = host::device::rp2040_emulator_dir();
+    let dir = host::paths::repo_root().join("tools/rp2040-emu");
     let lock = dir.join("package-lock.json");
     let installed = dir.join("node_modules/.package-lock.json");
     let stale = |a: &std::path::Path, b: &std::path::Path| -> bool {

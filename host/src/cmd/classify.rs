@@ -5,12 +5,14 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use host::device::{Device, Endpoint, Options};
 use host::mnist::{Source, Split};
+use host::model_file::Model;
 use host::parity;
 use host::render::parse_pgm;
+use shared::protocol::{DeviceInfo, PROTOCOL_VERSION};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Serial port (/dev/ttyACM0, COM3), tcp:HOST:PORT, or qemu:<board> to boot the emulator.
+    /// Serial port (/dev/ttyACM0, COM3), tcp:HOST:PORT, or emu:<board> to boot the board's emulator.
     #[arg(short, long)]
     device: String,
     /// One test image by index.
@@ -22,7 +24,10 @@ pub struct Args {
     /// All 10,000 test images (a full parity check).
     #[arg(long, group = "what")]
     all: bool,
-    /// 28x28 PGM files.
+    /// PNG, JPEG or PGM pictures of digits, preprocessed like `predict --image`.
+    #[arg(long, group = "what", num_args = 1..)]
+    image: Vec<PathBuf>,
+    /// 28x28 PGM files already in MNIST form, used as they are.
     #[arg(long, group = "what", num_args = 1..)]
     pgm: Vec<PathBuf>,
     /// Test images from this IDX directory or labelled CSV instead of the bundled MNIST
@@ -32,7 +37,7 @@ pub struct Args {
     /// Weight file the host compares against (should be the one the firmware embeds).
     #[arg(short, long)]
     model: Option<PathBuf>,
-    /// Firmware image for qemu:<board> (default: that board's release build).
+    /// Firmware image for emu:<board> (default: that board's build in the checkout).
     #[arg(long)]
     firmware: Option<PathBuf>,
     /// Serial baud rate.
@@ -41,9 +46,9 @@ pub struct Args {
     /// Seconds to wait for each answer.
     #[arg(long, default_value_t = 10.0)]
     timeout: f64,
-    /// Requests kept in flight (use 1 for a UART without flow control).
-    #[arg(long)]
-    window: Option<usize>,
+    /// Requests kept in flight (use 1 for a UART without flow control) [default: 1 on a serial port, else 4].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    window: Option<u16>,
     /// Print one JSON object (summary and every answer) instead of text.
     #[arg(long)]
     json: bool,
@@ -51,7 +56,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let endpoint = Endpoint::parse(&args.device)?;
-    let (path, model) = super::load_model(args.model.clone())?;
+    let (name, model) = super::load_model(args.model.clone())?;
+    eprintln!("{}", super::describe(&name, &model));
     let (images, labels, names) = images(&args)?;
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
         bail!("--timeout must be a positive number of seconds");
@@ -64,33 +70,33 @@ pub fn run(args: Args) -> Result<()> {
     };
     let mut device = Device::open(&endpoint, &options)?;
     let info = device.info().context("the device did not identify itself")?;
+    check_device(&endpoint, &info, &name, &model)?;
     let json = args.json;
     let mut answers = Vec::new();
     if !json {
-        println!(
-            "device {} (protocol {}, model crc {:08x}); host {}",
-            info.board,
-            info.protocol_version,
-            info.model_checksum,
-            super::describe(&path, &model)
-        );
+        println!("device {} (protocol {}, model crc {:08x})", info.board, info.protocol_version, info.model_checksum);
     }
-    if info.model_checksum != model.checksum {
-        eprintln!(
-            "warning: the device runs a different model (crc {:08x}) than {} (crc {:08x}); \
-             rebuild the firmware after `tiny-mnist export`, or pass --model",
-            info.model_checksum,
-            path.display(),
-            model.checksum
-        );
-    }
-    let window = args.window.unwrap_or(match endpoint {
-        Endpoint::Serial(_) => 1,
-        _ => 4,
-    });
+    let window = args.window.map_or(
+        match endpoint {
+            Endpoint::Serial(_) => 1,
+            _ => 4,
+        },
+        usize::from,
+    );
     let classes = model.info.classes;
     let verbose = images.len() <= 20 && !json;
+    let total = images.len();
+    let bar = if verbose {
+        indicatif::ProgressBar::hidden()
+    } else {
+        host::progress::bar(total as u64, "{pos}/{len} images {bar:30} {per_sec} {eta}")
+    };
+    let lines = !verbose && host::progress::style() == host::progress::Style::Lines;
     let report = parity::compare(&mut device, &model.network, &images, labels.as_deref(), window, |i, host, dev| {
+        bar.inc(1);
+        if lines && (i + 1) % total.div_ceil(10) == 0 {
+            eprintln!("classified {}/{total}", i + 1);
+        }
         if json {
             answers.push(serde_json::json!({
                 "name": names[i],
@@ -102,7 +108,10 @@ pub fn run(args: Args) -> Result<()> {
             }));
         }
         if verbose {
-            let label = labels.as_ref().map_or(String::new(), |l| format!(" label {}", classes.name(l[i])));
+            let label = labels.as_ref().map_or(String::new(), |l| {
+                let wrong = if l[i] == dev.digit { "" } else { ", WRONG" };
+                format!(" (label {}{wrong})", classes.name(l[i]))
+            });
             println!(
                 "{}: device {} p={:.4} host {} {}{label}",
                 names[i],
@@ -113,6 +122,7 @@ pub fn run(args: Args) -> Result<()> {
             );
         }
     })?;
+    bar.finish_and_clear();
     if json {
         let summary = serde_json::json!({
             "board": info.board.as_str(),
@@ -150,12 +160,46 @@ pub fn run(args: Args) -> Result<()> {
     println!("parity {}: {}/{} bit-exact", info.board, report.bit_exact, report.compared);
     if let Some(m) = report.first_mismatch {
         bail!(
-            "host and device disagree on {} images; first at {}: host {:?}, device {:?} ({} ULP)",
+            "host and device disagree on {} images; first at {}: host {} p={:?}, device {} p={:?} ({} ULP apart)",
             report.compared - report.bit_exact,
             names[m.index],
-            m.host,
-            m.device,
+            classes.name(m.host.digit),
+            m.host.probabilities,
+            classes.name(m.device.digit),
+            m.device.probabilities,
             m.max_ulps
+        );
+    }
+    Ok(())
+}
+
+/// Refuses a device that cannot agree with the host: another protocol,
+/// another board than the emulator booted, another model.
+fn check_device(endpoint: &Endpoint, info: &DeviceInfo, name: &str, model: &Model) -> Result<()> {
+    if info.protocol_version != PROTOCOL_VERSION {
+        bail!(
+            "the device speaks protocol version {}, this tiny-mnist speaks {PROTOCOL_VERSION}; \
+             build the firmware from the same checkout as the host",
+            info.protocol_version
+        );
+    }
+    if let Endpoint::Emulated(board) = endpoint {
+        if info.board.as_str() != board.name {
+            bail!(
+                "the firmware says it is for {}, not {}; build it with `cargo xtask firmware --board {}`",
+                info.board,
+                board.name,
+                board.name
+            );
+        }
+    }
+    if info.model_checksum != model.checksum {
+        bail!(
+            "the device runs another model (crc {:08x}) than the host's {name} (crc {:08x}), so they cannot \
+             agree; pass the --model the firmware embeds, or embed this one: `tiny-mnist export -m <file>`, \
+             then `cargo xtask firmware --board <board>`",
+            info.model_checksum,
+            model.checksum
         );
     }
     Ok(())
@@ -172,6 +216,10 @@ fn images(args: &Args) -> Result<Images> {
         }
         return Ok((images, None, args.pgm.iter().map(|p| p.display().to_string()).collect()));
     }
+    if !args.image.is_empty() {
+        let images = args.image.iter().map(|p| host::image_input::load(p)).collect::<Result<Vec<_>>>()?;
+        return Ok((images, None, args.image.iter().map(|p| p.display().to_string()).collect()));
+    }
     let test = Source::from_option(args.data.clone()).load(Split::Test)?;
     let range = if args.all {
         0..test.len()
@@ -180,9 +228,15 @@ fn images(args: &Args) -> Result<Images> {
     } else if let Some(r) = &args.range {
         parse_range(r)?
     } else {
+        eprintln!(
+            "no images chosen: classifying test images 0..10 (choose with --index, --range, --all, --image or --pgm)"
+        );
         0..10
     };
-    if range.end > test.len() || range.is_empty() {
+    if range.is_empty() {
+        bail!("--range {range:?} is empty: the end is exclusive, e.g. 0..100 for the first hundred");
+    }
+    if range.end > test.len() {
         bail!("image range {range:?} is outside the test set (0..{})", test.len());
     }
     let names = range.clone().map(|i| format!("test image {i}")).collect();

@@ -1,13 +1,15 @@
 //! `tiny-mnist eval`
 use std::path::PathBuf;
 
-use anyhow::Result;
+use std::fmt::Write as _;
+
+use anyhow::{Context, Result};
 use host::evaluate::evaluate;
 use host::mnist::{Source, Split};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Weight file (default: models/trained.bin if it exists, else models/default.bin).
+    /// Weight file (default: the built-in models/default.bin).
     #[arg(short, long)]
     model: Option<PathBuf>,
     /// Directory with IDX files, or a labelled Kaggle-style CSV file (default: the bundled MNIST).
@@ -20,10 +22,17 @@ pub struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Write every image's answer to this CSV file: index, label, predicted, correct, p0..p9.
+    #[arg(long, value_name = "FILE")]
+    predictions: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let (path, model) = super::load_model(args.model)?;
+    if let Some(out) = &args.predictions {
+        host::model_file::output_target(out).context("--predictions")?;
+    }
+    let (name, model) = super::load_model(args.model)?;
+    eprintln!("{}", super::describe(&name, &model));
     let test = Source::from_option(args.data).load(Split::Test)?;
     super::warn_if_classes_differ(&model, &test);
     let e = evaluate(&model.network, &test);
@@ -33,9 +42,13 @@ pub fn run(args: Args) -> Result<()> {
             eprintln!("wrote {}", path.display());
         }
     }
+    if let Some(out) = &args.predictions {
+        host::model_file::write_atomically(out, predictions_csv(&model, &test).as_bytes())?;
+        eprintln!("wrote {} ({} images)", out.display(), test.len());
+    }
     if args.json {
         let json = serde_json::json!({
-            "model": path,
+            "model": name,
             "kind": model.network.kind().name(),
             "checksum": format!("{:08x}", model.checksum),
             "accuracy": e.accuracy(),
@@ -47,7 +60,6 @@ pub fn run(args: Args) -> Result<()> {
         println!("{json}");
         return Ok(());
     }
-    println!("{}", super::describe(&path, &model));
     println!("test accuracy {:.2} % ({}/{})", e.accuracy() * 100.0, e.correct, e.total);
     println!("\nconfusion matrix (rows: true class, columns: predicted)");
     print!("     ");
@@ -68,4 +80,23 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// One CSV line per image: what the model answered, with its probabilities
+/// printed exactly (shortest text that reads back as the same f32).
+fn predictions_csv(model: &host::model_file::Model, test: &host::mnist::Dataset) -> String {
+    let mut csv = String::from("index,label,predicted,correct");
+    for d in 0..shared::OUTPUT {
+        let _ = write!(csv, ",p{d}");
+    }
+    csv.push('\n');
+    for (i, (image, &label)) in test.images.iter().zip(&test.labels).enumerate() {
+        let p = shared::Classifier::classify(&model.network, image);
+        let _ = write!(csv, "{i},{label},{},{}", p.digit, u8::from(p.digit == label));
+        for prob in p.probabilities {
+            let _ = write!(csv, ",{prob:?}");
+        }
+        csv.push('\n');
+    }
+    csv
 }

@@ -5,19 +5,25 @@ use anyhow::Result;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Weight file to export (default: models/trained.bin if it exists, else models/default.bin).
+    /// Weight file to export (default: the built-in models/default.bin).
     #[arg(short, long)]
     model: Option<PathBuf>,
-    /// Destination; the firmware build embeds this file.
-    #[arg(long, default_value_os_t = host::paths::firmware_model())]
-    to: PathBuf,
+    /// Destination [default: firmware/model/exported.bin in the checkout, which the firmware build embeds].
+    #[arg(short, long, visible_alias = "to")]
+    output: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let (path, model) = super::load_model(args.model)?;
+    let output = match args.output {
+        Some(path) => path,
+        None => host::paths::firmware_model()?,
+    };
+    host::model_file::output_target(&output)?;
+    let (name, model) = super::load_model(args.model)?;
+    eprintln!("{}", super::describe(&name, &model));
     let bytes = host::model_file::encode_model(&model)?;
-    host::model_file::write_atomically(&args.to, &bytes)?;
-    println!("exported {} -> {}", super::describe(&path, &model), args.to.display());
-    println!("the next firmware build (cargo xtask firmware) embeds it");
+    host::model_file::write_atomically(&output, &bytes)?;
+    println!("exported {name} -> {}", output.display());
+    println!("the next firmware build embeds it: cargo xtask firmware --board <board>");
     Ok(())
 }

@@ -6,22 +6,23 @@ pub mod predict;
 pub mod quantize;
 pub mod train;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use host::model_file::{self, Model};
 
-/// Loads `--model` (or the default) and says which file it is.
-pub fn load_model(explicit: Option<PathBuf>) -> anyhow::Result<(PathBuf, Model)> {
-    let path = host::paths::model_or_default(explicit);
-    let model = model_file::load(&path)?;
-    Ok((path, model))
+/// Loads `--model`, or the built-in default (never a file found lying
+/// around), and returns how messages name it.
+pub fn load_model(explicit: Option<PathBuf>) -> anyhow::Result<(String, Model)> {
+    match explicit {
+        Some(path) => Ok((path.display().to_string(), model_file::load(&path)?)),
+        None => Ok((host::bundled::DEFAULT_MODEL_NAME.to_owned(), model_file::default_model()?)),
+    }
 }
 
-/// One line describing a model file.
-pub fn describe(path: &Path, model: &Model) -> String {
+/// One line describing a model; every command prints it on stderr.
+pub fn describe(name: &str, model: &Model) -> String {
     format!(
-        "model {} ({}, {}, crc {:08x}, seed {}, {} epochs, test accuracy {:.2} %)",
-        path.display(),
+        "model {name}: {}, {}, crc {:08x}, seed {}, {} epochs, test accuracy {:.2} %",
         model.network.kind().name(),
         model.info.classes,
         model.checksum,

@@ -17,7 +17,7 @@ pub struct Args {
     /// A 28x28 PGM already in MNIST form (white digit on black), used as is.
     #[arg(long, group = "input")]
     pgm: Option<PathBuf>,
-    /// Weight file (default: models/trained.bin if it exists, else models/default.bin).
+    /// Weight file (default: the built-in models/default.bin).
     #[arg(short, long)]
     model: Option<PathBuf>,
     /// Directory with IDX files, or a labelled Kaggle-style CSV file (default: the bundled MNIST).
@@ -29,7 +29,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let (path, model) = super::load_model(args.model)?;
+    let (name, model) = super::load_model(args.model)?;
+    eprintln!("{}", super::describe(&name, &model));
     let (image, label) = match (args.index, &args.image, &args.pgm) {
         (Some(index), None, None) => {
             let test = Source::from_option(args.data).load(Split::Test)?;
@@ -55,12 +56,11 @@ pub fn run(args: Args) -> Result<()> {
             "image": image.to_vec(),
             "probabilities": p.probabilities,
             "label": label,
-            "model": path,
+            "model": name,
         });
         println!("{json}");
         return Ok(());
     }
-    eprintln!("{}", super::describe(&path, &model));
     print!("{}", image_to_text(&image));
     match label {
         Some(l) => println!(

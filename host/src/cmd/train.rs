@@ -6,7 +6,6 @@ use anyhow::{Context, Result};
 use clap::ValueEnum;
 use host::mnist::{Source, Split};
 use host::train::{self, Config, ConfigError, EpochReport, Init, TrainError};
-use indicatif::{ProgressBar, ProgressStyle};
 use shared::weights_file::ModelInfo;
 
 /// Starting points for the options.
@@ -45,7 +44,7 @@ impl From<InitArg> for Init {
 #[derive(clap::Args)]
 pub struct Args {
     /// Where to write the weight file.
-    #[arg(short, long, default_value_os_t = host::paths::trained_model())]
+    #[arg(short, long, default_value = "trained.bin")]
     output: PathBuf,
     /// Starting configuration; the options below override it.
     #[arg(long, value_enum, default_value_t = Preset::Default)]
@@ -96,9 +95,6 @@ pub struct Args {
     /// Write a JSON summary here.
     #[arg(long)]
     metrics: Option<PathBuf>,
-    /// No progress bar (for scripts and logs).
-    #[arg(long)]
-    no_progress: bool,
     /// Also measure test accuracy after every epoch, for learning curves and
     /// benchmarks; it is reported only, never used to choose anything.
     #[arg(long)]
@@ -166,6 +162,11 @@ pub fn run(args: Args) -> Result<()> {
     let (mut config, rates) = args.config();
     // Settings and outputs that cannot work fail before anything is loaded.
     config.validate().map_err(|e| flag_error(e, &args))?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if config.threads > cores {
+        eprintln!("note: --threads {} is more than this machine's {cores} cores; using {cores}", config.threads);
+        config.threads = cores;
+    }
     host::model_file::output_target(&args.output)?;
     if let Some(metrics) = &args.metrics {
         host::model_file::output_target(metrics).context("--metrics")?;
@@ -175,7 +176,7 @@ pub fn run(args: Args) -> Result<()> {
     // A CSV file is one training set; test on the bundled MNIST test set then.
     let test_source = if source.is_csv() { Source::bundled() } else { source.clone() };
     if source.is_csv() {
-        eprintln!("training on {}; testing on the bundled MNIST test set", source.dir.display());
+        eprintln!("training on {}; testing on the bundled MNIST test set", source.name());
     }
     let (all, test) = std::thread::scope(|s| {
         let test = s.spawn(|| test_source.load(Split::Test));
@@ -209,27 +210,28 @@ pub fn run(args: Args) -> Result<()> {
     let mut tried = Vec::new();
     for &rate in &rates {
         let cfg = Config { learning_rate: rate, ..config.clone() };
-        let bar = progress_bar(cfg.epochs, args.no_progress);
+        let bar = host::progress::bar(u64::from(cfg.epochs), "epoch {pos}/{len} {bar:30} {msg}");
+        let lines = host::progress::style() == host::progress::Style::Lines;
         if rates.len() > 1 {
             bar.println(format!("learning rate {rate}"));
         }
         let monitor = (args.monitor_test || args.plots.is_some()).then_some(&test);
         let trained = train::train(&cfg, &all, &train_indices, &validation, monitor, &mut |r| {
-            bar.set_position(r.epoch.floor() as u64);
-            bar.set_message(format!(
+            let message = format!(
                 "loss {:.4}  train {:.2} %  {}",
                 r.loss,
                 r.train_accuracy * 100.0,
                 validation_text(r.validation_accuracy)
-            ));
+            );
+            if lines {
+                eprintln!("epoch {:.2}/{}: {message}", r.epoch, cfg.epochs);
+            }
+            bar.set_position(r.epoch.floor() as u64);
+            bar.set_message(message);
         });
         bar.finish_and_clear();
         let trained = trained.map_err(|e| match e {
             TrainError::Config(e) => flag_error(e, &args),
-            TrainError::Diverged { epoch, loss, learning_rate } => anyhow::anyhow!(
-                "training diverged at epoch {epoch} (the loss or the weights are no longer finite; loss {loss}); \
-                 lower --learning-rate (was {learning_rate:e})"
-            ),
             other => other.into(),
         })?;
         train_seconds += trained.history.last().map_or(0.0, |r| r.train_seconds);
@@ -248,6 +250,7 @@ pub fn run(args: Args) -> Result<()> {
     let (rate, trained) = best.context("no learning rate to try")?;
     config.learning_rate = rate;
 
+    refuse_chance_level(&trained, rate, &args)?;
     let test_accuracy = host::evaluate::accuracy(&*trained.weights, &test);
     let info = ModelInfo {
         seed: config.seed,
@@ -294,6 +297,25 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// A model no better than guessing is not written: it would only mislead.
+/// Judged on validation (training accuracy without a split), never on test.
+fn refuse_chance_level(trained: &train::Trained, rate: f32, args: &Args) -> Result<()> {
+    let (accuracy, on) = match trained.validation_accuracy {
+        Some(a) => (a, "validation"),
+        None => (trained.history.last().map_or(0.0, |r| r.train_accuracy), "training"),
+    };
+    // Ten classes: chance is 10 %; 20 % leaves room for a model that always answers the commonest class.
+    if accuracy < 0.2 {
+        anyhow::bail!(
+            "training failed: {on} accuracy {:.2} % is no better than guessing (10 %), so {} was not written; \
+             the learning rate {rate} is probably too large, try a smaller --learning-rate",
+            accuracy * 100.0,
+            args.output.display()
+        );
+    }
+    Ok(())
+}
+
 /// A setting the trainer refuses, said in terms of the flag that set it.
 fn flag_error(e: ConfigError, args: &Args) -> anyhow::Error {
     let message = match &e {
@@ -316,18 +338,6 @@ fn flag_error(e: ConfigError, args: &Args) -> anyhow::Error {
         ),
     };
     anyhow::anyhow!(message)
-}
-
-fn progress_bar(epochs: u32, hidden: bool) -> ProgressBar {
-    if hidden {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(u64::from(epochs));
-    bar.set_style(
-        ProgressStyle::with_template("epoch {pos}/{len} {bar:30} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar
 }
 
 /// VmHWM from /proc/self/status: the most memory this process ever held.

@@ -52,12 +52,15 @@ pub struct EpochReport {
 /// Why training stopped without a model.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    /// The loss became NaN or infinite, or grew past any use.
-    #[error("training diverged at epoch {epoch} (the loss or the weights are no longer finite; loss {loss}); a smaller learning rate than {learning_rate:e} may help")]
+    /// The loss or a weight became NaN or infinite.
+    #[error(
+        "training diverged at epoch {epoch}: {}; a smaller learning rate than {learning_rate:e} may help",
+        if loss.is_finite() { format!("a weight overflowed to NaN or infinity (mean loss {loss})") } else { format!("the loss became {loss}") }
+    )]
     Diverged {
         /// Epoch at which it happened.
         epoch: u32,
-        /// The loss.
+        /// The epoch's mean loss (finite when only the weights overflowed).
         loss: f32,
         /// Learning rate in use.
         learning_rate: f32,
