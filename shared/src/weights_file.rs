@@ -558,6 +558,8 @@ mod tests {
     #[test]
     fn errors_explain_themselves() {
         let msg = FormatError::UnsupportedVersion { found: 7 }.to_string();
-        assert!(msg.contains("version 7") && msg.contains("tiny-mnist export"), "{msg}");
+        assert!(msg.contains("version 7, from a newer tiny-mnist"), "{msg}");
+        let msg = FormatError::UnsupportedVersion { found: 30840 }.to_string();
+        assert!(msg.contains("30840") && msg.contains("the header is damaged"), "{msg}");
     }
 }
