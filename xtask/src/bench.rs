@@ -116,7 +116,7 @@ pub fn run(args: Args) -> Result<()> {
     if args.no_numpy {
         return Ok(());
     }
-    ensure_numpy()?;
+    crate::setup::ensure_numpy()?;
     let script = host::paths::repo_root().join("bench/numpy_reference.py");
     eprintln!("\nrunning the NumPy reference ({} full-batch iterations at lr 0.1 and 1.0)", args.numpy_iterations);
     let out = Command::new("python3")
@@ -147,15 +147,5 @@ pub fn run(args: Args) -> Result<()> {
             num(r, "test_accuracy") * 100.0,
         );
     }
-    Ok(())
-}
-
-fn ensure_numpy() -> Result<()> {
-    let has = |py: &str| Command::new(py).args(["-c", "import numpy"]).status().is_ok_and(|s| s.success());
-    if has("python3") {
-        return Ok(());
-    }
-    sh(Command::new("python3").args(["-m", "pip", "install", "--quiet", "numpy"]), None)
-        .context("numpy is missing and `pip install numpy` failed; install numpy for python3")?;
     Ok(())
 }

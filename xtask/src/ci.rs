@@ -7,6 +7,7 @@ pub fn run() -> Result<()> {
     let started = std::time::Instant::now();
     crate::setup::ensure_tools()?;
     crate::setup::ensure_fashion_mnist()?;
+    crate::setup::ensure_numpy()?;
     let firmware = host::paths::repo_root().join("firmware");
     let fw = Some(firmware.as_path());
 
@@ -32,7 +33,8 @@ pub fn run() -> Result<()> {
     sh(cargo().args(["build", "-p", "shared", "--target", "thumbv7m-none-eabi"]), None)?;
     crate::firmware::run(crate::firmware::Args::default())?;
     // Every board in its emulator: USB enumeration (Pico), the float-routine guard, garbage and a
-    // megabyte of noise on the wire, then full parity with the f32 and int8 models.
+    // megabyte of noise on the wire, then full parity with the f32 and int8 models; and the
+    // second implementation of docs/format.md (Python) against the host on every test image.
     sh(cargo().args(["test", "-p", "e2e", "--", "--ignored", "--nocapture", "--test-threads", "2"]), None)?;
     // The instruction counters (QEMU plugin, rp2040js runner) still count (full table: `cargo xtask measure`).
     for board in ["mps2-an386", "rp-pico"] {

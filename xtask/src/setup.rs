@@ -1,7 +1,7 @@
 //! Installs or checks what the project needs beyond cargo.
 use std::process::Command;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::shell::sh;
 
@@ -97,4 +97,15 @@ fn ensure_package(present: impl Fn() -> bool, package: &str, hint: &str) -> Resu
         }
     }
     bail!("{package} is not installed and cannot be installed from here; {hint} and run this again")
+}
+
+/// NumPy for `python3` (the bench's reference trainer, the format reader's test), through pip when missing.
+pub fn ensure_numpy() -> Result<()> {
+    let has = |py: &str| Command::new(py).args(["-c", "import numpy"]).status().is_ok_and(|s| s.success());
+    if has("python3") {
+        return Ok(());
+    }
+    sh(Command::new("python3").args(["-m", "pip", "install", "--quiet", "numpy"]), None)
+        .context("numpy is missing and `pip install numpy` failed; install numpy for python3")?;
+    Ok(())
 }

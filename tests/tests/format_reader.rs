@@ -1,0 +1,60 @@
+//! docs/format.md is enough to reimplement the weight files and the forward
+//! pass: `tools/format-reader/reader.py`, written from it alone in Python and
+//! NumPy, gives the host's answer on every test image for both committed
+//! models, digit and probabilities, bit for bit.
+use std::path::Path;
+use std::process::Command;
+
+use host::model_file::Network;
+
+/// A Python 3 with NumPy: `python3` on the PATH, else Debian's.
+fn python_with_numpy() -> &'static str {
+    ["python3", "/usr/bin/python3"]
+        .into_iter()
+        .find(|py| Command::new(py).args(["-c", "import numpy"]).status().is_ok_and(|s| s.success()))
+        .expect("a python3 with numpy (`cargo xtask ci` installs it)")
+}
+
+fn reader_agrees_with_the_host(model_path: &Path) {
+    let root = host::paths::repo_root();
+    let images = root.join("data/mnist/t10k-images-idx3-ubyte.gz");
+    let out = Command::new(python_with_numpy())
+        .arg(root.join("tools/format-reader/reader.py"))
+        .arg(model_path)
+        .arg(&images)
+        .output()
+        .expect("run the reader");
+    assert!(out.status.success(), "reader failed: {}", String::from_utf8_lossy(&out.stderr));
+    let model = host::model_file::load(model_path).expect("model");
+    let test = e2e::test_set();
+    let lines: Vec<String> = String::from_utf8(out.stdout).expect("text").lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), test.len());
+    let mut differ = Vec::new();
+    for (i, (image, line)) in test.images.iter().zip(&lines).enumerate() {
+        let p = match &model.network {
+            Network::F32(w) => shared::Classifier::classify(&**w, image),
+            Network::Int8(q) => shared::Classifier::classify(&**q, image),
+        };
+        let host_line = std::iter::once(p.digit.to_string())
+            .chain(p.probabilities.iter().map(|x| format!("{:08x}", x.to_bits())))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if *line != host_line {
+            differ.push(format!("image {i}: reader {line}, host {host_line}"));
+        }
+    }
+    assert!(differ.is_empty(), "{} of 10000 differ; first: {}", differ.len(), differ[0]);
+    println!("{}: 10000/10000 identical (digit and probability bits)", model_path.display());
+}
+
+#[test]
+#[ignore = "needs python3 with numpy; run by `cargo xtask ci`"]
+fn the_reader_reproduces_the_f32_model() {
+    reader_agrees_with_the_host(&host::paths::default_model());
+}
+
+#[test]
+#[ignore = "needs python3 with numpy; run by `cargo xtask ci`"]
+fn the_reader_reproduces_the_int8_model() {
+    reader_agrees_with_the_host(&host::paths::repo_root().join("models/default-int8.bin"));
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""A second implementation of tiny-mnist's weight files and forward pass,
+written from docs/format.md alone (Python 3 and NumPy, nothing from the Rust code).
+
+    reader.py MODEL.bin IMAGES-idx3-ubyte[.gz]
+
+prints one line per image: the digit, then the ten probabilities as the hex
+bits of their f32 values. tests/tests/format_reader.rs compares these lines
+with the Rust host's answers for both committed models on all 10,000 test images.
+"""
+import gzip
+import struct
+import sys
+import zlib
+
+import numpy as np
+
+F32 = np.float32
+KINDS = {b"TNYMNIST": ("f32", 31840), b"TNYMNSQ8": ("int8", 8024)}
+
+
+def read_model(path):
+    """Validates a weight file (docs/format.md §1.5) and returns (kind, tensors)."""
+    data = open(path, "rb").read()
+    if len(data) < 64:
+        raise ValueError(f"{path}: {len(data)} bytes, shorter than a header")
+    kind_len = KINDS.get(data[0:8])
+    if kind_len is None:
+        raise ValueError(f"{path}: bad magic {data[0:8]!r}")
+    kind, body_len = kind_len
+    version, n_in, n_hidden, n_out, stated_len = struct.unpack_from("<HHHHI", data, 8)
+    if version != 1 or (n_in, n_hidden, n_out) != (784, 10, 10):
+        raise ValueError(f"{path}: version {version}, sizes {n_in}-{n_hidden}-{n_out}")
+    if len(data) != 64 + body_len + 4 or stated_len != body_len:
+        raise ValueError(f"{path}: wrong length {len(data)}")
+    (stored_crc,) = struct.unpack_from("<I", data, 64 + body_len)
+    if zlib.crc32(data[: 64 + body_len]) != stored_crc:
+        raise ValueError(f"{path}: CRC mismatch")
+    validation, test = struct.unpack_from("<ff", data, 32)
+    if data[40] not in (0, 1) or not (0 <= validation <= 1 and 0 <= test <= 1):
+        raise ValueError(f"{path}: bad class set or accuracy")
+    if kind == "f32":
+        values = np.frombuffer(data, dtype="<f4", count=7960, offset=64).astype(F32)
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"{path}: non-finite weight")
+        w1 = values[0:7840].reshape(784, 10)  # input-major
+        b1 = values[7840:7850]
+        w2 = values[7850:7950].reshape(10, 10)  # output-major
+        b2 = values[7950:7960]
+        return kind, (w1, b1, w2, b2)
+    w1 = np.frombuffer(data, dtype="i1", count=7840, offset=64).astype(np.int64).reshape(784, 10)
+    b1 = np.frombuffer(data, dtype="<i4", count=10, offset=7904).astype(np.int64)
+    w2 = np.frombuffer(data, dtype="i1", count=100, offset=7944).astype(np.int64).reshape(10, 10)
+    b2 = np.frombuffer(data, dtype="<i4", count=10, offset=8044).astype(np.int64)
+    (scale,) = np.frombuffer(data, dtype="<f4", count=1, offset=8084).astype(F32)
+    return kind, (w1, b1, w2, b2, scale)
+
+
+def read_images(path):
+    data = open(path, "rb").read()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    magic, count, rows, cols = struct.unpack_from(">IIII", data, 0)
+    assert magic == 0x803 and (rows, cols) == (28, 28)
+    return np.frombuffer(data, dtype=np.uint8, count=count * 784, offset=16).reshape(count, 784)
+
+
+def bits(x):
+    return np.asarray(x, dtype=F32).view(np.uint32)
+
+
+def from_bits(b):
+    return np.asarray(b, dtype=np.uint32).view(F32)
+
+
+def scalbnf(y, k):
+    """§2.1: multiply by 2^k, pre-scaling by 2^-102 while k < -126 (elementwise; k <= 0 here)."""
+    y, k = y.copy(), k.copy()
+    for _ in range(2):
+        low = k < -126
+        y[low] = y[low] * from_bits(0x0C800000)  # 2^-102
+        k[low] += 102
+    k = np.maximum(k, -126)
+    return y * from_bits(((127 + k) << 23).astype(np.uint32))
+
+
+def expf(x):
+    """§2.1's expf for an array of f32 values x <= 0, every step in f32."""
+    x = np.asarray(x, dtype=F32)
+    hx = bits(x) & np.uint32(0x7FFFFFFF)
+    result = np.zeros_like(x)
+    big = hx > 0x3EB17218
+    k = np.zeros(x.shape, dtype=np.int64)
+    far = big & (hx > 0x3F851592)
+    k[far] = np.trunc(F32(1.4426950216) * x[far] + F32(-0.5)).astype(np.int64)
+    k[big & ~far] = -1
+    kf = k.astype(F32)
+    hi = np.where(big, x - kf * F32(6.9314575195e-01), x).astype(F32)
+    lo = np.where(big, kf * F32(1.4286067653e-06), F32(0)).astype(F32)
+    r = np.where(big, hi - lo, x).astype(F32)
+    xx = r * r
+    c = r - xx * (F32(1.6666625440e-1) + xx * F32(-2.7667332906e-3))
+    y = F32(1) + (r * c / (F32(2) - c) - lo + hi)
+    y = np.where(k == 0, y, scalbnf(y, k))
+    tiny = hx <= 0x39000000
+    result = np.where(tiny, F32(1) + x, y)
+    return np.where(hx >= 0x42CFF1B5, F32(0), result).astype(F32)
+
+
+def softmax(z2):
+    """§2.1 step 6 for a batch: rows are images."""
+    m = z2.max(axis=1, keepdims=True)
+    e = expf(z2 - m)
+    s = np.zeros(z2.shape[0], dtype=F32)
+    for k in range(10):
+        s = s + e[:, k]
+    return (e / s[:, None]).astype(F32)
+
+
+def first_argmax(v):
+    return np.argmax(v, axis=1)  # NumPy returns the first maximum
+
+
+def forward_f32(model, images):
+    w1, b1, w2, b2 = model
+    n = images.shape[0]
+    x = F32(1) * images.astype(F32) / F32(255)  # one rounded division per pixel
+    z1 = np.tile(b1, (n, 1)).astype(F32)
+    for i in range(784):  # ascending pixels, zero pixels skipped
+        on = images[:, i] != 0
+        if on.any():
+            z1[on] = z1[on] + x[on, i][:, None] * w1[i][None, :]
+    a1 = np.where(z1 > 0, z1, F32(0)).astype(F32)
+    z2 = np.tile(b2, (n, 1)).astype(F32)
+    for j in range(10):
+        z2 = z2 + w2[:, j][None, :] * a1[:, j][:, None]
+    return first_argmax(z2), softmax(z2)
+
+
+def forward_int8(model, images):
+    w1, b1, w2, b2, scale = model
+    acc1 = b1[None, :] + images.astype(np.int64) @ w1  # exact integers
+    a1 = np.maximum(acc1, 0)
+    acc2 = b2[None, :] + a1 @ w2.T
+    z2 = acc2.astype(F32) * scale
+    return first_argmax(acc2), softmax(z2.astype(F32))
+
+
+def main():
+    model_path, images_path = sys.argv[1:3]
+    kind, model = read_model(model_path)
+    images = read_images(images_path)
+    digits, probabilities = (forward_f32 if kind == "f32" else forward_int8)(model, images)
+    out = sys.stdout
+    for digit, p in zip(digits, bits(probabilities)):
+        out.write(f"{digit} " + " ".join(f"{b:08x}" for b in p) + "\n")
+
+
+if __name__ == "__main__":
+    main()
