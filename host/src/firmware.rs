@@ -26,7 +26,11 @@ pub fn build(board: &Board, weights: Option<&Path>, copy_to: Option<&Path>) -> R
     // The board is a cargo feature; emulated builds add semihosting where the emulator has it.
     let features =
         if board.emulator_has_semihosting() { format!("{},semihosting", board.name) } else { board.name.to_owned() };
-    cmd.current_dir(&dir).args(["build", "--release", "--quiet", "--target", board.target, "--features", &features]);
+    cmd.current_dir(&dir).args(["build", "--release", "--target", board.target, "--features", &features]);
+    // On a terminal cargo draws its own progress bar; in logs and tests it stays quiet.
+    if crate::progress::style() != crate::progress::Style::Bar {
+        cmd.arg("--quiet");
+    }
     // Variables cargo sets for the outer build would leak into this one.
     for var in ["RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "CARGO_ENCODED_RUSTFLAGS"] {
         cmd.env_remove(var);

@@ -58,3 +58,23 @@ pub fn newer_input(checkout: &Path, elf: &Path) -> Option<PathBuf> {
     }
     newest.filter(|(t, _)| *t > built).map(|(_, p)| p)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An image is stale once any of the firmware's inputs is newer.
+    #[test]
+    fn a_newer_source_makes_the_image_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("firmware/src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("main.rs"), "").unwrap();
+        let elf = dir.path().join("firmware.elf");
+        std::fs::write(&elf, "").unwrap();
+        let later = SystemTime::now() + std::time::Duration::from_secs(60);
+        assert_eq!(newer_input(dir.path(), &elf), None);
+        std::fs::File::options().write(true).open(src.join("main.rs")).unwrap().set_modified(later).unwrap();
+        assert_eq!(newer_input(dir.path(), &elf), Some(src.join("main.rs")));
+    }
+}

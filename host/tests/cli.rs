@@ -457,3 +457,43 @@ fn quantize_scores_on_the_models_own_dataset() {
     assert_clean_failure(&o, "pass --data with the model's own dataset");
     assert!(!dir.path().join("fashion-int8.bin").exists());
 }
+
+/// `classify` against a board in its emulator, as a user runs it: from an
+/// empty directory outside the checkout with a copy of the binary, pictures
+/// as input, wrong answers marked, and a model mismatch refused up front.
+#[test]
+#[ignore = "needs qemu-system-arm and the thumbv7m target; run by `cargo xtask ci`"]
+fn classify_on_a_board_from_outside_the_checkout() {
+    let board = host::device::board("lm3s6965evb").unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let work = root.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let elf = root.path().join("lm3s.elf");
+    host::firmware::build(&board, Some(&host::paths::default_model()), Some(&elf)).unwrap();
+    let exe = root.path().join("tiny-mnist");
+    std::fs::copy(env!("CARGO_BIN_EXE_tiny-mnist"), &exe).unwrap();
+    let classify = |extra: &[&str]| {
+        let args = ["classify", "--device", "emu:lm3s6965evb", "--firmware", elf.to_str().unwrap()];
+        Command::new(&exe).args(args).args(extra).current_dir(&work).output().unwrap()
+    };
+
+    let o = classify(&["--range", "0..20"]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success() && out.contains("parity lm3s6965evb: 20/20 bit-exact"), "{out}{}", stderr(&o));
+    assert!(out.contains("test image 0: device 7 p=") && out.contains("bit-exact (label 7)"), "{out}");
+    // The default model gets test image 8 wrong (a 5 read as 6): marked as predict marks it.
+    assert!(out.contains("test image 8: device 6") && out.contains("(label 5, WRONG)"), "{out}");
+
+    let test = host::mnist::Source::bundled().load(host::mnist::Split::Test).unwrap();
+    let small = image::GrayImage::from_raw(28, 28, test.images[0].to_vec()).unwrap();
+    let mut big = image::imageops::resize(&small, 112, 112, image::imageops::FilterType::Triangle);
+    image::imageops::invert(&mut big);
+    big.save(work.join("seven.png")).unwrap();
+    let o = classify(&["--image", "seven.png"]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success() && out.contains("seven.png: device 7") && out.contains("1/1 bit-exact"), "{out}");
+
+    let int8 = host::paths::repo_root().join("models/default-int8.bin");
+    let o = classify(&["--index", "0", "-m", int8.to_str().unwrap()]);
+    assert_clean_failure(&o, "the device runs another model (crc bbda805a)");
+}

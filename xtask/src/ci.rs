@@ -36,6 +36,8 @@ pub fn run() -> Result<()> {
     // megabyte of noise on the wire, then full parity with the f32 and int8 models; and the
     // second implementation of docs/format.md (Python) against the host on every test image.
     sh(cargo().args(["test", "-p", "e2e", "--", "--ignored", "--nocapture", "--test-threads", "2"]), None)?;
+    // The CLI against a board in its emulator, run from outside the checkout.
+    sh(cargo().args(["test", "-p", "host", "--test", "cli", "--", "--ignored"]), None)?;
     // The instruction counters (QEMU plugin, rp2040js runner) still count (full table: `cargo xtask measure`).
     for board in ["mps2-an386", "rp-pico"] {
         crate::measure::run(crate::measure::Args { board: Some(board.into()), model: Vec::new(), images: 100 })?;

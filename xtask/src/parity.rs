@@ -30,11 +30,18 @@ pub fn run(args: Args) -> Result<()> {
         let elf = out_dir.join(format!("firmware-{}.elf", board.name));
         elves.push(host::firmware::build(board, Some(&path), Some(&elf))?);
     }
+    // One progress bar per board (on a terminal; see host::progress).
+    let bars = indicatif::MultiProgress::new();
+    let (model, test) = (&model, &test);
     let results: Vec<Result<String>> = std::thread::scope(|s| {
         let handles: Vec<_> = boards
             .iter()
             .zip(&elves)
-            .map(|(board, elf)| s.spawn(|| one_board(board, elf.clone(), &model, &test)))
+            .map(|(board, elf)| {
+                let template = format!("{:<14} {{pos}}/{{len}} {{bar:30}} {{per_sec}} {{eta}}", board.name);
+                let bar = bars.add(host::progress::bar(test.len() as u64, &template));
+                s.spawn(move || one_board(board, elf.clone(), model, test, &bar))
+            })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| bail!("parity thread panicked"))).collect()
     });
@@ -59,6 +66,7 @@ fn one_board(
     elf: PathBuf,
     model: &host::model_file::Model,
     test: &host::mnist::Dataset,
+    bar: &indicatif::ProgressBar,
 ) -> Result<String> {
     let options = Options { firmware: Some(elf), ..Options::default() };
     let mut device = Device::open(&Endpoint::Emulated(*board), &options)?;
@@ -66,7 +74,9 @@ fn one_board(
     if info.model_checksum != model.checksum {
         bail!("{} runs model {:08x}, expected {:08x}", board.name, info.model_checksum, model.checksum);
     }
-    let r = host::parity::compare(&mut device, &model.network, &test.images, Some(&test.labels), 8, |_, _, _| {})?;
+    let r =
+        host::parity::compare(&mut device, &model.network, &test.images, Some(&test.labels), 8, |_, _, _| bar.inc(1))?;
+    bar.finish_and_clear();
     println!(
         "{}: {} images compared, {} bit-exact, device accuracy {:.2} %, {:.1} s ({:.0} images/s)",
         board.name,
