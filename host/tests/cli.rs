@@ -186,6 +186,23 @@ fn kaggle_csv_files_work_for_eval_and_train() {
     let o = host(&["train", "--epochs", "1", "--validation", "50", "--data", p, "-o", model.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("training on 250 images"), "{}", stderr(&o));
+    // The preset's 5,000-image validation split does not fit: said in terms of the preset.
+    let o = host(&["train", "--epochs", "1", "--data", p, "-o", model.to_str().unwrap()]);
+    assert_clean_failure(&o, "--preset default holds out 5000 for validation; pass a smaller --validation");
+    // What spreadsheets write: a byte-order mark and quoted names; and the same file gzipped.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let quoted = format!("\u{feff}\"label\",\"pixel0\"{}", text.strip_prefix("label,pixel0").unwrap());
+    let bom = dir.path().join("bom.csv");
+    std::fs::write(&bom, &quoted).unwrap();
+    let gz = dir.path().join("train.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, text.as_bytes()).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    for file in [&bom, &gz] {
+        let o = host(&["eval", "--data", file.to_str().unwrap()]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success() && out.contains("/300)"), "{}: {out}{}", file.display(), stderr(&o));
+    }
     std::fs::write(&path, "label,pixel0\n1,2\n").unwrap();
     assert_clean_failure(&host(&["eval", "--data", p]), "Kaggle digit recognizer format");
 }
