@@ -38,10 +38,10 @@ pub fn run() -> Result<()> {
     sh(cargo().args(["test", "-p", "e2e", "--", "--ignored", "--nocapture", "--test-threads", "2"]), None)?;
     // The CLI against a board in its emulator, run from outside the checkout.
     sh(cargo().args(["test", "-p", "host", "--test", "cli", "--", "--ignored"]), None)?;
-    // The instruction counters (QEMU plugin, rp2040js runner) still count (full table: `cargo xtask measure`).
-    for board in ["mps2-an386", "rp-pico"] {
-        crate::measure::run(crate::measure::Args { board: Some(board.into()), model: Vec::new(), images: 100 })?;
-    }
+    // The footprint gate: every board and model counted (QEMU plugin, rp2040js runner) over the first
+    // 1,000 test images, against bench/snapshot.json (full table: `cargo xtask measure`).
+    let snapshot = Some(crate::snapshot::Mode::Check);
+    crate::measure::run(crate::measure::Args { board: None, model: Vec::new(), images: 1_000, snapshot })?;
     // A short fuzzing smoke run of every target (the long runs are `cargo xtask fuzz --seconds 600`).
     // cargo-fuzz needs nightly; a machine that cannot get it skips this step, loudly.
     if crate::fuzz::ensure_nightly() {

@@ -11,6 +11,7 @@ mod measure;
 mod parity;
 mod setup;
 mod shell;
+mod snapshot;
 
 #[derive(Parser)]
 #[command(about = "tiny-mnist project automation")]

@@ -20,6 +20,9 @@ pub struct Args {
     /// Test images to run (all 10,000 by default).
     #[arg(long, default_value_t = 10_000)]
     pub images: usize,
+    /// Compare the figures with bench/snapshot.json (fail on growth over 2 %), or rewrite it.
+    #[arg(long, value_enum)]
+    pub snapshot: Option<crate::snapshot::Mode>,
 }
 
 /// Builds the instruction-counting plugin with gcc.
@@ -234,6 +237,20 @@ pub fn run(args: Args) -> Result<()> {
     println!("|---|---|---|---|---|");
     for (board, kind, c, _) in &rows {
         println!("| {} | {kind} | {:.0} | {:.1} | {:.1} |", board.name, c.cost.fixed, c.cost.per_pixel, c.cost.per_run);
+    }
+    if let Some(mode) = args.snapshot {
+        let figures: Vec<crate::snapshot::Row> = rows
+            .iter()
+            .map(|(board, kind, c, size)| crate::snapshot::Row {
+                board: board.name.to_owned(),
+                model: (*kind).to_owned(),
+                flash: size.flash,
+                static_ram: size.ram,
+                peak_stack: u64::from(c.stack_peak),
+                mean_instructions: c.instructions.mean,
+            })
+            .collect();
+        crate::snapshot::apply(mode, images.len(), &figures)?;
     }
     Ok(())
 }
