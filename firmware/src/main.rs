@@ -22,5 +22,5 @@ fn main() -> ! {
         let (stack_peak, stack_size) = stack::usage();
         DeviceStats { stack_peak, stack_size }
     };
-    Server::new(&model::WEIGHTS, device_info(board::NAME, model::CHECKSUM), stats).serve(&mut link)
+    Server::new(&model::Model, device_info(board::NAME, model::CHECKSUM), stats).serve(&mut link)
 }

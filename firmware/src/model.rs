@@ -8,6 +8,10 @@ use shared::weights_file::{decode_const, model_checksum};
 #[cfg(not(model_int8))]
 use shared::Weights as Network;
 
+use shared::preprocess::Preprocessing;
+use shared::weights_file::preprocessing_const;
+use shared::{Classifier, PixelBytes, Prediction};
+
 /// The weight file `build.rs` validated; only read at compile time.
 const FILE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/weights.bin"));
 
@@ -18,6 +22,27 @@ pub static WEIGHTS: Network = match decode_const(FILE) {
     #[allow(clippy::panic)]
     Err(e) => panic!("{}", e.message()),
 };
+
+/// What the model does to an image before its first layer (header byte 41).
+pub const PREPROCESSING: Preprocessing = match preprocessing_const(FILE) {
+    Ok(p) => p,
+    #[allow(clippy::panic)]
+    Err(e) => panic!("{}", e.message()),
+};
+
+/// The model as the weight file describes it: its preprocessing, then the
+/// network. The preprocessing is a compile-time constant, so a model without
+/// one carries none of its code.
+pub struct Model;
+
+impl Classifier for Model {
+    fn classify_pixels(&self, image: PixelBytes<'_>) -> Prediction {
+        match PREPROCESSING {
+            Preprocessing::None => WEIGHTS.classify_pixels(image),
+            Preprocessing::Deskew => WEIGHTS.classify(&shared::preprocess::normalise(&image.to_array())),
+        }
+    }
+}
 
 /// CRC-32 of the weight file: the model's identity, reported by `Info`.
 pub const CHECKSUM: u32 = match model_checksum(FILE) {

@@ -96,3 +96,15 @@ impl Dataset {
         }
     }
 }
+
+impl Dataset {
+    /// The same images as the network sees them after `preprocessing`, on all cores.
+    pub fn preprocessed(self, preprocessing: shared::preprocess::Preprocessing) -> Dataset {
+        if preprocessing == shared::preprocess::Preprocessing::None {
+            return self;
+        }
+        use rayon::prelude::*;
+        let images: Vec<Pixels> = self.images.par_iter().map(|image| preprocessing.apply(image)).collect();
+        Dataset { images: images.into(), ..self }
+    }
+}

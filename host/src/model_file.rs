@@ -49,6 +49,19 @@ impl Network {
     }
 }
 
+/// A model classifies as its file says: preprocessing (from the header), then the network.
+impl Classifier for Model {
+    fn classify_pixels(&self, image: shared::PixelBytes<'_>) -> shared::Prediction {
+        shared::preprocess::Preprocessed { preprocessing: self.info.preprocessing, network: &self.network }
+            .classify_pixels(image)
+    }
+
+    fn predict_class(&self, image: &[u8; shared::INPUT]) -> u8 {
+        shared::preprocess::Preprocessed { preprocessing: self.info.preprocessing, network: &self.network }
+            .predict_class(image)
+    }
+}
+
 /// A model loaded from disk.
 pub struct Model {
     /// The network.

@@ -8,6 +8,7 @@
 //! - [`model_kind`]: f32 or int8, which decoder a weight file goes to,
 //! - [`network`]: the fixed 784→10→10 network and its one `forward` pass,
 //! - [`pixels`]: an image's nonzero pixels, read from raw or zero-run bytes,
+//! - [`preprocess`]: deskew and size normalisation a model can ask for,
 //! - [`quantized`]: the int8 version of the network and its file,
 //! - [`soft_float`]: bit-exact f32 multiply and add for cores without an FPU,
 //! - [`weights_file`]: the on-disk / in-flash weight format,
@@ -28,6 +29,7 @@ pub mod framing;
 pub mod model_kind;
 pub mod network;
 pub mod pixels;
+pub mod preprocess;
 pub mod protocol;
 pub mod quantized;
 pub mod soft_float;

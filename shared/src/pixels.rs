@@ -96,24 +96,24 @@ impl<'a> PixelBytes<'a> {
 
     /// All 784 pixels.
     pub fn to_array(&self) -> [u8; INPUT] {
-        const INDEX: [u16; INPUT] = {
-            let mut index = [0u16; INPUT];
-            let mut i = 0;
-            while i < INPUT {
-                #[allow(clippy::indexing_slicing, reason = "const fn: i < INPUT is the loop bound")]
-                {
-                    index[i] = i as u16;
-                }
-                i += 1;
-            }
-            index
-        };
+        if let Ok(raw) = <&[u8; INPUT]>::try_from(self.bytes) {
+            return *raw;
+        }
+        // Zero runs, which `new` checked add up to exactly 784 pixels.
         let mut pixels = [0u8; INPUT];
-        self.for_each_nonzero(&INDEX, |p, &i| {
-            if let Some(slot) = pixels.get_mut(usize::from(i)) {
-                *slot = p;
+        let mut at = 0usize;
+        let mut bytes = self.bytes.iter();
+        while let Some(&b) = bytes.next() {
+            if b != 0 {
+                if let Some(slot) = pixels.get_mut(at) {
+                    *slot = b;
+                }
+                at += 1;
+            } else {
+                let Some(&run) = bytes.next() else { break };
+                at += usize::from(run);
             }
-        });
+        }
         pixels
     }
 }

@@ -11,7 +11,8 @@
 //! 32      4      validation accuracy (f32 LE, 0–1)
 //! 36      4      test accuracy (f32 LE, 0–1)
 //! 40      1      class set (0 digits, 1 Fashion-MNIST)
-//! 41      23     reserved, zero
+//! 41      1      preprocessing (0 none, 1 deskew: `crate::preprocess`)
+//! 42      22     reserved, zero
 //! 64      31840  body: postcard(Weights) = 7960 f32 LE, w1, b1, w2, b2
 //! 31904   4      CRC-32/ISO-HDLC of bytes 0..31904 (u32 LE)
 //! ```
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classes::Classes;
 use crate::network::{Weights, HIDDEN, INPUT, OUTPUT, PARAMETER_COUNT};
+use crate::preprocess::Preprocessing;
 
 /// First bytes of every weight file.
 pub const MAGIC: [u8; 8] = *b"TNYMNIST";
@@ -36,6 +38,8 @@ pub const BODY_LEN: usize = PARAMETER_COUNT * 4;
 pub const CHECKSUM_LEN: usize = 4;
 /// Where the class-set byte sits in the header.
 const CLASSES_OFFSET: usize = 40;
+/// Where the preprocessing byte sits in the header (0, "none", in files older than it).
+pub const PREPROCESSING_OFFSET: usize = 41;
 /// Size of a whole weight file.
 pub const FILE_LEN: usize = HEADER_LEN + BODY_LEN + CHECKSUM_LEN;
 
@@ -56,6 +60,8 @@ pub struct ModelInfo {
     pub test_accuracy: f32,
     /// What the ten outputs mean.
     pub classes: Classes,
+    /// What the model does to an image before its first layer.
+    pub preprocessing: Preprocessing,
 }
 
 /// The fixed 64-byte header, exactly as postcard lays it out (it is only written
@@ -74,7 +80,7 @@ struct Header {
     #[serde(with = "postcard::fixint::le")]
     body_len: u32,
     info: ModelInfo,
-    reserved: [u8; 23],
+    reserved: [u8; 22],
 }
 
 /// Why a byte string is not a usable weight file.
@@ -116,6 +122,11 @@ pub enum FormatError {
         /// The value found.
         found: f32,
     },
+    /// The header names a preprocessing this build does not know.
+    UnknownPreprocessing {
+        /// The preprocessing byte found.
+        found: u8,
+    },
     /// A weight is NaN or infinite.
     NonFiniteWeight {
         /// Index of the parameter in file order (w1, b1, w2, b2).
@@ -146,6 +157,9 @@ impl FormatError {
             FormatError::UnknownClasses { .. } => {
                 "weight file names an unknown class set; it was written by a newer version of this tool"
             }
+            FormatError::UnknownPreprocessing { .. } => {
+                "weight file names an unknown input preprocessing; it was written by a newer version of this tool"
+            }
             FormatError::NonFiniteWeight { .. } => "weight file contains a NaN or infinite weight; retrain the model",
             FormatError::BufferTooSmall => "output buffer too small for a weight file",
         }
@@ -173,6 +187,7 @@ impl core::fmt::Display for FormatError {
             }
             FormatError::NonFiniteWeight { index } => write!(f, " (parameter {index})"),
             FormatError::UnknownClasses { found } => write!(f, " (class set {found})"),
+            FormatError::UnknownPreprocessing { found } => write!(f, " (preprocessing {found})"),
             _ => Ok(()),
         }
     }
@@ -288,6 +303,10 @@ pub(crate) const fn check_container(bytes: &[u8], magic: [u8; 8], body_len: usiz
     if Classes::from_code(classes).is_none() {
         return Err(FormatError::UnknownClasses { found: classes });
     }
+    let preprocessing = read_u8(bytes, PREPROCESSING_OFFSET);
+    if Preprocessing::from_code(preprocessing).is_none() {
+        return Err(FormatError::UnknownPreprocessing { found: preprocessing });
+    }
     Ok(())
 }
 
@@ -307,7 +326,7 @@ pub(crate) fn encode_container<T: Serialize>(
         output: OUTPUT as u16,
         body_len: body_len as u32,
         info: *info,
-        reserved: [0; 23],
+        reserved: [0; 22],
     };
     let (contents, rest) = out.split_at_mut_checked(HEADER_LEN + body_len).ok_or(FormatError::BufferTooSmall)?;
     let (head, body_out) = contents.split_at_mut(HEADER_LEN);
@@ -336,7 +355,18 @@ pub(crate) fn container_info(bytes: &[u8]) -> Result<ModelInfo, FormatError> {
         validation_accuracy: read_f32(bytes, 32),
         test_accuracy: read_f32(bytes, 36),
         classes: Classes::from_code(classes).ok_or(FormatError::UnknownClasses { found: classes })?,
+        preprocessing: preprocessing_const(bytes)?,
     })
+}
+
+/// The preprocessing a weight file's model expects; usable in `const`
+/// contexts (the firmware picks its input path at compile time).
+pub const fn preprocessing_const(bytes: &[u8]) -> Result<Preprocessing, FormatError> {
+    let found = read_u8(bytes, PREPROCESSING_OFFSET);
+    match Preprocessing::from_code(found) {
+        Some(p) => Ok(p),
+        None => Err(FormatError::UnknownPreprocessing { found }),
+    }
 }
 
 /// The stored CRC-32 of a file [`check_container`] accepted.

@@ -113,7 +113,7 @@ proptest! {
             *p = scale * ((n as f32 * 0.618).fract() - 0.5);
         }
         let classes = if fashion { shared::Classes::Fashion } else { shared::Classes::Digits };
-        let info = ModelInfo { seed, epochs, validation_accuracy: va, test_accuracy: ta, classes };
+        let info = ModelInfo { seed, epochs, validation_accuracy: va, test_accuracy: ta, classes, ..Default::default() };
         let mut buf = vec![0u8; FILE_LEN];
         weights_file::encode(&w, &info, &mut buf).unwrap();
         let (back, back_info) = weights_file::decode(&buf).unwrap();

@@ -41,7 +41,7 @@ fn fashion_mnist_trains_and_runs_on_the_board_with_class_names() {
     assert_eq!(device.info().expect("info").model_checksum, model.checksum);
     let (images, labels) = (&test.images[..COMPARED], &test.labels[..COMPARED]);
     let mut named = Vec::new();
-    let report = host::parity::compare(&mut device, &model.network, images, Some(labels), 8, |i, _, dev| {
+    let report = host::parity::compare(&mut device, &model, images, Some(labels), 8, |i, _, dev| {
         if i < 5 {
             named.push(format!("{} (true {})", Classes::Fashion.name(dev.digit), Classes::Fashion.name(labels[i])));
         }

@@ -20,7 +20,7 @@ fn parity_on(board: &Board, weights: &Path, tag: &str, count: usize) -> Report {
     assert_eq!(info.board.as_str(), board.name);
     let test = test_set();
     let (images, labels) = (&test.images[..count], &test.labels[..count]);
-    let report = compare(&mut device, &model.network, images, Some(labels), 8, |_, _, _| {})
+    let report = compare(&mut device, model, images, Some(labels), 8, |_, _, _| {})
         .unwrap_or_else(|e| panic!("{}: {e:#}", board.name));
     println!(
         "parity {}: {}/{} bit-exact ({tag} model, {:.1} s, device accuracy {:.2} %, max difference {} ULP)",
@@ -42,17 +42,21 @@ fn parity_on(board: &Board, weights: &Path, tag: &str, count: usize) -> Report {
     report
 }
 
-/// A model trained here and now, so parity is not an accident of one weight file.
+/// A model trained here and now, so parity is not an accident of one weight
+/// file; it deskews its input, so every board runs `shared::preprocess` too.
 fn freshly_trained_model() -> PathBuf {
     static MODEL: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     MODEL
         .get_or_init(|| {
+            let deskew = shared::preprocess::Preprocessing::Deskew;
             let all = host::mnist::Source::bundled().load(host::mnist::Split::Train).expect("training set");
+            let all = all.preprocessed(deskew);
             let config = host::train::Config { epochs: 1, seed: 7, ..host::train::Config::default() };
             let (train, validation) = host::train::split(&all, config.validation, config.seed).expect("split");
             let trained = host::train::train(&config, &all, &train, &validation, None, &mut |_| {}).expect("training");
             let path = scratch().join("fresh.bin");
-            let info = shared::weights_file::ModelInfo { seed: 7, epochs: 1, ..Default::default() };
+            let info =
+                shared::weights_file::ModelInfo { seed: 7, epochs: 1, preprocessing: deskew, ..Default::default() };
             host::model_file::save(&path, &trained.weights, &info).expect("save");
             path
         })

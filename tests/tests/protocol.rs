@@ -24,7 +24,7 @@ fn garbage_between_valid_frames(board: &Board) {
         };
         let mut junk: Vec<u8> = (0..len).map(|_| rng.gen_range(1..=255)).collect();
         junk.push(0);
-        let expected = expected_answers(&junk, &model.network, &info);
+        let expected = expected_answers(&junk, &model, &info);
         assert_eq!(expected.len(), 1, "one frame, one answer");
         if len > shared::protocol::MAX_REQUEST_FRAME {
             assert_eq!(expected[0], Some(Response::Error(FrameError::Oversized)));
@@ -35,7 +35,7 @@ fn garbage_between_valid_frames(board: &Board) {
 
         let image = &test.images[i];
         let answer = device.request(&Request::Classify(PixelBytes::raw(image))).expect("classify");
-        assert_eq!(answer, Response::Prediction(shared::Classifier::classify(&model.network, image)), "image {i}");
+        assert_eq!(answer, Response::Prediction(shared::Classifier::classify(&model, image)), "image {i}");
         valid += 1;
     }
     // A truncated frame (no delimiter) merges with the next bytes; a lone
@@ -111,14 +111,14 @@ fn megabyte_of_noise_on(board: &Board) {
         let mut chunk: Vec<u8> = (0..rng.gen_range(1..8192)).map(|_| rng.gen()).collect();
         noise_bytes += chunk.len();
         chunk.push(0);
-        let expected = expected_answers(&chunk, &model.network, &info);
+        let expected = expected_answers(&chunk, &model, &info);
         let image = &test.images[i % test.len()];
         device.send_raw(&chunk).expect("send noise");
         device.send(&Request::Classify(PixelBytes::raw(image))).expect("send request");
         expect_answers(&mut device, &expected, &format!("{}: chunk {i}", board.name));
         noise_answers += expected.len();
         let answer = device.receive().expect("answer to the valid request");
-        assert_eq!(answer, Response::Prediction(shared::Classifier::classify(&model.network, image)), "image {i}");
+        assert_eq!(answer, Response::Prediction(shared::Classifier::classify(&model, image)), "image {i}");
         valid += 1;
         i += 1;
     }

@@ -37,8 +37,9 @@ def read_model(path):
     if zlib.crc32(data[: 64 + body_len]) != stored_crc:
         raise ValueError(f"{path}: CRC mismatch")
     validation, test = struct.unpack_from("<ff", data, 32)
-    if data[40] not in (0, 1) or not (0 <= validation <= 1 and 0 <= test <= 1):
-        raise ValueError(f"{path}: bad class set or accuracy")
+    if data[40] not in (0, 1) or data[41] not in (0, 1) or not (0 <= validation <= 1 and 0 <= test <= 1):
+        raise ValueError(f"{path}: bad class set, preprocessing or accuracy")
+    preprocessing = data[41]
     if kind == "f32":
         values = np.frombuffer(data, dtype="<f4", count=7960, offset=64).astype(F32)
         if not np.all(np.isfinite(values)):
@@ -47,13 +48,13 @@ def read_model(path):
         b1 = values[7840:7850]
         w2 = values[7850:7950].reshape(10, 10)  # output-major
         b2 = values[7950:7960]
-        return kind, (w1, b1, w2, b2)
+        return kind, preprocessing, (w1, b1, w2, b2)
     w1 = np.frombuffer(data, dtype="i1", count=7840, offset=64).astype(np.int64).reshape(784, 10)
     b1 = np.frombuffer(data, dtype="<i4", count=10, offset=7904).astype(np.int64)
     w2 = np.frombuffer(data, dtype="i1", count=100, offset=7944).astype(np.int64).reshape(10, 10)
     b2 = np.frombuffer(data, dtype="<i4", count=10, offset=8044).astype(np.int64)
     (scale,) = np.frombuffer(data, dtype="<f4", count=1, offset=8084).astype(F32)
-    return kind, (w1, b1, w2, b2, scale)
+    return kind, preprocessing, (w1, b1, w2, b2, scale)
 
 
 def read_images(path):
@@ -63,6 +64,55 @@ def read_images(path):
     magic, count, rows, cols = struct.unpack_from(">IIII", data, 0)
     assert magic == 0x803 and (rows, cols) == (28, 28)
     return np.frombuffer(data, dtype=np.uint8, count=count * 784, offset=16).reshape(count, 784)
+
+
+def tdiv(a, b):
+    """Integer division rounding toward zero (as Rust's `/`), elementwise."""
+    q = np.abs(a) // np.abs(b)
+    return np.where((a < 0) != (b < 0), -q, q)
+
+
+def isqrt(n):
+    """Floor of the square root of each non-negative int64, exactly."""
+    r = np.floor(np.sqrt(n.astype(np.float64))).astype(np.int64)
+    r = np.where(r * r > n, r - 1, r)
+    return np.where((r + 1) * (r + 1) <= n, r + 1, r)
+
+
+def deskew(images):
+    """docs/format.md §2.0 for a batch of images (rows), in exact integers."""
+    one, centre, target = 1 << 16, 14 << 16, 5 << 16
+    p = images.astype(np.int64)
+    x = np.tile(np.arange(28, dtype=np.int64), 28)
+    y = np.repeat(np.arange(28, dtype=np.int64), 28)
+    m = p.sum(1)
+    sx, sy = (p * x).sum(1), (p * y).sum(1)
+    sxy, syy = (p * x * y).sum(1), (p * y * y).sum(1)
+    blank = m == 0
+    m = np.where(blank, 1, m)
+    cx, cy = tdiv(sx << 16, m), tdiv(sy << 16, m)
+    mu11, mu02 = m * sxy - sx * sy, m * syy - sy * sy
+    alpha = np.where(mu02 > 0, np.clip(tdiv(mu11 << 16, np.where(mu02 > 0, mu02, 1)), -one, one), 0)
+    k = np.clip(tdiv(isqrt(mu02) << 32, m * target), one // 2, 2 * one)
+    out = np.zeros_like(p)
+    rows = np.arange(len(p))
+    for yo in range(28):
+        ys = cy + ((k * (yo * one - centre)) >> 16)
+        xs = cx + ((k * -centre) >> 16) + ((alpha * (ys - cy)) >> 16)
+        for xo in range(28):
+            x0, y0 = xs >> 16, ys >> 16
+            fx, fy = (xs >> 8) & 0xFF, (ys >> 8) & 0xFF
+
+            def at(xx, yy):
+                inside = (xx >= 0) & (xx < 28) & (yy >= 0) & (yy < 28)
+                index = np.where(inside, yy * 28 + xx, 0)
+                return np.where(inside, p[rows, index], 0)
+
+            top = at(x0, y0) * (256 - fx) + at(x0 + 1, y0) * fx
+            bottom = at(x0, y0 + 1) * (256 - fx) + at(x0 + 1, y0 + 1) * fx
+            out[:, yo * 28 + xo] = (top * (256 - fy) + bottom * fy + (1 << 15)) >> 16
+            xs = xs + k
+    return np.where(blank[:, None], p, out).astype(np.uint8)
 
 
 def bits(x):
@@ -148,8 +198,10 @@ def forward_int8(model, images):
 
 def main():
     model_path, images_path = sys.argv[1:3]
-    kind, model = read_model(model_path)
+    kind, preprocessing, model = read_model(model_path)
     images = read_images(images_path)
+    if preprocessing == 1:
+        images = deskew(images)
     digits, probabilities = (forward_f32 if kind == "f32" else forward_int8)(model, images)
     out = sys.stdout
     for digit, p in zip(digits, bits(probabilities)):

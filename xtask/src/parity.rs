@@ -74,8 +74,7 @@ fn one_board(
     if info.model_checksum != model.checksum {
         bail!("{} runs model {:08x}, expected {:08x}", board.name, info.model_checksum, model.checksum);
     }
-    let r =
-        host::parity::compare(&mut device, &model.network, &test.images, Some(&test.labels), 8, |_, _, _| bar.inc(1))?;
+    let r = host::parity::compare(&mut device, model, &test.images, Some(&test.labels), 8, |_, _, _| bar.inc(1))?;
     bar.finish_and_clear();
     println!(
         "{}: {} images compared, {} bit-exact, device accuracy {:.2} %, {:.1} s ({:.0} images/s)",

@@ -92,7 +92,7 @@ pub fn run(args: Args) -> Result<()> {
         host::progress::bar(total as u64, "{pos}/{len} images {bar:30} {per_sec} {eta}")
     };
     let lines = !verbose && host::progress::style() == host::progress::Style::Lines;
-    let report = parity::compare(&mut device, &model.network, &images, labels.as_deref(), window, |i, host, dev| {
+    let report = parity::compare(&mut device, &model, &images, labels.as_deref(), window, |i, host, dev| {
         bar.inc(1);
         if lines && (i + 1) % total.div_ceil(10) == 0 {
             eprintln!("classified {}/{total}", i + 1);

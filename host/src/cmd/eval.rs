@@ -35,6 +35,8 @@ pub fn run(args: Args) -> Result<()> {
     eprintln!("{}", super::describe(&name, &model));
     let test = Source::from_option(args.data).load(Split::Test)?;
     super::warn_if_classes_differ(&model, &test);
+    // What the network sees: the images after the model's preprocessing.
+    let test = test.preprocessed(model.info.preprocessing);
     let e = evaluate(&model.network, &test);
     let names = model.info.classes.names();
     if let Some(dir) = &args.plots {

@@ -47,6 +47,8 @@ pub fn run(args: Args) -> Result<()> {
         }
         _ => bail!("give --index N, --image FILE or --pgm FILE"),
     };
+    // What the network sees (and the picture shows): the image after the model's preprocessing.
+    let image = model.info.preprocessing.apply(&image);
     let p = shared::Classifier::classify(&model.network, &image);
     let classes = model.info.classes;
     if args.json {

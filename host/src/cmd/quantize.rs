@@ -42,6 +42,7 @@ pub fn run(args: Args) -> Result<()> {
             test.classes
         );
     }
+    let test = test.preprocessed(model.info.preprocessing);
     let q = quantize(&weights);
     let f32_accuracy = accuracy(&*weights, &test);
     let int8_accuracy = accuracy(&q, &test);

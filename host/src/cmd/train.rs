@@ -75,6 +75,10 @@ pub struct Args {
     /// Initial weights.
     #[arg(long, value_enum)]
     init: Option<InitArg>,
+    /// What to do to every image before the network (recorded in the weight file, so every
+    /// command and the firmware do the same): none, or deskew (deskew, size-normalise, centre).
+    #[arg(long, value_name = "none|deskew", value_parser = parse_preprocessing)]
+    preprocess: Option<shared::preprocess::Preprocessing>,
     /// Random seed: same options and seed give a byte-identical weight file.
     #[arg(long)]
     seed: Option<u64>,
@@ -184,6 +188,8 @@ pub fn run(args: Args) -> Result<()> {
         (all, test.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
     });
     let (all, test) = (all?, test?);
+    let preprocessing = args.preprocess.unwrap_or_default();
+    let (all, test) = (all.preprocessed(preprocessing), test.preprocessed(preprocessing));
     let load_seconds = load_started.elapsed().as_secs_f64();
     let (train_indices, validation) =
         train::split(&all, config.validation, config.seed).map_err(|e| flag_error(e, &args))?;
@@ -258,6 +264,7 @@ pub fn run(args: Args) -> Result<()> {
         validation_accuracy: trained.validation_accuracy.unwrap_or(0.0) as f32,
         test_accuracy: test_accuracy as f32,
         classes: args.classes.unwrap_or(all.classes),
+        preprocessing,
     };
     host::model_file::save(&args.output, &trained.weights, &info)?;
     let validation_part = trained
@@ -338,6 +345,15 @@ fn flag_error(e: ConfigError, args: &Args) -> anyhow::Error {
         ),
     };
     anyhow::anyhow!(message)
+}
+
+/// `--preprocess`'s values.
+fn parse_preprocessing(s: &str) -> Result<shared::preprocess::Preprocessing, String> {
+    use shared::preprocess::Preprocessing;
+    [Preprocessing::None, Preprocessing::Deskew]
+        .into_iter()
+        .find(|p| p.name() == s)
+        .ok_or_else(|| format!("{s:?} is not one of: none, deskew"))
 }
 
 /// VmHWM from /proc/self/status: the most memory this process ever held.
