@@ -16,6 +16,7 @@ fn main() -> ! {
     stack::paint();
     // One empty measured pass: its instruction count is the markers' own overhead.
     firmware::measure::measured(|| ());
+    firmware::measure::preprocessing(|| ());
     // `entry` runs once, so the link is there to take.
     let Some(mut link) = board::Link::take() else { cortex_m::peripheral::SCB::sys_reset() };
     let stats = || {

@@ -24,6 +24,41 @@ pub extern "C" fn inference_end() {
     }
 }
 
+/// Called right before a model's input preprocessing.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn preprocess_start() {
+    #[cfg(target_arch = "arm")]
+    {
+        cortex_m::asm::nop();
+        cortex_m::asm::nop();
+        cortex_m::asm::nop();
+    }
+}
+
+/// Called right after a model's input preprocessing.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn preprocess_end() {
+    #[cfg(target_arch = "arm")]
+    {
+        cortex_m::asm::nop();
+        cortex_m::asm::nop();
+        cortex_m::asm::nop();
+        cortex_m::asm::nop();
+    }
+}
+
+/// Runs `f` (a model's preprocessing) between the preprocessing markers, so
+/// that it is counted apart from the network.
+#[inline(always)]
+pub fn preprocessing<T>(f: impl FnOnce() -> T) -> T {
+    preprocess_start();
+    let out = f();
+    preprocess_end();
+    out
+}
+
 /// Runs `f` between the markers.
 #[inline(always)]
 pub fn measured<T>(f: impl FnOnce() -> T) -> T {

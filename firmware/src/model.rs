@@ -8,6 +8,7 @@ use shared::weights_file::{decode_const, model_checksum};
 #[cfg(not(model_int8))]
 use shared::Weights as Network;
 
+use crate::measure::{measured, preprocessing};
 use shared::preprocess::Preprocessing;
 use shared::weights_file::preprocessing_const;
 use shared::{Classifier, PixelBytes, Prediction};
@@ -37,9 +38,13 @@ pub struct Model;
 
 impl Classifier for Model {
     fn classify_pixels(&self, image: PixelBytes<'_>) -> Prediction {
+        // The markers count the network alone; the preprocessing has its own.
         match PREPROCESSING {
-            Preprocessing::None => WEIGHTS.classify_pixels(image),
-            Preprocessing::Deskew => WEIGHTS.classify(&shared::preprocess::normalise(&image.to_array())),
+            Preprocessing::None => measured(|| WEIGHTS.classify_pixels(image)),
+            Preprocessing::Deskew => {
+                let input = preprocessing(|| shared::preprocess::normalise(&image.to_array()));
+                measured(|| WEIGHTS.classify(&input))
+            }
         }
     }
 }

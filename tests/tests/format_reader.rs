@@ -1,11 +1,9 @@
 //! docs/format.md is enough to reimplement the weight files and the forward
 //! pass: `tools/format-reader/reader.py`, written from it alone in Python and
 //! NumPy, gives the host's answer on every test image for both committed
-//! models, digit and probabilities, bit for bit.
+//! models (both deskew their input), digit and probabilities, bit for bit.
 use std::path::Path;
 use std::process::Command;
-
-use host::model_file::Network;
 
 /// A Python 3 with NumPy: `python3` on the PATH, else Debian's.
 fn python_with_numpy() -> &'static str {
@@ -31,10 +29,8 @@ fn reader_agrees_with_the_host(model_path: &Path) {
     assert_eq!(lines.len(), test.len());
     let mut differ = Vec::new();
     for (i, (image, line)) in test.images.iter().zip(&lines).enumerate() {
-        let p = match &model.network {
-            Network::F32(w) => shared::Classifier::classify(&**w, image),
-            Network::Int8(q) => shared::Classifier::classify(&**q, image),
-        };
+        // The model as its file describes it: preprocessing (if any), then the network.
+        let p = shared::Classifier::classify(&model, image);
         let host_line = std::iter::once(p.digit.to_string())
             .chain(p.probabilities.iter().map(|x| format!("{:08x}", x.to_bits())))
             .collect::<Vec<_>>()

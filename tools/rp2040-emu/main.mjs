@@ -4,11 +4,12 @@
 // bytes are this process's stdin and stdout, as QEMU's UART is with
 // `-serial stdio`. Messages go to stderr.
 //
-//   node tools/rp2040-emu/main.mjs [--describe] [--counts FILE] firmware.elf
+//   node tools/rp2040-emu/main.mjs [--describe] [--counts FILE [--markers START,END]] firmware.elf
 //
 // --describe   print what enumeration read (VID/PID, classes, strings) as JSON and exit
 // --counts F   write the instructions and cycles between the firmware's marker
 //              functions `inference_start` and `inference_end`, one line per pass
+// --markers    count between these two functions instead (`preprocess_start,preprocess_end`)
 //
 // There is no bootrom (rp2040js ships none, and none may be committed): the
 // firmware starts from its own vector table at 0x1000_0100, where boot2 would
@@ -43,8 +44,9 @@ const option = (name) => {
 };
 const describeOnly = flag('--describe');
 const countsPath = option('--counts');
+const [startName, endName] = (option('--markers') ?? 'inference_start,inference_end').split(',');
 if (args.length !== 1) {
-  process.stderr.write('usage: main.mjs [--describe] [--counts FILE] firmware.elf\n');
+  process.stderr.write('usage: main.mjs [--describe] [--counts FILE [--markers START,END]] firmware.elf\n');
   process.exit(2);
 }
 
@@ -70,8 +72,8 @@ for (const { address, bytes } of loadSegments(elf)) {
 }
 const symbolTable = symbols(elf);
 const find = (predicate) => [...symbolTable].find(([name]) => predicate(name))?.[1] ?? -1;
-const markStart = symbolTable.get('inference_start') ?? -1;
-const markEnd = symbolTable.get('inference_end') ?? -1;
+const markStart = symbolTable.get(startName) ?? -1;
+const markEnd = symbolTable.get(endName) ?? -1;
 const panicAt = find((name) => name.endsWith('rust_begin_unwind'));
 const hardFaultAt = symbolTable.get('HardFault') ?? -1;
 

@@ -129,25 +129,47 @@ impl CostModel {
     }
 }
 
-/// The emulator arguments that write one line per marker pass to `out`.
-fn counting_args(board: &Board, elf: &Path, plugin: &Path, out: &Path) -> Result<Vec<String>> {
+/// The marker functions around the network (what "instructions per inference" counts).
+pub const NETWORK: Markers = Markers("inference_start", "inference_end");
+/// The marker functions around a model's input preprocessing.
+pub const PREPROCESSING: Markers = Markers("preprocess_start", "preprocess_end");
+
+/// A pair of marker functions the firmware calls around what is counted.
+#[derive(Clone, Copy)]
+pub struct Markers(&'static str, &'static str);
+
+/// The emulator arguments that write one line per pass between `markers` to `out`.
+fn counting_args(board: &Board, elf: &Path, plugin: &Path, out: &Path, markers: Markers) -> Result<Vec<String>> {
     Ok(match board.emulator {
         Emulator::Qemu { .. } => {
-            let start = symbol(elf, "inference_start")?;
-            let end = symbol(elf, "inference_end")?;
+            let start = symbol(elf, markers.0)?;
+            let end = symbol(elf, markers.1)?;
             let arg = format!("{},start={start:#x},end={end:#x},out={}", plugin.display(), out.display());
             vec!["-plugin".into(), arg]
         }
         // rp2040js's runner finds the markers itself and adds the cycles it models.
-        Emulator::Rp2040js => vec!["--counts".into(), out.display().to_string()],
+        Emulator::Rp2040js => {
+            vec![
+                "--counts".into(),
+                out.display().to_string(),
+                "--markers".into(),
+                format!("{},{}", markers.0, markers.1),
+            ]
+        }
     })
 }
 
-fn count_instructions(board: &Board, elf: &Path, plugin: &Path, images: &[host::mnist::Pixels]) -> Result<Counts> {
+fn count_instructions(
+    board: &Board,
+    elf: &Path,
+    plugin: &Path,
+    images: &[host::mnist::Pixels],
+    markers: Markers,
+) -> Result<Counts> {
     let out = elf.with_extension("counts");
     let options = Options {
         firmware: Some(elf.to_owned()),
-        emulator_args: counting_args(board, elf, plugin, &out)?,
+        emulator_args: counting_args(board, elf, plugin, &out, markers)?,
         ..Options::default()
     };
     let stack_peak = {
@@ -193,13 +215,21 @@ pub fn run(args: Args) -> Result<()> {
     std::fs::create_dir_all(&out_dir)?;
     let mut rows = Vec::new();
     for model in &models {
-        let kind = host::model_file::load(model)?.network.kind().name();
+        let loaded = host::model_file::load(model)?;
+        let kind = loaded.network.kind().name();
+        let preprocessed = loaded.info.preprocessing != shared::preprocess::Preprocessing::None;
         for board in crate::firmware::selected(args.board.as_deref())? {
             let elf = out_dir.join(format!("measure-{}-{kind}.elf", board.name));
             host::firmware::build(&board, Some(model), Some(&elf))?;
-            let counts = count_instructions(&board, &elf, &plugin, images)?;
+            let counts = count_instructions(&board, &elf, &plugin, images, NETWORK)?;
+            // The preprocessing, counted apart in a second run.
+            let preprocessing = if preprocessed {
+                Some(count_instructions(&board, &elf, &plugin, images, PREPROCESSING)?.instructions)
+            } else {
+                None
+            };
             let size = crate::firmware::footprint(&elf)?;
-            rows.push((board, kind, counts, size));
+            rows.push((board, kind, counts, preprocessing, size));
         }
     }
     println!();
@@ -207,18 +237,20 @@ pub fn run(args: Args) -> Result<()> {
         println!("model {}", model.display());
     }
     println!(
-        "| board | model | instructions per inference (min / mean / max, {} images) | estimated cycles (rp2040js, \
-         no flash wait states) | flash | static RAM | peak stack |",
+        "| board | model | network: instructions per inference (min / mean / max, {} images) | estimated cycles \
+         (rp2040js, no flash wait states) | preprocessing: instructions (min / mean / max) | flash | static RAM | \
+         peak stack |",
         images.len()
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     let spread = |s: &Spread| format!("{} / {:.0} / {}", s.min, s.mean, s.max);
-    for (board, kind, c, size) in &rows {
+    for (board, kind, c, pre, size) in &rows {
         println!(
-            "| {} | {kind} | {} | {} | {} B | {} B | {} B |",
+            "| {} | {kind} | {} | {} | {} | {} B | {} B | {} B |",
             board.name,
             spread(&c.instructions),
             c.cycles.as_ref().map_or("–".into(), spread),
+            pre.as_ref().map_or("–".into(), spread),
             size.flash,
             size.ram,
             c.stack_peak
@@ -235,19 +267,20 @@ pub fn run(args: Args) -> Result<()> {
     );
     println!("| board | model | fixed (second layer, softmax) | per nonzero pixel | per zero run |");
     println!("|---|---|---|---|---|");
-    for (board, kind, c, _) in &rows {
+    for (board, kind, c, _, _) in &rows {
         println!("| {} | {kind} | {:.0} | {:.1} | {:.1} |", board.name, c.cost.fixed, c.cost.per_pixel, c.cost.per_run);
     }
     if let Some(mode) = args.snapshot {
         let figures: Vec<crate::snapshot::Row> = rows
             .iter()
-            .map(|(board, kind, c, size)| crate::snapshot::Row {
+            .map(|(board, kind, c, pre, size)| crate::snapshot::Row {
                 board: board.name.to_owned(),
                 model: (*kind).to_owned(),
                 flash: size.flash,
                 static_ram: size.ram,
                 peak_stack: u64::from(c.stack_peak),
                 mean_instructions: c.instructions.mean,
+                mean_preprocessing: pre.as_ref().map_or(0.0, |p| p.mean),
             })
             .collect();
         crate::snapshot::apply(mode, images.len(), &figures)?;

@@ -27,8 +27,11 @@ pub struct Row {
     pub flash: u64,
     pub static_ram: u64,
     pub peak_stack: u64,
-    /// Mean over the snapshot's first `images` test images.
+    /// The network's, mean over the snapshot's first `images` test images.
     pub mean_instructions: f64,
+    /// The model's input preprocessing (0 without one), mean over the same images.
+    #[serde(default)]
+    pub mean_preprocessing: f64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -87,6 +90,7 @@ fn compare(committed: &[Row], measured: &[Row]) -> Vec<String> {
             ("static RAM", old.static_ram as f64, row.static_ram as f64),
             ("peak stack", old.peak_stack as f64, row.peak_stack as f64),
             ("mean instructions", old.mean_instructions, row.mean_instructions),
+            ("mean preprocessing instructions", old.mean_preprocessing, row.mean_preprocessing),
         ];
         for (name, before, now) in figures {
             if now > before * (1.0 + ALLOWANCE) {
@@ -110,6 +114,7 @@ mod tests {
             static_ram: 4,
             peak_stack: 1000,
             mean_instructions: instructions,
+            mean_preprocessing: 0.0,
         }
     }
 

@@ -76,7 +76,8 @@ pub struct Args {
     #[arg(long, value_enum)]
     init: Option<InitArg>,
     /// What to do to every image before the network (recorded in the weight file, so every
-    /// command and the firmware do the same): none, or deskew (deskew, size-normalise, centre).
+    /// command and the firmware do the same): none, or deskew (deskew, size-normalise, centre)
+    /// [default: deskew for digits, none for Fashion-MNIST].
     #[arg(long, value_name = "none|deskew", value_parser = parse_preprocessing)]
     preprocess: Option<shared::preprocess::Preprocessing>,
     /// Random seed: same options and seed give a byte-identical weight file.
@@ -188,7 +189,11 @@ pub fn run(args: Args) -> Result<()> {
         (all, test.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
     });
     let (all, test) = (all?, test?);
-    let preprocessing = args.preprocess.unwrap_or_default();
+    // Deskewing stands digits upright; clothing has no slant to remove.
+    let preprocessing = args.preprocess.unwrap_or(match args.classes.unwrap_or(all.classes) {
+        shared::Classes::Digits => shared::preprocess::Preprocessing::Deskew,
+        shared::Classes::Fashion => shared::preprocess::Preprocessing::None,
+    });
     let (all, test) = (all.preprocessed(preprocessing), test.preprocessed(preprocessing));
     let load_seconds = load_started.elapsed().as_secs_f64();
     let (train_indices, validation) =
