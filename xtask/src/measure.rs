@@ -164,6 +164,7 @@ fn count_instructions(
     elf: &Path,
     plugin: &Path,
     images: &[host::mnist::Pixels],
+    network_inputs: &[host::mnist::Pixels],
     markers: Markers,
 ) -> Result<Counts> {
     let out = elf.with_extension("counts");
@@ -196,7 +197,7 @@ fn count_instructions(
         instructions: Spread::of(&instructions),
         cycles: column(1).map(|c| Spread::of(&c)),
         stack_peak,
-        cost: CostModel::fit(images, &instructions),
+        cost: CostModel::fit(network_inputs, &instructions),
     })
 }
 
@@ -218,13 +219,15 @@ pub fn run(args: Args) -> Result<()> {
         let loaded = host::model_file::load(model)?;
         let kind = loaded.network.kind().name();
         let preprocessed = loaded.info.preprocessing != shared::preprocess::Preprocessing::None;
+        // The cost fit is over what the network reads: the images after the model's preprocessing.
+        let inputs: Vec<_> = images.iter().map(|i| loaded.info.preprocessing.apply(i)).collect();
         for board in crate::firmware::selected(args.board.as_deref())? {
             let elf = out_dir.join(format!("measure-{}-{kind}.elf", board.name));
             host::firmware::build(&board, Some(model), Some(&elf))?;
-            let counts = count_instructions(&board, &elf, &plugin, images, NETWORK)?;
+            let counts = count_instructions(&board, &elf, &plugin, images, &inputs, NETWORK)?;
             // The preprocessing, counted apart in a second run.
             let preprocessing = if preprocessed {
-                Some(count_instructions(&board, &elf, &plugin, images, PREPROCESSING)?.instructions)
+                Some(count_instructions(&board, &elf, &plugin, images, &inputs, PREPROCESSING)?.instructions)
             } else {
                 None
             };
@@ -256,14 +259,17 @@ pub fn run(args: Args) -> Result<()> {
             c.stack_peak
         );
     }
-    let (pixels, runs) = images.iter().map(image_shape).fold((0.0, 0.0), |(p, r), (ip, ir)| (p + ip, r + ir));
     let n = images.len().max(1) as f64;
+    let average = |f: &dyn Fn(&host::mnist::Pixels) -> host::mnist::Pixels| {
+        let (p, r) = images.iter().map(|i| image_shape(&f(i))).fold((0.0, 0.0), |(p, r), (ip, ir)| (p + ip, r + ir));
+        (p / n, r / n)
+    };
+    let (pixels, runs) = average(&|i| *i);
+    let (deskewed_pixels, deskewed_runs) = average(&shared::preprocess::normalise);
     println!();
     println!(
-        "Where the instructions go (least squares over the same images; on average an image has {:.1} nonzero \
-         pixels and {:.1} zero runs):",
-        pixels / n,
-        runs / n
+        "Where the network's instructions go (least squares over the images it reads; on average an image has \
+         {pixels:.1} nonzero pixels and {runs:.1} zero runs, {deskewed_pixels:.1} and {deskewed_runs:.1} deskewed):"
     );
     println!("| board | model | fixed (second layer, softmax) | per nonzero pixel | per zero run |");
     println!("|---|---|---|---|---|");
