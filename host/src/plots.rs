@@ -10,6 +10,7 @@ use anyhow::{anyhow, Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use shared::preprocess::Preprocessing;
 use shared::{Classes, HIDDEN, INPUT, OUTPUT};
 
 use crate::mnist::Pixels;
@@ -250,6 +251,40 @@ pub struct Mistake<'a> {
     pub predicted: u8,
 }
 
+/// One 28×28 image, black ink on white paper, `scale` screen pixels per pixel, framed in grey.
+fn draw_digit(root: &Area, image: &Pixels, (x0, y0): (i32, i32), scale: i32) -> Result<()> {
+    for (pixel, &value) in image.iter().enumerate() {
+        let (px, py) = (x0 + (pixel % shared::SIDE) as i32 * scale, y0 + (pixel / shared::SIDE) as i32 * scale);
+        let ink = 255 - value;
+        root.draw(&Rectangle::new([(px, py), (px + scale, py + scale)], RGBColor(ink, ink, ink).filled()))
+            .map_err(plot_error)?;
+    }
+    let side = shared::SIDE as i32 * scale;
+    root.draw(&Rectangle::new([(x0, y0), (x0 + side, y0 + side)], RGBColor(180, 180, 180))).map_err(plot_error)?;
+    Ok(())
+}
+
+/// The first 20 test images as they come (top row) and as the network sees
+/// them after `preprocessing` (bottom row).
+pub fn preprocessing(path: &Path, test: &crate::mnist::Dataset, preprocessing: Preprocessing) -> Result<()> {
+    const SCALE: i32 = 3;
+    const CELL: i32 = shared::SIDE as i32 * SCALE + 8;
+    let shown = &test.images[..test.len().min(20)];
+    let size = (shown.len().max(1) as i32 * CELL + 20, 2 * CELL + 70);
+    render(path, (size.0 as u32, size.1 as u32), |root| {
+        let title = TextStyle::from((FONT, 18).into_font()).pos(Pos::new(HPos::Center, VPos::Center));
+        let heading =
+            format!("Test images 0-{}: as they come (top), after {} (bottom)", shown.len() - 1, preprocessing.name());
+        root.draw(&Text::new(heading, (size.0 / 2, 20), title)).map_err(plot_error)?;
+        for (n, image) in shown.iter().enumerate() {
+            let x0 = 10 + n as i32 * CELL;
+            draw_digit(root, image, (x0, 45), SCALE)?;
+            draw_digit(root, &preprocessing.apply(image), (x0, 45 + CELL + 10), SCALE)?;
+        }
+        Ok(())
+    })
+}
+
 /// A grid of misclassified images with true and predicted classes (at most 60).
 pub fn misclassified(path: &Path, mistakes: &[Mistake], classes: Classes, total: usize) -> Result<()> {
     const SCALE: i32 = 4;
@@ -272,15 +307,7 @@ pub fn misclassified(path: &Path, mistakes: &[Mistake], classes: Classes, total:
         for (n, m) in shown.iter().enumerate() {
             let x0 = 10 + (n as i32 % COLUMNS) * CELL_W + 15;
             let y0 = 50 + (n as i32 / COLUMNS) * CELL_H;
-            for (pixel, &value) in m.image.iter().enumerate() {
-                let (px, py) = (x0 + (pixel % shared::SIDE) as i32 * SCALE, y0 + (pixel / shared::SIDE) as i32 * SCALE);
-                // black ink on white paper
-                let ink = 255 - value;
-                root.draw(&Rectangle::new([(px, py), (px + SCALE, py + SCALE)], RGBColor(ink, ink, ink).filled()))
-                    .map_err(plot_error)?;
-            }
-            root.draw(&Rectangle::new([(x0, y0), (x0 + SIDE, y0 + SIDE)], RGBColor(180, 180, 180)))
-                .map_err(plot_error)?;
+            draw_digit(root, m.image, (x0, y0), SCALE)?;
             const TRUE_COLOUR: RGBColor = RGBColor(0, 120, 0);
             const PREDICTED_COLOUR: RGBColor = RGBColor(200, 0, 0);
             let style = |colour: &'static RGBColor| {
@@ -355,5 +382,25 @@ mod tests {
         let picture = read(&path);
         assert_eq!(picture.get_pixel(10 + 15 + 5, 50 + 5).0, [0, 0, 0], "white digit drawn as black ink");
         assert!(coloured(&picture) > 20, "the labels are coloured text");
+    }
+
+    #[test]
+    fn preprocessing_shows_each_digit_before_and_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bar = [0u8; INPUT];
+        for y in 4..24 {
+            bar[y * shared::SIDE + 6 + (y - 4) / 2] = 255; // a slanted stroke
+        }
+        let test = crate::mnist::Dataset { images: vec![bar; 3].into(), labels: vec![1; 3], classes: Classes::Digits };
+        let path = dir.path().join("pre.png");
+        preprocessing(&path, &test, Preprocessing::Deskew).unwrap();
+        let picture = read(&path);
+        let inked = |y0: u32| {
+            (0..84)
+                .flat_map(|y| (0..84).map(move |x| (x, y)))
+                .filter(|&(x, y)| picture.get_pixel(10 + x, y0 + y).0[0] < 128)
+                .count()
+        };
+        assert!(inked(45) > 20 && inked(45 + 92 + 10) > 20, "both rows show the stroke");
     }
 }

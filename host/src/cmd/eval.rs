@@ -35,6 +35,14 @@ pub fn run(args: Args) -> Result<()> {
     eprintln!("{}", super::describe(&name, &model));
     let test = Source::from_option(args.data).load(Split::Test)?;
     super::warn_if_classes_differ(&model, &test);
+    if let (Some(dir), p) = (&args.plots, model.info.preprocessing) {
+        if p != shared::preprocess::Preprocessing::None {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            let path = dir.join("preprocessing.png");
+            host::plots::preprocessing(&path, &test, p)?;
+            eprintln!("wrote {}", path.display());
+        }
+    }
     // What the network sees: the images after the model's preprocessing.
     let test = test.preprocessed(model.info.preprocessing);
     let e = evaluate(&model.network, &test);
