@@ -251,3 +251,25 @@ fn parse_range(s: &str) -> Result<std::ops::Range<usize>> {
     let b: usize = b.trim().parse().with_context(|| format!("--range {s:?}: bad end"))?;
     Ok(a..b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(protocol_version: u16, board: &str, model_checksum: u32) -> DeviceInfo {
+        DeviceInfo { protocol_version, format_version: 1, model_checksum, board: board.try_into().unwrap() }
+    }
+
+    /// A device that cannot agree with the host is refused before any image, saying why.
+    #[test]
+    fn protocol_board_and_model_are_checked() {
+        let model = host::model_file::default_model().unwrap();
+        let lm3s = Endpoint::parse("emu:lm3s6965evb").unwrap();
+        let ok = info(PROTOCOL_VERSION, "lm3s6965evb", model.checksum);
+        assert!(check_device(&lm3s, &ok, "m", &model).is_ok());
+        let err = |i: &DeviceInfo| check_device(&lm3s, i, "m", &model).unwrap_err().to_string();
+        assert!(err(&info(PROTOCOL_VERSION + 1, "lm3s6965evb", model.checksum)).contains("speaks protocol version 2"));
+        assert!(err(&info(PROTOCOL_VERSION, "mps2-an386", model.checksum)).contains("says it is for mps2-an386"));
+        assert!(err(&info(PROTOCOL_VERSION, "lm3s6965evb", 7)).contains("runs another model (crc 00000007)"));
+    }
+}
