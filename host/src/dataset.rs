@@ -95,9 +95,7 @@ impl Dataset {
             classes: self.classes,
         }
     }
-}
 
-impl Dataset {
     /// The same images as the network sees them after `preprocessing`, on all cores.
     pub fn preprocessed(self, preprocessing: shared::preprocess::Preprocessing) -> Dataset {
         if preprocessing == shared::preprocess::Preprocessing::None {

@@ -52,13 +52,18 @@ impl Network {
 /// A model classifies as its file says: preprocessing (from the header), then the network.
 impl Classifier for Model {
     fn classify_pixels(&self, image: shared::PixelBytes<'_>) -> shared::Prediction {
-        shared::preprocess::Preprocessed { preprocessing: self.info.preprocessing, network: &self.network }
-            .classify_pixels(image)
+        self.as_classifier().classify_pixels(image)
     }
 
     fn predict_class(&self, image: &[u8; shared::INPUT]) -> u8 {
+        self.as_classifier().predict_class(image)
+    }
+}
+
+impl Model {
+    /// The network behind the preprocessing its header names.
+    fn as_classifier(&self) -> shared::preprocess::Preprocessed<'_, Network> {
         shared::preprocess::Preprocessed { preprocessing: self.info.preprocessing, network: &self.network }
-            .predict_class(image)
     }
 }
 
