@@ -24,7 +24,7 @@ const CR1: Register = Register(USART6 + 0x0C);
 const SR_RXNE: u32 = 1 << 5; // a byte has arrived
 const SR_TXE: u32 = 1 << 7; // the data register can take a byte
 const SR_ERRORS: u32 = 0b1111; // parity, framing, noise, overrun
-const CR1_ENABLE: u32 = (1 << 13) | (1 << 3) | (1 << 2); // UE, TE, RE
+const CR1_ENABLE: u32 = (1 << 13) | (1 << 5) | (1 << 3) | (1 << 2); // UE, RXNEIE, TE, RE
 /// 16 MHz / 115200 = 138.9: mantissa 8, fraction 11/16 (115,108 baud, 0.08 % off).
 const BRR_115200_AT_16_MHZ: u32 = (8 << 4) | 11;
 
@@ -35,6 +35,9 @@ pub struct Usart6(());
 pub type Link = Polled<Usart6>;
 
 impl PolledUart for Usart6 {
+    /// USART6's global interrupt on the STM32F405 (raised while RXNE is set).
+    const RX_IRQ: u32 = 71;
+
     /// Clocks and pins for USART6, then USART6 itself.
     fn init() -> Self {
         RCC_AHB1ENR.set_bits(AHB1ENR_GPIOCEN);
