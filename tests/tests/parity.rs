@@ -3,10 +3,13 @@
 //! digit and every probability's bit pattern — on every board (QEMU's
 //! Cortex-M3 and M4F, the Pico's M0+ in rp2040js over USB), for the committed
 //! models and for one trained during the test run.
+use std::cmp::Reverse;
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use e2e::{boot, firmware_with, scratch, test_set};
-use host::device::Board;
+use host::device::{Board, Emulator};
 use host::parity::{compare, Report};
 
 /// Parity on the first `count` test images.
@@ -71,31 +74,54 @@ fn int8_model() -> PathBuf {
     host::paths::repo_root().join("models/default-int8.bin")
 }
 
-/// Parity on the first `count` images on every board of the table, side by side.
-fn on_every_board(weights: &Path, tag: &str, count: usize) {
+/// One board running one model on the first `count` test images.
+struct Job {
+    board: &'static Board,
+    weights: PathBuf,
+    tag: &'static str,
+    count: usize,
+}
+
+/// Every board with the committed f32 and int8 models on all 10,000 test images, and with
+/// a freshly trained model on the first 2,000. At most one emulator per core runs at once,
+/// longest first: the Pico's f32 run (rp2040js interprets every soft-float instruction) is
+/// half of the work, and started first on a core of its own it is not what CI waits for.
+#[test]
+#[ignore = "needs the emulators (QEMU, Node) and the thumb targets; run by `cargo xtask ci`"]
+fn every_model_on_every_board() {
+    let all = test_set().len();
+    let models =
+        [(default_model(), "default", all), (int8_model(), "int8", all), (freshly_trained_model(), "fresh", 2_000)];
+    let mut jobs: Vec<Job> = models
+        .iter()
+        .flat_map(|(weights, tag, count)| {
+            host::device::BOARDS.iter().map(|board| Job { board, weights: weights.clone(), tag, count: *count })
+        })
+        .collect();
+    jobs.sort_by_key(|j| Reverse((j.count, j.board.emulator == Emulator::Rp2040js, j.tag == "default")));
+    let queue = Mutex::new(VecDeque::from(jobs));
+    let failures = Mutex::new(Vec::new());
+    let slots = std::thread::available_parallelism().map_or(2, |n| n.get());
     std::thread::scope(|s| {
-        for board in &host::device::BOARDS {
-            s.spawn(move || parity_on(board, weights, tag, count));
+        for _ in 0..slots {
+            s.spawn(|| {
+                while let Some(job) = queue.lock().expect("queue").pop_front() {
+                    let run = || parity_on(job.board, &job.weights, job.tag, job.count);
+                    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+                        let message = panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|m| (*m).to_owned()))
+                            .unwrap_or_default();
+                        failures
+                            .lock()
+                            .expect("failures")
+                            .push(format!("{} ({} model): {message}", job.board.name, job.tag));
+                    }
+                }
+            });
         }
     });
-}
-
-#[test]
-#[ignore = "needs the emulators (QEMU, Node) and the thumb targets; run by `cargo xtask ci`"]
-fn default_model_on_every_board() {
-    on_every_board(&default_model(), "default", test_set().len());
-}
-
-#[test]
-#[ignore = "needs the emulators (QEMU, Node) and the thumb targets; run by `cargo xtask ci`"]
-fn int8_model_on_every_board() {
-    on_every_board(&int8_model(), "int8", test_set().len());
-}
-
-/// The first 2,000 images: the committed models cover all 10,000, and the UARTs
-/// that take a byte at a time (mps2-an386, Netduino) would add minutes to CI.
-#[test]
-#[ignore = "needs the emulators (QEMU, Node) and the thumb targets; run by `cargo xtask ci`"]
-fn freshly_trained_model_on_every_board() {
-    on_every_board(&freshly_trained_model(), "fresh", 2_000);
+    let failures = failures.into_inner().expect("failures");
+    assert!(failures.is_empty(), "parity failed:\n{}", failures.join("\n"));
 }
