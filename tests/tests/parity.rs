@@ -105,7 +105,9 @@ fn every_model_on_every_board() {
     std::thread::scope(|s| {
         for _ in 0..slots {
             s.spawn(|| {
-                while let Some(job) = queue.lock().expect("queue").pop_front() {
+                loop {
+                    // Not in the loop's condition: its lock would be held for the whole job.
+                    let Some(job) = queue.lock().expect("queue").pop_front() else { break };
                     let run = || parity_on(job.board, &job.weights, job.tag, job.count);
                     if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
                         let message = panic
