@@ -328,6 +328,11 @@ fn negative_numbers_reach_the_range_checks() {
     assert_clean_failure(&host(&["train", "--learning-rate", "-0.1"]), "--learning-rate must be positive");
     assert_clean_failure(&host(&["train", "--momentum", "-1"]), "--momentum must be in [0, 1)");
     assert_clean_failure(&host(&["train", "--epochs", "0"]), "--epochs must be at least 1");
+    // `--preset best` trains with Adam, which keeps its own momentum.
+    assert_clean_failure(
+        &host(&["train", "--preset", "best", "--momentum", "0.9"]),
+        "--momentum is for --optimizer sgd",
+    );
 }
 
 /// `tiny-mnist` run from `dir`.

@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use host::mnist::{Source, Split};
-use host::train::{self, Config, ConfigError, EpochReport, Init, TrainError};
+use host::train::{self, Config, ConfigError, EpochReport, Init, Method, TrainError};
 use shared::weights_file::ModelInfo;
 
 /// Starting points for the options.
@@ -30,6 +30,24 @@ pub enum InitArg {
     Uniform,
     /// He: weights normal with std sqrt(2 / fan_in), biases zero.
     He,
+}
+
+/// `--optimizer`: the trainer's `Method`, spelled for the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerArg {
+    /// Stochastic gradient descent (with --momentum, classical momentum).
+    Sgd,
+    /// Adam on standardised inputs; --weight-decay is its L2 penalty.
+    Adam,
+}
+
+impl From<OptimizerArg> for Method {
+    fn from(optimizer: OptimizerArg) -> Method {
+        match optimizer {
+            OptimizerArg::Sgd => Method::Sgd,
+            OptimizerArg::Adam => Method::Adam,
+        }
+    }
 }
 
 impl From<InitArg> for Init {
@@ -69,9 +87,13 @@ pub struct Args {
     /// L2 weight decay on the weights (not the biases), with plain SGD
     #[arg(long, allow_negative_numbers = true)]
     weight_decay: Option<f32>,
-    /// Classical momentum in [0, 1); 0 is plain gradient descent.
+    /// Classical momentum in [0, 1) for SGD; 0 is plain gradient descent.
     #[arg(long, allow_negative_numbers = true)]
     momentum: Option<f32>,
+    /// sgd, or adam: Adam on standardised inputs, folded back into the first layer
+    /// (the weight file and the device are as with SGD) [default: the preset's].
+    #[arg(long, value_enum)]
+    optimizer: Option<OptimizerArg>,
     /// Initial weights.
     #[arg(long, value_enum)]
     init: Option<InitArg>,
@@ -129,6 +151,7 @@ impl Args {
             batch_size: self.batch_size.map_or(base.batch_size, std::num::NonZeroUsize::new),
             learning_rate: self.learning_rate.unwrap_or(base.learning_rate),
             lr_decay: self.lr_decay.unwrap_or(base.lr_decay),
+            method: self.optimizer.map_or(base.method, Method::from),
             momentum: self.momentum.unwrap_or(base.momentum),
             weight_decay: self.weight_decay.unwrap_or(base.weight_decay),
             max_shift: self.max_shift.unwrap_or(base.max_shift),
@@ -338,7 +361,8 @@ fn flag_error(e: ConfigError, args: &Args) -> anyhow::Error {
         ConfigError::WeightDecay { found, limit } => {
             format!("--weight-decay must be at least 0 and below 1 / --learning-rate ({limit}), got {found}")
         }
-        ConfigError::WeightDecayWithMomentum => "--weight-decay works with plain SGD only (--momentum 0)".to_string(),
+        ConfigError::WeightDecayWithMomentum => "--weight-decay does not work with --momentum".to_string(),
+        ConfigError::MomentumWithAdam => "--momentum is for --optimizer sgd; Adam keeps its own".to_string(),
         ConfigError::MaxShift(n) => format!("--max-shift must be at most {} pixels, got {n}", train::config::MAX_SHIFT),
         ConfigError::NoTrainingImages { validation, total } if args.validation.is_some() => {
             format!("--validation {validation} leaves no training images (the training set has {total})")

@@ -1,12 +1,15 @@
 //! Training by backpropagation: mini-batch (or full-batch) gradient descent,
-//! plain or with momentum, reporting progress through a callback.
+//! plain or with momentum, or Adam on standardised inputs, reporting progress
+//! through a callback.
 //!
 //! - [`config`]: what determines a run, and which settings cannot work;
 //! - [`data`]: the validation split and the nonzero-pixel lists;
 //! - `optimizer`: how a batch's gradient becomes a step (the deferred SGD update, momentum);
+//! - `adam`: Adam on standardised inputs, and the fold that hides the standardisation;
 //! - [`backprop`], [`first_layer`]: the network's backward pass and W1's sums;
 //! - [`pixel_lists`]: an image as its nonzero pixels, and the shift augmentation;
 //! - here: initial weights and the loop over epochs and batches.
+mod adam;
 pub mod backprop;
 pub mod config;
 pub mod data;
@@ -22,7 +25,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use shared::{Weights, HIDDEN, INPUT};
 
-pub use config::{Config, ConfigError, Init};
+use adam::AdamState;
+pub use config::{Config, ConfigError, Init, Method};
 pub use data::split;
 use data::{sparse_accuracy, SparseImages};
 use optimizer::{Optimizer, SgdState};
@@ -130,7 +134,10 @@ pub fn train(
     let mut order: Vec<usize> = (0..labels.len()).collect();
     let batch_size = config.batch_size.map_or(labels.len(), |n| n.get().min(labels.len()));
     let full_batch = batch_size == labels.len();
-    let mut optimizer = if config.momentum == 0.0 {
+    let mut optimizer = if config.method == Method::Adam {
+        let initial = weights.clone();
+        Optimizer::Adam(Box::new(AdamState::new(&initial, &mut weights, &sparse, labels.len(), config.weight_decay)))
+    } else if config.momentum == 0.0 {
         Optimizer::Sgd(SgdState::new(config.weight_decay))
     } else {
         Optimizer::Momentum {
@@ -303,6 +310,20 @@ mod tests {
             assert_ne!(file_bytes(&a), plain_bytes, "{config:?}");
             assert!(a.validation_accuracy > Some(0.75), "{config:?}: {:?}", a.validation_accuracy);
         }
+    }
+
+    #[test]
+    fn adam_learns_deterministically_and_differs_from_sgd() {
+        let data = small_training_set();
+        let sgd = Config { epochs: 2, validation: 500, ..Config::default() };
+        let adam = Config { method: Method::Adam, learning_rate: 2e-3, weight_decay: 1e-3, ..sgd.clone() };
+        let a = run(&adam, &data).unwrap();
+        assert_eq!(file_bytes(&a), file_bytes(&run(&adam, &data).unwrap()));
+        assert_ne!(file_bytes(&a), file_bytes(&run(&sgd, &data).unwrap()));
+        assert!(a.validation_accuracy > Some(0.8), "{:?}", a.validation_accuracy);
+        assert!(a.history[1].loss < a.history[0].loss);
+        let momentum = Config { momentum: 0.9, ..adam };
+        assert!(matches!(run(&momentum, &data), Err(TrainError::Config(ConfigError::MomentumWithAdam))));
     }
 
     #[test]

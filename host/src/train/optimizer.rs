@@ -1,8 +1,9 @@
 //! How a batch's gradient becomes a step: plain SGD with the deferred W1
-//! update, or momentum; and the passes over W1's rows they share.
+//! update, momentum, or Adam (`adam`); and the passes over W1's rows SGD uses.
 use multiversion::multiversion;
 use shared::{Weights, HIDDEN, INPUT};
 
+use super::adam::AdamState;
 use super::backprop::{self, TailGrad};
 use super::data::SparseImages;
 use super::first_layer::{self, Row};
@@ -54,6 +55,8 @@ pub(super) enum Optimizer {
     /// Classical momentum: velocity keeps moving rows no image touched, so
     /// this forms the whole gradient and updates every parameter.
     Momentum { velocity: Box<Weights>, grad_w1: Box<[Row; INPUT]>, tail: Box<TailGrad>, momentum: f32 },
+    /// Adam on standardised inputs: updates every parameter, every step.
+    Adam(Box<AdamState>),
 }
 
 /// What part of a batch's forward and backward passes produced.
@@ -238,6 +241,7 @@ impl Optimizer {
     ) -> (f64, usize) {
         match self {
             Optimizer::Sgd(state) => state.batch(weights, sparse, labels, batch, next, learning_rate),
+            Optimizer::Adam(state) => state.batch(weights, sparse, labels, batch, learning_rate),
             Optimizer::Momentum { velocity, grad_w1, tail, momentum } => {
                 let step = learning_rate / batch.len() as f32;
                 let (mut loss_sum, mut correct) = (0.0f64, 0usize);
