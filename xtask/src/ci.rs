@@ -1,56 +1,102 @@
-//! `cargo xtask ci`: the whole check, in the order that fails fastest.
+//! `cargo xtask ci`: the whole check, in the order that fails fastest, with the time
+//! each stage took printed at the end (what to look at when CI gets slow).
+use std::time::Instant;
+
 use anyhow::Result;
 
 use crate::shell::{cargo, sh};
 
-pub fn run() -> Result<()> {
-    let started = std::time::Instant::now();
-    crate::setup::ensure_tools()?;
-    crate::setup::ensure_fashion_mnist()?;
-    crate::setup::ensure_numpy()?;
-    let firmware = host::paths::repo_root().join("firmware");
-    let fw = Some(firmware.as_path());
+/// Stages run so far and their seconds.
+#[derive(Default)]
+struct Stages(Vec<(&'static str, f64)>);
 
-    sh(cargo().args(["fmt", "--all", "--check"]), None)?;
-    sh(cargo().args(["fmt", "--check"]), fw)?;
-    sh(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]), None)?;
-    for board in &host::device::BOARDS {
-        // As flashed (no semihosting), then as emulated where that differs.
-        let mut features = vec![board.name.to_owned()];
-        if board.emulator_has_semihosting() {
-            features.push(format!("{},semihosting", board.name));
-        }
-        for f in &features {
-            let args = ["clippy", "--release", "--target", board.target, "--features", f, "--", "-D", "warnings"];
-            sh(cargo().args(args), fw)?;
+impl Stages {
+    fn run(&mut self, name: &'static str, stage: impl FnOnce() -> Result<()>) -> Result<()> {
+        let started = Instant::now();
+        let result = stage();
+        self.0.push((name, started.elapsed().as_secs_f64()));
+        result
+    }
+
+    fn print(&self) {
+        eprintln!();
+        for (name, seconds) in &self.0 {
+            eprintln!("{seconds:>7.0} s  {name}");
         }
     }
-    // The firmware's application loop and const-decoded weights also build for the host.
+}
+
+pub fn run() -> Result<()> {
+    let started = Instant::now();
+    let mut stages = Stages::default();
+    let result = all(&mut stages);
+    stages.print();
+    result?;
+    eprintln!("\nci passed in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn all(stages: &mut Stages) -> Result<()> {
+    stages.run("tools (rustup targets, QEMU, Node packages, Fashion-MNIST, NumPy)", || {
+        crate::setup::ensure_tools()?;
+        crate::setup::ensure_fashion_mnist()?;
+        crate::setup::ensure_numpy()
+    })?;
+    let firmware = host::paths::repo_root().join("firmware");
+    let fw = Some(firmware.as_path());
     let host_target = host_triple()?;
-    sh(cargo().args(["clippy", "--lib", "--tests", "--target", &host_target, "--", "-D", "warnings"]), fw)?;
-    sh(cargo().args(["test", "--workspace"]), None)?;
-    sh(cargo().args(["test", "--lib", "--target", &host_target]), fw)?;
-    sh(cargo().args(["build", "-p", "shared", "--target", "thumbv7m-none-eabi"]), None)?;
-    crate::firmware::run(crate::firmware::Args::default())?;
+
+    stages.run("fmt and clippy (workspace, every board's firmware)", || {
+        sh(cargo().args(["fmt", "--all", "--check"]), None)?;
+        sh(cargo().args(["fmt", "--check"]), fw)?;
+        sh(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]), None)?;
+        for board in &host::device::BOARDS {
+            // As flashed (no semihosting), then as emulated where that differs.
+            let mut features = vec![board.name.to_owned()];
+            if board.emulator_has_semihosting() {
+                features.push(format!("{},semihosting", board.name));
+            }
+            for f in &features {
+                let args = ["clippy", "--release", "--target", board.target, "--features", f, "--", "-D", "warnings"];
+                sh(cargo().args(args), fw)?;
+            }
+        }
+        // The firmware's application loop and const-decoded weights also build for the host.
+        sh(cargo().args(["clippy", "--lib", "--tests", "--target", &host_target, "--", "-D", "warnings"]), fw)
+    })?;
+    stages.run("unit, property and CLI tests; no_std build", || {
+        sh(cargo().args(["test", "--workspace"]), None)?;
+        sh(cargo().args(["test", "--lib", "--target", &host_target]), fw)?;
+        sh(cargo().args(["build", "-p", "shared", "--target", "thumbv7m-none-eabi"]), None)
+    })?;
+    stages.run("firmware for every board", || crate::firmware::run(crate::firmware::Args::default()))?;
     // Every board in its emulator: USB enumeration (Pico), the float-routine guard, garbage and a
     // megabyte of noise on the wire, then full parity with the f32 and int8 models; and the
     // second implementation of docs/format.md (Python) against the host on every test image.
-    sh(cargo().args(["test", "-p", "e2e", "--", "--ignored", "--nocapture", "--test-threads", "2"]), None)?;
+    stages
+        .run("every board in its emulator (parity, protocol, USB, float routines, Fashion, format reader)", || {
+            sh(cargo().args(["test", "-p", "e2e", "--", "--ignored", "--nocapture", "--test-threads", "2"]), None)
+        })?;
     // The CLI against a board in its emulator, run from outside the checkout.
-    sh(cargo().args(["test", "-p", "host", "--test", "cli", "--", "--ignored"]), None)?;
+    stages.run("the CLI against an emulated board", || {
+        sh(cargo().args(["test", "-p", "host", "--test", "cli", "--", "--ignored"]), None)
+    })?;
     // The footprint gate: every board and model counted (QEMU plugin, rp2040js runner) over the first
     // 1,000 test images, against bench/snapshot.json (full table: `cargo xtask measure`).
-    let snapshot = Some(crate::snapshot::Mode::Check);
-    crate::measure::run(crate::measure::Args { board: None, model: Vec::new(), images: 1_000, snapshot })?;
+    stages.run("footprint gate (cargo xtask measure, 1,000 images)", || {
+        let snapshot = Some(crate::snapshot::Mode::Check);
+        crate::measure::run(crate::measure::Args { board: None, model: Vec::new(), images: 1_000, snapshot })
+    })?;
     // A short fuzzing smoke run of every target (the long runs are `cargo xtask fuzz --seconds 600`).
     // cargo-fuzz needs nightly; a machine that cannot get it skips this step, loudly.
-    if crate::fuzz::ensure_nightly() {
-        crate::fuzz::run(crate::fuzz::Args { seconds: 30, target: None })?;
-    } else {
-        eprintln!("\nWARNING: no nightly toolchain here; the fuzz smoke run was SKIPPED");
-    }
-    eprintln!("\nci passed in {:.0} s", started.elapsed().as_secs_f64());
-    Ok(())
+    stages.run("fuzzing smoke run (15 s per target)", || {
+        if crate::fuzz::ensure_nightly() {
+            crate::fuzz::run(crate::fuzz::Args { seconds: 15, target: None })
+        } else {
+            eprintln!("\nWARNING: no nightly toolchain here; the fuzz smoke run was SKIPPED");
+            Ok(())
+        }
+    })
 }
 
 fn host_triple() -> Result<String> {

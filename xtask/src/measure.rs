@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use host::device::{Board, Device, Emulator, Endpoint, Options};
 use host::mnist::{Source, Split};
 use object::{Object, ObjectSymbol};
+use rayon::prelude::*;
 
 use crate::shell::sh;
 
@@ -167,7 +168,7 @@ fn count_instructions(
     network_inputs: &[host::mnist::Pixels],
     markers: Markers,
 ) -> Result<Counts> {
-    let out = elf.with_extension("counts");
+    let out = elf.with_extension(format!("{}.counts", markers.0));
     let options = Options {
         firmware: Some(elf.to_owned()),
         emulator_args: counting_args(board, elf, plugin, &out, markers)?,
@@ -214,27 +215,43 @@ pub fn run(args: Args) -> Result<()> {
     let images = &test.images[..args.images.min(test.len())];
     let out_dir = host::paths::repo_root().join("target/xtask");
     std::fs::create_dir_all(&out_dir)?;
-    let mut rows = Vec::new();
+    // Builds one after another (cargo), then the counting runs one per core: each boots its
+    // own emulator and writes its own counts file.
+    let mut jobs = Vec::new();
+    let mut inputs_per_model = Vec::new();
     for model in &models {
         let loaded = host::model_file::load(model)?;
-        let kind = loaded.network.kind().name();
-        let preprocessed = loaded.info.preprocessing != shared::preprocess::Preprocessing::None;
         // The cost fit is over what the network reads: the images after the model's preprocessing.
         let inputs: Vec<_> = images.iter().map(|i| loaded.info.preprocessing.apply(i)).collect();
+        inputs_per_model.push(inputs);
+        let kind = loaded.network.kind().name();
+        let preprocessed = loaded.info.preprocessing != shared::preprocess::Preprocessing::None;
         for board in crate::firmware::selected(args.board.as_deref())? {
             let elf = out_dir.join(format!("measure-{}-{kind}.elf", board.name));
             host::firmware::build(&board, Some(model), Some(&elf))?;
-            let counts = count_instructions(&board, &elf, &plugin, images, &inputs, NETWORK)?;
-            // The preprocessing, counted apart in a second run.
-            let preprocessing = if preprocessed {
-                Some(count_instructions(&board, &elf, &plugin, images, &inputs, PREPROCESSING)?.instructions)
-            } else {
-                None
-            };
-            let size = crate::firmware::footprint(&elf)?;
-            rows.push((board, kind, counts, preprocessing, size));
+            jobs.push((board, kind, elf, inputs_per_model.len() - 1, preprocessed));
         }
     }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(cores).build()?;
+    let rows = pool.install(|| {
+        jobs.par_iter()
+            .map(|(board, kind, elf, model, preprocessed)| {
+                let inputs = &inputs_per_model[*model];
+                let (counts, preprocessing) = rayon::join(
+                    || count_instructions(board, elf, &plugin, images, inputs, NETWORK),
+                    // The preprocessing, counted apart in a second run.
+                    || {
+                        preprocessed
+                            .then(|| count_instructions(board, elf, &plugin, images, inputs, PREPROCESSING))
+                            .transpose()
+                    },
+                );
+                let size = crate::firmware::footprint(elf)?;
+                Ok((*board, *kind, counts?, preprocessing?.map(|p| p.instructions), size))
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
     println!();
     for model in &models {
         println!("model {}", model.display());
