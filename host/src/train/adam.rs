@@ -11,7 +11,7 @@
 use shared::network::pixel_value;
 use shared::{Weights, HIDDEN, INPUT};
 
-use super::backprop::{self, TailGrad};
+use super::backprop::TailGrad;
 use super::data::SparseImages;
 use super::first_layer::Row;
 
@@ -113,13 +113,8 @@ impl AdamState {
         batch: &[usize],
         learning_rate: f32,
     ) -> (f64, usize) {
-        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
-        for &i in batch {
-            let (loss, predicted) =
-                backprop::accumulate(weights, sparse.image(i), labels[i], &mut self.grad_w1, &mut self.tail);
-            loss_sum += f64::from(loss);
-            correct += usize::from(predicted == labels[i]);
-        }
+        let (loss_sum, correct) =
+            super::optimizer::whole_gradient(weights, sparse, labels, batch, &mut self.grad_w1, &mut self.tail);
         self.steps += 1;
         let step = Step {
             learning_rate,
