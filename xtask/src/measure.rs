@@ -232,26 +232,24 @@ pub fn run(args: Args) -> Result<()> {
             jobs.push((board, kind, elf, inputs_per_model.len() - 1, preprocessed));
         }
     }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(cores).build()?;
-    let rows = pool.install(|| {
-        jobs.par_iter()
-            .map(|(board, kind, elf, model, preprocessed)| {
-                let inputs = &inputs_per_model[*model];
-                let (counts, preprocessing) = rayon::join(
-                    || count_instructions(board, elf, &plugin, images, inputs, NETWORK),
-                    // The preprocessing, counted apart in a second run.
-                    || {
-                        preprocessed
-                            .then(|| count_instructions(board, elf, &plugin, images, inputs, PREPROCESSING))
-                            .transpose()
-                    },
-                );
-                let size = crate::firmware::footprint(elf)?;
-                Ok((*board, *kind, counts?, preprocessing?.map(|p| p.instructions), size))
-            })
-            .collect::<Result<Vec<_>>>()
-    })?;
+    // Rayon's global pool: one thread per core.
+    let rows = jobs
+        .par_iter()
+        .map(|(board, kind, elf, model, preprocessed)| {
+            let inputs = &inputs_per_model[*model];
+            let (counts, preprocessing) = rayon::join(
+                || count_instructions(board, elf, &plugin, images, inputs, NETWORK),
+                // The preprocessing, counted apart in a second run.
+                || {
+                    preprocessed
+                        .then(|| count_instructions(board, elf, &plugin, images, inputs, PREPROCESSING))
+                        .transpose()
+                },
+            );
+            let size = crate::firmware::footprint(elf)?;
+            Ok((*board, *kind, counts?, preprocessing?.map(|p| p.instructions), size))
+        })
+        .collect::<Result<Vec<_>>>()?;
     println!();
     for model in &models {
         println!("model {}", model.display());

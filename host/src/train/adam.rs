@@ -86,13 +86,15 @@ pub(super) struct AdamState {
 }
 
 impl AdamState {
-    /// Starts from `initial` as the standardised parameters; folds them into `weights`.
-    pub(super) fn new(initial: &Weights, weights: &mut Weights, sparse: &SparseImages, count: usize, l2: f32) -> Self {
+    /// Takes `weights` (the initial ones) as the standardised parameters and replaces them
+    /// with their fold.
+    pub(super) fn new(weights: &mut Weights, sparse: &SparseImages, count: usize, l2: f32) -> Self {
         let standardisation = Standardisation::of(sparse, count);
-        standardisation.fold(initial, weights);
+        let trained = Box::new(weights.clone());
+        standardisation.fold(&trained, weights);
         AdamState {
             standardisation,
-            trained: Box::new(initial.clone()),
+            trained,
             first_moment: Box::new(Weights::ZERO),
             second_moment: Box::new(Weights::ZERO),
             steps: 0,

@@ -135,8 +135,7 @@ pub fn train(
     let batch_size = config.batch_size.map_or(labels.len(), |n| n.get().min(labels.len()));
     let full_batch = batch_size == labels.len();
     let mut optimizer = if config.method == Method::Adam {
-        let initial = weights.clone();
-        Optimizer::Adam(Box::new(AdamState::new(&initial, &mut weights, &sparse, labels.len(), config.weight_decay)))
+        Optimizer::Adam(Box::new(AdamState::new(&mut weights, &sparse, labels.len(), config.weight_decay)))
     } else if config.momentum == 0.0 {
         Optimizer::Sgd(SgdState::new(config.weight_decay))
     } else {
