@@ -15,8 +15,7 @@ use shared::protocol::DeviceStats;
 fn main() -> ! {
     stack::paint();
     // One empty measured pass: its instruction count is the markers' own overhead.
-    firmware::measure::measured(|| ());
-    firmware::measure::preprocessing(|| ());
+    model::empty_pass();
     // `entry` runs once, so the link is there to take.
     let Some(mut link) = board::Link::take() else { cortex_m::peripheral::SCB::sys_reset() };
     let stats = || {

@@ -1,7 +1,9 @@
 //! Marker functions around each inference, for exact instruction counts.
 //!
 //! `tools/insn-count` (a QEMU TCG plugin) counts the instructions executed
-//! from entering [`inference_start`] to entering [`inference_end`]. They cost
+//! from entering [`inference_start`] to entering [`inference_end`], and of
+//! those, the ones from entering [`preprocess_start`] to entering
+//! [`preprocess_end`] (a model's preprocessing, several pieces). They cost
 //! a few instructions per inference and stay in every build, so the measured
 //! image is the shipped one. Distinct bodies keep the linker from merging them.
 
@@ -49,15 +51,11 @@ pub extern "C" fn preprocess_end() {
     }
 }
 
-/// Runs `f` (a model's preprocessing) between the preprocessing markers, so
-/// that it is counted apart from the network.
-#[inline(always)]
-pub fn preprocessing<T>(f: impl FnOnce() -> T) -> T {
-    preprocess_start();
-    let out = f();
-    preprocess_end();
-    out
-}
+/// Around each piece of a model's preprocessing, so that it is counted apart
+/// from the network. The pieces run inside an inference's markers,
+/// interleaved with the network's work.
+pub const PREPROCESSING_MARKERS: shared::preprocess::Markers =
+    shared::preprocess::Markers { start: || preprocess_start(), end: || preprocess_end() };
 
 /// Runs `f` between the markers.
 #[inline(always)]

@@ -1,15 +1,20 @@
 //! The embedded model: decoded at compile time into a `static` in flash.
 //!
 //! `build.rs` sets `model_int8` when the weight file is an int8 one.
+#[cfg(not(model_int8))]
+use shared::network::{forward_normalised, forward_pixels};
 #[cfg(model_int8)]
-use shared::quantized::{decode_const, model_checksum, QuantizedWeights as Network};
+use shared::quantized::{
+    decode_const, forward_int8_normalised as forward_normalised, forward_int8_pixels as forward_pixels, model_checksum,
+    QuantizedWeights as Network,
+};
 #[cfg(not(model_int8))]
 use shared::weights_file::{decode_const, model_checksum};
 #[cfg(not(model_int8))]
 use shared::Weights as Network;
 
-use crate::measure::{measured, preprocessing};
-use shared::preprocess::Preprocessing;
+use crate::measure::{measured, PREPROCESSING_MARKERS};
+use shared::preprocess::{Normalised, Preprocessing, PIECES};
 use shared::weights_file::preprocessing_const;
 use shared::{Classifier, PixelBytes, Prediction};
 
@@ -38,15 +43,29 @@ pub struct Model;
 
 impl Classifier for Model {
     fn classify_pixels(&self, image: PixelBytes<'_>) -> Prediction {
-        // The markers count the network alone; the preprocessing has its own.
+        // The inference markers count everything; the preprocessing's pieces
+        // inside carry their own markers, so it is counted apart too.
         match PREPROCESSING {
-            Preprocessing::None => measured(|| WEIGHTS.classify_pixels(image)),
+            Preprocessing::None => measured(|| forward_pixels(&WEIGHTS, image)),
+            // Normalised as the first layer reads it: no 784-byte image is held.
             Preprocessing::Deskew => {
-                let input = preprocessing(|| shared::preprocess::normalise(&image.to_array()));
-                measured(|| WEIGHTS.classify(&input))
+                measured(|| forward_normalised(&WEIGHTS, Normalised::new(image, PREPROCESSING_MARKERS)))
             }
         }
     }
+}
+
+/// An inference with no work in it, only its markers: what every count
+/// includes besides the work (the firmware runs it once at boot).
+pub fn empty_pass() {
+    measured(|| {
+        if PREPROCESSING != Preprocessing::None {
+            for _ in 0..PIECES {
+                (PREPROCESSING_MARKERS.start)();
+                (PREPROCESSING_MARKERS.end)();
+            }
+        }
+    });
 }
 
 /// CRC-32 of the weight file: the model's identity, reported by `Info`.

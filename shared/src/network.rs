@@ -13,7 +13,8 @@
 //!    `s = e[0] + e[1] + … + e[9]` left to right; `p[k] = e[k] / s`.
 //! 6. `digit` = the first index of the largest logit `z2`.
 pub use crate::dims::{HIDDEN, INPUT, OUTPUT};
-use crate::pixels::PixelBytes;
+use crate::pixels::{NonzeroPixels, PixelBytes};
+use crate::preprocess::Normalised;
 use serde::{Deserialize, Serialize};
 use serde_big_array::BigArray;
 
@@ -104,7 +105,7 @@ pub fn pixel_value(pixel: u8) -> f32 {
 
 /// First layer before the activation, from the image's nonzero pixels
 /// `(index, value)` in ascending index order; zero pixels add nothing and are
-/// never visited. Host and device both read pixels through [`PixelBytes::for_each_nonzero`]
+/// never visited. Host and device both read pixels through [`NonzeroPixels::for_each_nonzero`]
 /// (the trainer through its own sparse lists), so the sums are formed in the
 /// same order everywhere. Out-of-range indices are ignored.
 // w1: [IN][HID], nonzero: [(i, p)] -> z1: [HID]
@@ -215,7 +216,11 @@ pub fn output_activations(weights: &Weights, z1: &[f32; HIDDEN]) -> Activations 
 /// [`hidden_forward`] (one [`accumulate_row`] per nonzero pixel, ascending),
 /// in the tightest loop each form allows.
 #[inline(always)]
-pub fn hidden_forward_bytes(w1: &[[f32; HIDDEN]; INPUT], b1: &[f32; HIDDEN], image: PixelBytes<'_>) -> [f32; HIDDEN] {
+pub fn hidden_forward_bytes(
+    w1: &[[f32; HIDDEN]; INPUT],
+    b1: &[f32; HIDDEN],
+    image: impl NonzeroPixels,
+) -> [f32; HIDDEN] {
     let mut z1 = *b1;
     image.for_each_nonzero(w1, |pixel, row| accumulate_row(&mut z1, pixel, row));
     z1
@@ -282,6 +287,21 @@ pub fn forward(weights: &Weights, image: &[u8; INPUT]) -> Prediction {
 
 /// Classifies one image in either byte form. This is the function the firmware runs.
 pub fn forward_pixels(weights: &Weights, image: PixelBytes<'_>) -> Prediction {
+    forward_from(weights, image)
+}
+
+/// Classifies one image as its preprocessing streams it in: what the firmware
+/// runs for a model that deskews. The same sums as [`forward`] on
+/// [`crate::preprocess::normalise`]'s image.
+pub fn forward_normalised(weights: &Weights, image: Normalised<'_>) -> Prediction {
+    forward_from(weights, image)
+}
+
+/// Classifies one image from any source of its nonzero pixels. Generic, so it
+/// is instantiated (and optimised) where it is used: the two functions above
+/// keep the device's passes compiled in this crate.
+#[inline(always)]
+fn forward_from(weights: &Weights, image: impl NonzeroPixels) -> Prediction {
     let a = output_activations(weights, &hidden_forward_bytes(&weights.w1, &weights.b1, image));
     Prediction {
         // argmax < OUTPUT = 10, so it fits a u8.

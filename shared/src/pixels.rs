@@ -3,9 +3,9 @@
 //! Images are stored in one of two byte forms — raw (784 bytes, one per pixel)
 //! or zero-run encoded (a nonzero byte stands for itself, `0, n` for n zero
 //! pixels, n in 1..=255) — and both forward passes read either form through
-//! [`PixelBytes::for_each_nonzero`]. The device classifies straight from the received bytes
+//! [`NonzeroPixels::for_each_nonzero`]. The device classifies straight from the received bytes
 //! (no 784-byte copy), the host from its raw arrays, with the same code.
-use crate::dims::INPUT;
+use crate::dims::{INPUT, SIDE};
 
 /// An image's bytes in one of the two forms, checked to describe exactly 784 pixels.
 /// Two are equal when they describe the same pixels, whatever their forms.
@@ -57,40 +57,12 @@ impl<'a> PixelBytes<'a> {
         self.bytes
     }
 
-    /// Calls `f(pixel, row)` for every nonzero pixel in ascending index order,
-    /// with `rows[index]`: the first layer's loop, written once for host and device.
-    ///
-    /// Raw bytes are scanned four at a time (one 32-bit test skips four blank
-    /// pixels); zero runs skip their rows without looking at them.
-    #[inline(always)]
-    pub fn for_each_nonzero<T>(&self, rows: &[T; INPUT], mut f: impl FnMut(u8, &T)) {
-        if let Ok(raw) = <&[u8; INPUT]>::try_from(self.bytes) {
-            let (pixel_quads, _) = raw.as_chunks::<4>();
-            let (row_quads, _) = rows.as_chunks::<4>();
-            for (quad, rows) in pixel_quads.iter().zip(row_quads) {
-                if u32::from_ne_bytes(*quad) != 0 {
-                    for (&pixel, row) in quad.iter().zip(rows) {
-                        if pixel != 0 {
-                            f(pixel, row);
-                        }
-                    }
-                }
-            }
-            return;
-        }
-        // `new` checked that the runs and pixels add up to exactly 784, so the
-        // rows never run out early; if they did, the walk would just stop.
-        let mut rows: &[T] = rows;
-        let mut bytes = self.bytes.iter();
-        while let Some(&b) = bytes.next() {
-            if b != 0 {
-                let Some((row, rest)) = rows.split_first() else { return };
-                f(b, row);
-                rows = rest;
-            } else {
-                let Some(&run) = bytes.next() else { return };
-                rows = rows.get(usize::from(run)..).unwrap_or_default();
-            }
+    /// The image row by row (28 pixels each), decoding zero runs as it goes:
+    /// how the preprocessing reads a received image without a 784-byte copy.
+    pub fn rows(&self) -> Rows<'a> {
+        match <&[u8; INPUT]>::try_from(self.bytes) {
+            Ok(raw) => Rows::Raw(raw.as_chunks::<SIDE>().0.iter()),
+            Err(_) => Rows::Runs { bytes: self.bytes.iter(), zeros: 0, left: SIDE },
         }
     }
 
@@ -142,10 +114,113 @@ pub fn zero_run_encode(pixels: &[u8; INPUT], out: &mut [u8; INPUT]) -> Option<us
     Some(len)
 }
 
+/// A source of an image's nonzero pixels in ascending index order: the
+/// received bytes ([`PixelBytes`]), or an image being preprocessed on the way
+/// in (`preprocess::Normalised`). Both forward passes read their input
+/// through this, so the first layer's sums are formed the same way whatever
+/// the source.
+pub trait NonzeroPixels {
+    /// Calls `f(pixel, row)` for every nonzero pixel in ascending index order,
+    /// with `rows[index]`: the first layer's loop, written once for host and device.
+    fn for_each_nonzero<T>(self, rows: &[T; INPUT], f: impl FnMut(u8, &T));
+}
+
+impl NonzeroPixels for PixelBytes<'_> {
+    /// Raw bytes are scanned four at a time (one 32-bit test skips four blank
+    /// pixels); zero runs skip their rows without looking at them.
+    #[inline(always)]
+    fn for_each_nonzero<T>(self, rows: &[T; INPUT], mut f: impl FnMut(u8, &T)) {
+        if let Ok(raw) = <&[u8; INPUT]>::try_from(self.bytes) {
+            for_each_nonzero_in(raw, rows, f);
+            return;
+        }
+        // `new` checked that the runs and pixels add up to exactly 784, so the
+        // rows never run out early; if they did, the walk would just stop.
+        let mut rows: &[T] = rows;
+        let mut bytes = self.bytes.iter();
+        while let Some(&b) = bytes.next() {
+            if b != 0 {
+                let Some((row, rest)) = rows.split_first() else { return };
+                f(b, row);
+                rows = rest;
+            } else {
+                let Some(&run) = bytes.next() else { return };
+                rows = rows.get(usize::from(run)..).unwrap_or_default();
+            }
+        }
+    }
+}
+
+/// `f(pixel, row)` for the nonzero pixels of `pixels`, in order, with the
+/// matching `rows` entry; four pixels per 32-bit test.
+#[inline(always)]
+pub fn for_each_nonzero_in<T, const N: usize>(pixels: &[u8; N], rows: &[T; N], mut f: impl FnMut(u8, &T)) {
+    let (pixel_quads, _) = pixels.as_chunks::<4>();
+    let (row_quads, _) = rows.as_chunks::<4>();
+    for (quad, rows) in pixel_quads.iter().zip(row_quads) {
+        if u32::from_ne_bytes(*quad) != 0 {
+            for (&pixel, row) in quad.iter().zip(rows) {
+                if pixel != 0 {
+                    f(pixel, row);
+                }
+            }
+        }
+    }
+}
+
+/// An image's rows in order ([`PixelBytes::rows`]).
+pub enum Rows<'a> {
+    /// Rows of raw bytes, borrowed.
+    Raw(core::slice::Iter<'a, [u8; SIDE]>),
+    /// Rows decoded from zero runs.
+    Runs {
+        /// What is left to decode.
+        bytes: core::slice::Iter<'a, u8>,
+        /// Zeros of a run not yet given out (a run may span rows).
+        zeros: usize,
+        /// Rows not yet given out.
+        left: usize,
+    },
+}
+
+impl Iterator for Rows<'_> {
+    type Item = [u8; SIDE];
+
+    fn next(&mut self) -> Option<[u8; SIDE]> {
+        match self {
+            Rows::Raw(rows) => rows.next().copied(),
+            Rows::Runs { bytes, zeros, left } => {
+                *left = left.checked_sub(1)?;
+                let mut row = [0u8; SIDE];
+                let mut at = 0;
+                while at < SIDE {
+                    if *zeros > 0 {
+                        let n = (*zeros).min(SIDE - at);
+                        at += n;
+                        *zeros -= n;
+                        continue;
+                    }
+                    // `new` checked the runs; bytes that end early leave zeros.
+                    match bytes.next() {
+                        Some(&0) => *zeros = bytes.next().map_or(0, |&n| usize::from(n)),
+                        Some(&p) => {
+                            if let Some(slot) = row.get_mut(at) {
+                                *slot = p;
+                            }
+                            at += 1;
+                        }
+                        None => break,
+                    }
+                }
+                Some(row)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dims::SIDE;
 
     fn digit_like() -> [u8; INPUT] {
         core::array::from_fn(|i| if (i / SIDE) % 7 == 3 && i % SIDE > 5 { (i % 250) as u8 + 1 } else { 0 })
@@ -186,6 +261,18 @@ mod tests {
                 seen.clear();
                 PixelBytes::new(&buf[..len]).unwrap().for_each_nonzero(&rows, |p, &i| seen.push((p, i)));
                 assert_eq!(seen, expected);
+            }
+        }
+    }
+
+    #[test]
+    fn rows_decode_both_forms() {
+        for pixels in [digit_like(), [0; INPUT], [255; INPUT], core::array::from_fn(|i| (i % 3) as u8 * 100)] {
+            let expected: Vec<[u8; SIDE]> = pixels.as_chunks::<SIDE>().0.to_vec();
+            assert_eq!(PixelBytes::raw(&pixels).rows().collect::<Vec<_>>(), expected);
+            let mut buf = [0u8; INPUT];
+            if let Some(len) = zero_run_encode(&pixels, &mut buf) {
+                assert_eq!(PixelBytes::new(&buf[..len]).unwrap().rows().collect::<Vec<_>>(), expected);
             }
         }
     }

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dims::{INPUT, SIDE};
 use crate::network::{Classifier, Prediction};
-use crate::pixels::PixelBytes;
+use crate::pixels::{for_each_nonzero_in, NonzeroPixels, PixelBytes, Rows};
 
 /// What a model does to an image before its first layer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,50 +105,171 @@ const ONE: i64 = 1 << 16;
 pub const TARGET_SPREAD: i64 = 5 * ONE;
 /// Where the centre of mass lands, in Q16 pixels (column and row).
 const CENTRE: i64 = 14 * ONE;
-/// Side of the image as the signed integer the coordinates use.
-const SIDE_I: i64 = SIDE as i64;
+
+/// Output rows made per piece of [`Normalised`]'s work.
+pub const BAND_ROWS: usize = 7;
+/// Pixels per band.
+const BAND: usize = BAND_ROWS * SIDE;
+/// Pieces of work per image: measuring the ink, then one per band of rows.
+pub const PIECES: usize = 1 + INPUT / BAND;
 
 /// Deskews, size-normalises and centres `image` (see the module's steps).
 pub fn normalise(image: &[u8; INPUT]) -> [u8; INPUT] {
-    let Some(ink) = Ink::measure(image) else {
-        return *image;
-    };
-    let (cx, cy) = ((ink.sx << 16) / ink.m, (ink.sy << 16) / ink.m);
-    let mu11 = ink.m * ink.sxy - ink.sx * ink.sy; // m² · μ11
-    let mu02 = ink.m * ink.syy - ink.sy * ink.sy; // m² · μ02, never negative
-    let alpha = if mu02 > 0 { ((mu11 << 16) / mu02).clamp(-ONE, ONE) } else { 0 };
-    let k = ((isqrt(mu02.unsigned_abs()) as i64) << 32)
-        .checked_div(ink.m * TARGET_SPREAD)
-        .unwrap_or(ONE)
-        .clamp(ONE / 2, 2 * ONE);
     let mut out = [0u8; INPUT];
-    for (yo, out_row) in (0..SIDE_I).zip(out.chunks_exact_mut(SIDE)) {
-        let ys = cy + ((k * (yo * ONE - CENTRE)) >> 16);
-        let (y0, fy) = ((ys >> 16) as i32, ((ys >> 8) & 0xff) as i32);
-        // Rows y0 and y0 + 1 without ink give a row of zeros (what sampling them would give).
-        if y0 < ink.y_min - 1 || y0 > ink.y_max {
-            continue;
-        }
-        let (upper, lower) = (source_row(image, y0), source_row(image, y0 + 1));
-        // Along a row only x moves: start at xo = 0 and step by k. Coordinates
-        // stay within ±2^23 (k ≤ 2, α ≤ 1, centres inside the image): i32 from here.
-        let mut xs = (cx + ((k * -CENTRE) >> 16) + ((alpha * (ys - cy)) >> 16)) as i32;
-        for slot in out_row {
-            let x0 = xs >> 16;
-            // Columns x0 and x0 + 1 without ink sample to 0: skip them.
-            if x0 >= ink.x_min - 1 && x0 <= ink.x_max {
-                let fx = (xs >> 8) & 0xff;
-                let (a, b) = pixel_pair(upper, x0);
-                let (c, d) = pixel_pair(lower, x0);
-                // (a·(256−fx) + b·fx) exactly, with one multiply.
-                let top = (a << 8) + (b - a) * fx;
-                let bottom = (c << 8) + (d - c) * fx;
-                *slot = (((top << 8) + (bottom - top) * fy + (1 << 15)) >> 16) as u8;
-            }
-            xs += k as i32;
+    let source = PixelBytes::raw(image);
+    if let Some(plan) = Plan::measure(source) {
+        let mut window = Window::new(source);
+        for (first_row, band) in (0..).step_by(BAND_ROWS).zip(out.as_chunks_mut::<BAND>().0) {
+            plan.resample(&mut window, first_row, band);
         }
     }
     out
+}
+
+/// [`normalise`] as the network reads it: the image it gives, made seven rows
+/// at a time while the first layer consumes them, straight from the received
+/// bytes. A device so holds 196 output bytes instead of two 784-byte images.
+#[derive(Clone, Copy, Debug)]
+pub struct Normalised<'a> {
+    source: PixelBytes<'a>,
+    markers: Markers,
+}
+
+impl<'a> Normalised<'a> {
+    /// `source` normalised; `markers` bracket every piece of the preprocessing's work.
+    pub fn new(source: PixelBytes<'a>, markers: Markers) -> Self {
+        Normalised { source, markers }
+    }
+}
+
+/// Called before and after each piece of preprocessing work ([`PIECES`] per
+/// image), so that a device can count its instructions apart from the
+/// network's. Plain function pointers, not a generic: the network and the
+/// preprocessing stay compiled (and optimised) here, whoever calls them.
+#[derive(Clone, Copy, Debug)]
+pub struct Markers {
+    /// Called before a piece.
+    pub start: fn(),
+    /// Called after it.
+    pub end: fn(),
+}
+
+impl Markers {
+    /// No markers (the host).
+    pub const NONE: Markers = Markers { start: || {}, end: || {} };
+
+    fn around<T>(&self, piece: impl FnOnce() -> T) -> T {
+        (self.start)();
+        let out = piece();
+        (self.end)();
+        out
+    }
+}
+
+impl NonzeroPixels for Normalised<'_> {
+    #[inline(always)]
+    fn for_each_nonzero<T>(self, rows: &[T; INPUT], mut f: impl FnMut(u8, &T)) {
+        let plan = self.markers.around(|| Plan::measure(self.source));
+        let mut window = Window::new(self.source);
+        for (first_row, band_rows) in (0..).step_by(BAND_ROWS).zip(rows.as_chunks::<BAND>().0) {
+            let mut band = [0u8; BAND];
+            self.markers.around(|| {
+                if let Some(plan) = &plan {
+                    plan.resample(&mut window, first_row, &mut band);
+                }
+            });
+            for_each_nonzero_in(&band, band_rows, &mut f);
+        }
+    }
+}
+
+/// Steps 1–4 of the module's recipe: where the resampling reads from.
+struct Plan {
+    /// Centre of mass, Q16.
+    cx: i64,
+    cy: i64,
+    /// Slant, Q16.
+    alpha: i64,
+    /// Scale, Q16 source pixels per output pixel.
+    k: i64,
+    /// Bounding box of the ink.
+    x_min: i32,
+    x_max: i32,
+    y_min: i32,
+    y_max: i32,
+}
+
+impl Plan {
+    /// `None` for a blank image.
+    fn measure(image: PixelBytes<'_>) -> Option<Plan> {
+        let ink = Ink::measure(image)?;
+        // `divide` is `/` (m > 0, so never a division by zero).
+        let (cx, cy) = (divide(ink.sx << 16, ink.m), divide(ink.sy << 16, ink.m));
+        let mu11 = ink.m * ink.sxy - ink.sx * ink.sy; // m² · μ11
+        let mu02 = ink.m * ink.syy - ink.sy * ink.sy; // m² · μ02, never negative
+        let alpha = if mu02 > 0 { divide(mu11 << 16, mu02).clamp(-ONE, ONE) } else { 0 };
+        let k = divide((isqrt(mu02.unsigned_abs()) as i64) << 32, ink.m * TARGET_SPREAD).clamp(ONE / 2, 2 * ONE);
+        Some(Plan { cx, cy, alpha, k, x_min: ink.x_min, x_max: ink.x_max, y_min: ink.y_min, y_max: ink.y_max })
+    }
+
+    /// Step 5 for the output rows from `first_row` on, into `out` (zeros where
+    /// no ink can reach). `window` walks down the source as the rows do.
+    fn resample(&self, window: &mut Window<'_>, first_row: i64, out: &mut [u8; BAND]) {
+        for (yo, out_row) in (first_row..).zip(out.as_chunks_mut::<SIDE>().0) {
+            let ys = self.cy + ((self.k * (yo * ONE - CENTRE)) >> 16);
+            let (y0, fy) = ((ys >> 16) as i32, ((ys >> 8) & 0xff) as i32);
+            // Rows y0 and y0 + 1 without ink give a row of zeros (what sampling them would give).
+            if y0 < self.y_min - 1 || y0 > self.y_max {
+                continue;
+            }
+            // ys grows with yo, so the window only moves down.
+            window.seek(y0);
+            let (upper, lower) = (&window.upper, &window.lower);
+            // Along a row only x moves: start at xo = 0 and step by k. Coordinates
+            // stay within ±2^23 (k ≤ 2, α ≤ 1, centres inside the image): i32 from here.
+            let mut xs = (self.cx + ((self.k * -CENTRE) >> 16) + ((self.alpha * (ys - self.cy)) >> 16)) as i32;
+            for slot in out_row {
+                let x0 = xs >> 16;
+                // Columns x0 and x0 + 1 without ink sample to 0: skip them.
+                if x0 >= self.x_min - 1 && x0 <= self.x_max {
+                    let fx = (xs >> 8) & 0xff;
+                    let (a, b) = pixel_pair(upper, x0);
+                    let (c, d) = pixel_pair(lower, x0);
+                    // (a·(256−fx) + b·fx) exactly, with one multiply.
+                    let top = (a << 8) + (b - a) * fx;
+                    let bottom = (c << 8) + (d - c) * fx;
+                    *slot = (((top << 8) + (bottom - top) * fy + (1 << 15)) >> 16) as u8;
+                }
+                xs += self.k as i32;
+            }
+        }
+    }
+}
+
+/// Source rows `top` and `top + 1` (zeros outside the image), moving down.
+struct Window<'a> {
+    rows: Rows<'a>,
+    top: i32,
+    upper: [u8; SIDE],
+    lower: [u8; SIDE],
+}
+
+impl<'a> Window<'a> {
+    /// Rows −1 (outside: zeros) and 0.
+    fn new(image: PixelBytes<'a>) -> Self {
+        let mut rows = image.rows();
+        let lower = rows.next().unwrap_or([0; SIDE]);
+        Window { rows, top: -1, upper: [0; SIDE], lower }
+    }
+
+    /// Moves down until the top row is `y` (never up).
+    fn seek(&mut self, y: i32) {
+        while self.top < y {
+            self.upper = self.lower;
+            self.lower = self.rows.next().unwrap_or([0; SIDE]);
+            self.top += 1;
+        }
+    }
 }
 
 /// Moments and bounding box of an image's ink.
@@ -166,12 +287,12 @@ struct Ink {
 
 impl Ink {
     /// Step 1 of the module's recipe, and where the ink is; `None` for a blank image.
-    fn measure(image: &[u8; INPUT]) -> Option<Ink> {
+    fn measure(image: PixelBytes<'_>) -> Option<Ink> {
         // Every sum fits an i32: at most 784 · 255 · 27 · 27 < 2^28.
         let (mut m, mut sx, mut sy, mut sxy, mut syy) = (0i32, 0i32, 0i32, 0i32, 0i32);
         let (mut x_min, mut x_max, mut y_min, mut y_max) = (i32::MAX, -1, i32::MAX, -1);
-        for (y, row) in (0i32..).zip(image.chunks_exact(SIDE)) {
-            for (x, &p) in (0i32..).zip(row) {
+        for (y, row) in (0i32..).zip(image.rows()) {
+            for (x, &p) in (0i32..).zip(&row) {
                 if p != 0 {
                     let p = i32::from(p);
                     m += p;
@@ -200,17 +321,38 @@ impl Ink {
     }
 }
 
-/// Row `y` of the image, or `None` above or below it.
-fn source_row(image: &[u8; INPUT], y: i32) -> Option<&[u8]> {
-    let start = usize::try_from(y).ok()? * SIDE;
-    image.get(start..start + SIDE)
-}
-
 /// Pixels `x` and `x + 1` of `row`, 0 outside the image.
-fn pixel_pair(row: Option<&[u8]>, x: i32) -> (i32, i32) {
-    let Some(row) = row else { return (0, 0) };
+fn pixel_pair(row: &[u8; SIDE], x: i32) -> (i32, i32) {
     let at = |x: i32| usize::try_from(x).ok().and_then(|x| row.get(x)).map_or(0, |&p| i32::from(p));
     (at(x), at(x + 1))
+}
+
+/// `n / d` as Rust's `/` on `i64` gives it (rounded toward zero), and 0 for
+/// `d = 0`; by shift and subtract. On the 32-bit cores a 64-bit `/` links
+/// about 1 KB of library division, which the int8 firmware's 16 KB cannot spare.
+#[inline(never)]
+fn divide(n: i64, d: i64) -> i64 {
+    let (n_abs, d_abs) = (n.unsigned_abs(), d.unsigned_abs());
+    if d_abs == 0 || n_abs < d_abs {
+        return 0;
+    }
+    // Line the divisor's top bit up with the dividend's, then one quotient bit per step.
+    let shift = d_abs.leading_zeros() - n_abs.leading_zeros();
+    let (mut rest, mut step, mut quotient) = (n_abs, d_abs << shift, 0u64);
+    for _ in 0..=shift {
+        quotient <<= 1;
+        if rest >= step {
+            rest -= step;
+            quotient |= 1;
+        }
+        step >>= 1;
+    }
+    let quotient = quotient as i64; // wraps only for i64::MIN / -1, as `wrapping_div` would
+    if (n < 0) != (d < 0) {
+        quotient.wrapping_neg()
+    } else {
+        quotient
+    }
 }
 
 /// ⌊√n⌋, bit by bit (exact on every target, no floating point).
@@ -236,6 +378,9 @@ pub fn isqrt(n: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Side of the image as the signed integer the coordinates use.
+    const SIDE_I: i64 = SIDE as i64;
 
     /// The module's recipe written plainly, sampling every output pixel.
     fn reference(image: &[u8; INPUT]) -> [u8; INPUT] {
@@ -340,6 +485,31 @@ mod tests {
     }
 
     #[test]
+    fn division_is_rusts() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let edges = [0, 1, -1, 2, -2, 7, -7, 1 << 40, -(1 << 40), i64::MAX, i64::MIN + 1, 65_535, 199_920];
+        for &n in &edges {
+            for &d in &edges {
+                let expected = if d == 0 { 0 } else { n / d };
+                assert_eq!(divide(n, d), expected, "{n} / {d}");
+            }
+        }
+        for _ in 0..200_000 {
+            let (a, b) = (next(), next());
+            // Dividends and divisors of every size, both signs.
+            let n = (a >> (a % 64)) as i64 * if a & 1 == 0 { 1 } else { -1 };
+            let d = ((b >> (b % 64)) as i64).max(1) * if b & 2 == 0 { 1 } else { -1 };
+            assert_eq!(divide(n, d), n / d, "{n} / {d}");
+        }
+    }
+
+    #[test]
     fn integer_square_root_is_exact() {
         for n in (0..100_000u64).chain([u64::MAX, (1 << 62) + 12345, 999_999_999_999]) {
             let r = isqrt(n);
@@ -397,6 +567,72 @@ mod tests {
         let mut dot = [0u8; INPUT];
         dot[0] = 1;
         let _ = normalise(&dot);
+    }
+
+    /// The network reading [`Normalised`] from either byte form computes, bit
+    /// for bit, what it computes on [`normalise`]'s image: what the device runs
+    /// is what the host runs.
+    #[test]
+    fn streamed_normalisation_is_the_whole_image_one() {
+        let mut state = 0x0bad_cafeu32;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        };
+        let weights = crate::Weights {
+            w1: core::array::from_fn(|_| core::array::from_fn(|_| (next() % 2001) as f32 / 1000.0 - 1.0)),
+            b1: core::array::from_fn(|_| (next() % 2001) as f32 / 1000.0 - 1.0),
+            w2: core::array::from_fn(|_| core::array::from_fn(|_| (next() % 2001) as f32 / 1000.0 - 1.0)),
+            b2: core::array::from_fn(|_| (next() % 2001) as f32 / 1000.0 - 1.0),
+        };
+        let quantized = crate::quantized::quantize(&weights);
+        for case in 0..500u32 {
+            let density = 2 + case % 9;
+            let (x0, y0) = ((next() % 28) as usize, (next() % 28) as usize);
+            let (x1, y1) = ((x0 + 1 + (next() % 20) as usize).min(28), (y0 + 1 + (next() % 24) as usize).min(28));
+            let image: [u8; INPUT] = core::array::from_fn(|i| {
+                let (x, y, r) = (i % SIDE, i / SIDE, next());
+                if (x0..x1).contains(&x) && (y0..y1).contains(&y) && r.is_multiple_of(density) {
+                    (r >> 8) as u8
+                } else {
+                    0
+                }
+            });
+            let whole = normalise(&image);
+            let mut buf = [0u8; INPUT];
+            let encoded =
+                crate::pixels::zero_run_encode(&image, &mut buf).map(|len| PixelBytes::new(&buf[..len]).unwrap());
+            for source in [Some(PixelBytes::raw(&image)), encoded].into_iter().flatten() {
+                let streamed = crate::network::forward_normalised(&weights, Normalised::new(source, Markers::NONE));
+                let expected = crate::forward(&weights, &whole);
+                assert_eq!(streamed.digit, expected.digit, "case {case}");
+                assert_eq!(streamed.probabilities.map(f32::to_bits), expected.probabilities.map(f32::to_bits));
+                let streamed =
+                    crate::quantized::forward_int8_normalised(&quantized, Normalised::new(source, Markers::NONE));
+                let expected = crate::forward_int8(&quantized, &whole);
+                assert_eq!(streamed.probabilities.map(f32::to_bits), expected.probabilities.map(f32::to_bits));
+            }
+        }
+    }
+
+    /// Each piece of the streamed work is bracketed: [`PIECES`] per image.
+    #[test]
+    fn markers_bracket_every_piece() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static STARTS: AtomicUsize = AtomicUsize::new(0);
+        static ENDS: AtomicUsize = AtomicUsize::new(0);
+        let counting = Markers {
+            start: || _ = STARTS.fetch_add(1, Ordering::Relaxed),
+            end: || _ = ENDS.fetch_add(1, Ordering::Relaxed),
+        };
+        let rows = [0u8; INPUT];
+        for (n, image) in [[0u8; INPUT], [7; INPUT]].iter().enumerate() {
+            Normalised::new(PixelBytes::raw(image), counting).for_each_nonzero(&rows, |_, _| {});
+            assert_eq!(STARTS.load(Ordering::Relaxed), (n + 1) * PIECES);
+            assert_eq!(ENDS.load(Ordering::Relaxed), (n + 1) * PIECES);
+        }
     }
 
     #[test]

@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use serde_big_array::BigArray;
 
 use crate::network::{softmax, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
-use crate::pixels::PixelBytes;
+use crate::pixels::{NonzeroPixels, PixelBytes};
+use crate::preprocess::Normalised;
 use crate::weights_file::{
     check_container, container_checksum, container_info, encode_container, BodyReader, FormatError, ModelInfo,
     CHECKSUM_LEN, HEADER_LEN,
@@ -74,6 +75,18 @@ pub fn forward_int8(q: &QuantizedWeights, image: &[u8; INPUT]) -> Prediction {
 /// Classifies one image in either byte form with integer arithmetic.
 /// This is the function the int8 firmware runs.
 pub fn forward_int8_pixels(q: &QuantizedWeights, image: PixelBytes<'_>) -> Prediction {
+    forward_int8_from(q, image)
+}
+
+/// [`forward_int8_pixels`] for a model that deskews, as its preprocessing
+/// streams the image in (see `network::forward_normalised`).
+pub fn forward_int8_normalised(q: &QuantizedWeights, image: Normalised<'_>) -> Prediction {
+    forward_int8_from(q, image)
+}
+
+/// Classifies one image from any source of its nonzero pixels with integer arithmetic.
+#[inline(always)]
+fn forward_int8_from(q: &QuantizedWeights, image: impl NonzeroPixels) -> Prediction {
     let mut acc1 = q.b1;
     image.for_each_nonzero(&q.w1, |pixel, row| {
         let p = i32::from(pixel);

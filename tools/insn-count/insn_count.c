@@ -1,13 +1,16 @@
 /*
  * Counts guest instructions executed between two marker addresses, once per
  * pass: `start` is the first instruction of a marker function called just
- * before the measured code, `end` that of one called just after.
+ * before the measured code, `end` that of one called just after. Inside a
+ * pass, the instructions between `pre_start` and `pre_end` (a second pair of
+ * markers, entered any number of times) are also summed apart.
  *
- *   qemu-system-arm ... -plugin ./libinsn_count.so,start=0x1234,end=0x1240,out=counts.txt
+ *   qemu-system-arm ... -plugin ./libinsn_count.so,start=0x1234,end=0x1240,pre_start=0x1250,pre_end=0x1260,out=counts.txt
  *
- * Writes one count per line to `out`, as it goes. Every instruction adds one
- * to a counter inline (no callback); only the two markers call back. A count
- * includes the marker calls themselves; an empty pass measures that overhead.
+ * Writes one line per pass to `out`, as it goes: the pass's count, then the
+ * inner pieces' sum. Every instruction adds one to a counter inline (no
+ * callback); only the markers call back. Counts include the marker calls
+ * themselves; an empty pass measures that overhead.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,20 +22,33 @@
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 static uint64_t executed;
-static uint64_t started_at;
-static uint64_t start_addr, end_addr;
+static uint64_t started_at, piece_started_at, pieces;
+static uint64_t start_addr, end_addr, pre_start_addr, pre_end_addr;
 static FILE *out;
 
 static void on_start(unsigned int vcpu, void *data) {
     (void)vcpu;
     (void)data;
     started_at = executed;
+    pieces = 0;
+}
+
+static void on_pre_start(unsigned int vcpu, void *data) {
+    (void)vcpu;
+    (void)data;
+    piece_started_at = executed;
+}
+
+static void on_pre_end(unsigned int vcpu, void *data) {
+    (void)vcpu;
+    (void)data;
+    pieces += executed - piece_started_at;
 }
 
 static void on_end(unsigned int vcpu, void *data) {
     (void)vcpu;
     (void)data;
-    fprintf(out, "%" PRIu64 "\n", executed - started_at);
+    fprintf(out, "%" PRIu64 " %" PRIu64 "\n", executed - started_at, pieces);
 }
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
@@ -45,9 +61,15 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
         if (addr == start_addr) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
         }
+        if (addr == pre_start_addr) {
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_pre_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        }
         qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &executed, 1);
         if (addr == end_addr) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_end, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        }
+        if (addr == pre_end_addr) {
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_pre_end, QEMU_PLUGIN_CB_NO_REGS, NULL);
         }
     }
 }
@@ -66,12 +88,16 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_
             start_addr = strtoull(argv[i] + 6, NULL, 0);
         } else if (strncmp(argv[i], "end=", 4) == 0) {
             end_addr = strtoull(argv[i] + 4, NULL, 0);
+        } else if (strncmp(argv[i], "pre_start=", 10) == 0) {
+            pre_start_addr = strtoull(argv[i] + 10, NULL, 0);
+        } else if (strncmp(argv[i], "pre_end=", 8) == 0) {
+            pre_end_addr = strtoull(argv[i] + 8, NULL, 0);
         } else if (strncmp(argv[i], "out=", 4) == 0) {
             path = argv[i] + 4;
         }
     }
-    if (!start_addr || !end_addr || !path) {
-        fprintf(stderr, "insn_count: needs start=ADDR,end=ADDR,out=FILE\n");
+    if (!start_addr || !end_addr || !pre_start_addr || !pre_end_addr || !path) {
+        fprintf(stderr, "insn_count: needs start=ADDR,end=ADDR,pre_start=ADDR,pre_end=ADDR,out=FILE\n");
         return -1;
     }
     out = fopen(path, "w");

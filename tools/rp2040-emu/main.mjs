@@ -4,12 +4,13 @@
 // bytes are this process's stdin and stdout, as QEMU's UART is with
 // `-serial stdio`. Messages go to stderr.
 //
-//   node tools/rp2040-emu/main.mjs [--describe] [--counts FILE [--markers START,END]] firmware.elf
+//   node tools/rp2040-emu/main.mjs [--describe] [--counts FILE] firmware.elf
 //
 // --describe   print what enumeration read (VID/PID, classes, strings) as JSON and exit
-// --counts F   write the instructions and cycles between the firmware's marker
-//              functions `inference_start` and `inference_end`, one line per pass
-// --markers    count between these two functions instead (`preprocess_start,preprocess_end`)
+// --counts F   write, one line per pass between the firmware's marker functions
+//              `inference_start` and `inference_end`: its instructions, those of
+//              them between `preprocess_start` and `preprocess_end` (entered any
+//              number of times), then the same two for cycles
 //
 // There is no bootrom (rp2040js ships none, and none may be committed): the
 // firmware starts from its own vector table at 0x1000_0100, where boot2 would
@@ -44,9 +45,8 @@ const option = (name) => {
 };
 const describeOnly = flag('--describe');
 const countsPath = option('--counts');
-const [startName, endName] = (option('--markers') ?? 'inference_start,inference_end').split(',');
 if (args.length !== 1) {
-  process.stderr.write('usage: main.mjs [--describe] [--counts FILE [--markers START,END]] firmware.elf\n');
+  process.stderr.write('usage: main.mjs [--describe] [--counts FILE] firmware.elf\n');
   process.exit(2);
 }
 
@@ -72,8 +72,10 @@ for (const { address, bytes } of loadSegments(elf)) {
 }
 const symbolTable = symbols(elf);
 const find = (predicate) => [...symbolTable].find(([name]) => predicate(name))?.[1] ?? -1;
-const markStart = symbolTable.get(startName) ?? -1;
-const markEnd = symbolTable.get(endName) ?? -1;
+const markStart = symbolTable.get('inference_start') ?? -1;
+const markEnd = symbolTable.get('inference_end') ?? -1;
+const pieceStart = symbolTable.get('preprocess_start') ?? -1;
+const pieceEnd = symbolTable.get('preprocess_end') ?? -1;
 const panicAt = find((name) => name.endsWith('rust_begin_unwind'));
 const hardFaultAt = symbolTable.get('HardFault') ?? -1;
 
@@ -117,6 +119,10 @@ let measuring = false;
 let startInstructions = 0;
 let startCycles = 0;
 let cycles = 0;
+let pieceStartedAt = 0;
+let pieceCyclesFrom = 0;
+let pieces = 0;
+let pieceCycles = 0;
 
 function wake() {
   if (sleeping) {
@@ -139,10 +145,20 @@ function run() {
       measuring = true;
       startInstructions = executed;
       startCycles = cycles;
+      pieces = 0;
+      pieceCycles = 0;
     } else if (pc === markEnd && measuring) {
       measuring = false;
       quietSince = executed;
-      if (counts !== null) writeSync(counts, `${executed - startInstructions} ${cycles - startCycles}\n`);
+      if (counts !== null) {
+        writeSync(counts, `${executed - startInstructions} ${pieces} ${cycles - startCycles} ${pieceCycles}\n`);
+      }
+    } else if (pc === pieceStart) {
+      pieceStartedAt = executed;
+      pieceCyclesFrom = cycles;
+    } else if (pc === pieceEnd) {
+      pieces += executed - pieceStartedAt;
+      pieceCycles += cycles - pieceCyclesFrom;
     } else if (pc < BOOTROM_END) {
       fail(`the firmware called the bootrom at 0x${pc.toString(16)} (from 0x${(core.LR & ~1).toString(16)}); ` +
         'the emulator has none, and a Pico firmware must not depend on it (see the README)', 103);

@@ -65,8 +65,11 @@ impl Spread {
 
 /// Per-inference instruction counts and, where the emulator models them, cycles.
 pub struct Counts {
+    /// The network's: each inference's count less its preprocessing's.
     pub instructions: Spread,
-    /// rp2040js's cycle estimate (no flash wait states); QEMU does not model cycles.
+    /// The model's preprocessing, if it has one.
+    pub preprocessing: Option<Spread>,
+    /// rp2040js's cycle estimate for the network (no flash wait states); QEMU does not model cycles.
     pub cycles: Option<Spread>,
     /// Peak stack in bytes, from the device's stack painting.
     pub stack_peak: u32,
@@ -130,33 +133,28 @@ impl CostModel {
     }
 }
 
-/// The marker functions around the network (what "instructions per inference" counts).
-pub const NETWORK: Markers = Markers("inference_start", "inference_end");
-/// The marker functions around a model's input preprocessing.
-pub const PREPROCESSING: Markers = Markers("preprocess_start", "preprocess_end");
-
-/// A pair of marker functions the firmware calls around what is counted.
-#[derive(Clone, Copy)]
-pub struct Markers(&'static str, &'static str);
-
-/// The emulator arguments that write one line per pass between `markers` to `out`.
-fn counting_args(board: &Board, elf: &Path, plugin: &Path, out: &Path, markers: Markers) -> Result<Vec<String>> {
+/// The emulator arguments that write one line per inference to `out`: its
+/// instructions between the inference markers, those of them between the
+/// preprocessing markers, then (rp2040js) the same two for cycles.
+fn counting_args(board: &Board, elf: &Path, plugin: &Path, out: &Path) -> Result<Vec<String>> {
     Ok(match board.emulator {
         Emulator::Qemu { .. } => {
-            let start = symbol(elf, markers.0)?;
-            let end = symbol(elf, markers.1)?;
-            let arg = format!("{},start={start:#x},end={end:#x},out={}", plugin.display(), out.display());
+            let [start, end, pre_start, pre_end] =
+                ["inference_start", "inference_end", "preprocess_start", "preprocess_end"]
+                    .map(|name| symbol(elf, name));
+            let arg = format!(
+                "{},start={:#x},end={:#x},pre_start={:#x},pre_end={:#x},out={}",
+                plugin.display(),
+                start?,
+                end?,
+                pre_start?,
+                pre_end?,
+                out.display()
+            );
             vec!["-plugin".into(), arg]
         }
         // rp2040js's runner finds the markers itself and adds the cycles it models.
-        Emulator::Rp2040js => {
-            vec![
-                "--counts".into(),
-                out.display().to_string(),
-                "--markers".into(),
-                format!("{},{}", markers.0, markers.1),
-            ]
-        }
+        Emulator::Rp2040js => vec!["--counts".into(), out.display().to_string()],
     })
 }
 
@@ -166,12 +164,12 @@ fn count_instructions(
     plugin: &Path,
     images: &[host::mnist::Pixels],
     network_inputs: &[host::mnist::Pixels],
-    markers: Markers,
+    preprocessed: bool,
 ) -> Result<Counts> {
-    let out = elf.with_extension(format!("{}.counts", markers.0));
+    let out = elf.with_extension("counts");
     let options = Options {
         firmware: Some(elf.to_owned()),
-        emulator_args: counting_args(board, elf, plugin, &out, markers)?,
+        emulator_args: counting_args(board, elf, plugin, &out)?,
         ..Options::default()
     };
     let stack_peak = {
@@ -180,7 +178,7 @@ fn count_instructions(
         device.stats()?.stack_peak
     }; // dropping the device stops the emulator
     let text = std::fs::read_to_string(&out).with_context(|| format!("no counts in {}", out.display()))?;
-    // Each line: instructions, then (rp2040js) estimated cycles. The first pass is empty: the markers' own cost.
+    // The first pass is empty: the markers' own cost, subtracted from every pass.
     let passes: Vec<Vec<u64>> = text
         .lines()
         .map(|l| l.split_whitespace().map(|n| n.parse::<u64>().context("bad count line")).collect())
@@ -193,10 +191,16 @@ fn count_instructions(
         let base = *overhead.get(i)?;
         passes.iter().map(|p| p.get(i).map(|c| c.saturating_sub(base))).collect()
     };
-    let instructions = column(0).context("empty count lines")?;
+    let total = column(0).context("empty count lines")?;
+    let preprocessing = column(1).context("count lines without the preprocessing's")?;
+    let instructions: Vec<u64> = total.iter().zip(&preprocessing).map(|(t, p)| t.saturating_sub(*p)).collect();
     Ok(Counts {
         instructions: Spread::of(&instructions),
-        cycles: column(1).map(|c| Spread::of(&c)),
+        preprocessing: preprocessed.then(|| Spread::of(&preprocessing)),
+        // rp2040js also gives cycles, and of them the preprocessing's: the network's are the difference.
+        cycles: column(2)
+            .zip(column(3))
+            .map(|(c, p)| Spread::of(&c.iter().zip(&p).map(|(c, p)| c.saturating_sub(*p)).collect::<Vec<_>>())),
         stack_peak,
         cost: CostModel::fit(network_inputs, &instructions),
     })
@@ -236,18 +240,9 @@ pub fn run(args: Args) -> Result<()> {
     let rows = jobs
         .par_iter()
         .map(|(board, kind, elf, model, preprocessed)| {
-            let inputs = &inputs_per_model[*model];
-            let (counts, preprocessing) = rayon::join(
-                || count_instructions(board, elf, &plugin, images, inputs, NETWORK),
-                // The preprocessing, counted apart in a second run.
-                || {
-                    preprocessed
-                        .then(|| count_instructions(board, elf, &plugin, images, inputs, PREPROCESSING))
-                        .transpose()
-                },
-            );
+            let counts = count_instructions(board, elf, &plugin, images, &inputs_per_model[*model], *preprocessed)?;
             let size = crate::firmware::footprint(elf)?;
-            Ok((*board, *kind, counts?, preprocessing?.map(|p| p.instructions), size))
+            Ok((*board, *kind, counts, size))
         })
         .collect::<Result<Vec<_>>>()?;
     println!();
@@ -262,13 +257,13 @@ pub fn run(args: Args) -> Result<()> {
     );
     println!("|---|---|---|---|---|---|---|---|");
     let spread = |s: &Spread| format!("{} / {:.0} / {}", s.min, s.mean, s.max);
-    for (board, kind, c, pre, size) in &rows {
+    for (board, kind, c, size) in &rows {
         println!(
             "| {} | {kind} | {} | {} | {} | {} B | {} B | {} B |",
             board.name,
             spread(&c.instructions),
             c.cycles.as_ref().map_or("–".into(), spread),
-            pre.as_ref().map_or("–".into(), spread),
+            c.preprocessing.as_ref().map_or("–".into(), spread),
             size.flash,
             size.ram,
             c.stack_peak
@@ -288,20 +283,20 @@ pub fn run(args: Args) -> Result<()> {
     );
     println!("| board | model | fixed (second layer, softmax) | per nonzero pixel | per zero run |");
     println!("|---|---|---|---|---|");
-    for (board, kind, c, _, _) in &rows {
+    for (board, kind, c, _) in &rows {
         println!("| {} | {kind} | {:.0} | {:.1} | {:.1} |", board.name, c.cost.fixed, c.cost.per_pixel, c.cost.per_run);
     }
     if let Some(mode) = args.snapshot {
         let figures: Vec<crate::snapshot::Row> = rows
             .iter()
-            .map(|(board, kind, c, pre, size)| crate::snapshot::Row {
+            .map(|(board, kind, c, size)| crate::snapshot::Row {
                 board: board.name.to_owned(),
                 model: (*kind).to_owned(),
                 flash: size.flash,
                 static_ram: size.ram,
                 peak_stack: u64::from(c.stack_peak),
                 mean_instructions: c.instructions.mean,
-                mean_preprocessing: pre.as_ref().map_or(0.0, |p| p.mean),
+                mean_preprocessing: c.preprocessing.as_ref().map_or(0.0, |p| p.mean),
             })
             .collect();
         crate::snapshot::apply(mode, images.len(), &figures)?;
