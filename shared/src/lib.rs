@@ -5,6 +5,8 @@
 //! - [`classes`]: what the ten outputs mean (digits or Fashion-MNIST),
 //! - [`dims`]: the network's fixed sizes (28×28 → 10 → 10),
 //! - [`framing`]: COBS, the framing of every UART message,
+//! - [`int_math`]: exact integer division and square root for the fixed-point code,
+//! - [`int_softmax`]: the int8 network's softmax, in integers,
 //! - [`model_kind`]: f32 or int8, which decoder a weight file goes to,
 //! - [`network`]: the fixed 784→10→10 network and its one `forward` pass,
 //! - [`pixels`]: an image's nonzero pixels, read from raw or zero-run bytes,
@@ -26,6 +28,8 @@ pub mod boards;
 pub mod classes;
 pub mod dims;
 pub mod framing;
+pub mod int_math;
+pub mod int_softmax;
 pub mod model_kind;
 pub mod network;
 pub mod pixels;

@@ -7,15 +7,16 @@
 //! 2. ReLU: `a1[j] = max(acc1[j], 0)`.
 //! 3. `acc2[k] = b2[k] + Σ_j a1[j] * w2[k][j]` in `i64`.
 //! 4. `digit` = the first index of the largest `acc2`.
-//! 5. `logits[k] = acc2[k] as f32 * output_scale` (round to nearest), then the
-//!    shared f32 [`softmax`](crate::network::softmax).
+//! 5. The probabilities: the softmax of `acc2[k] · output_scale`, computed in
+//!    integers ([`crate::int_softmax`]), so an int8 model needs no floating-point
+//!    arithmetic on any core.
 //!
 //! Real-valued meaning: `acc1 * s1 / 255 ≈ z1`, `acc2 * output_scale ≈ z2`
 //! with `output_scale = s1 / 255 * s2`.
 use serde::{Deserialize, Serialize};
 use serde_big_array::BigArray;
 
-use crate::network::{softmax, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
+use crate::network::{Prediction, Weights, HIDDEN, INPUT, OUTPUT};
 use crate::pixels::{NonzeroPixels, PixelBytes};
 use crate::preprocess::Normalised;
 use crate::weights_file::{
@@ -109,9 +110,8 @@ fn forward_int8_from(q: &QuantizedWeights, image: impl NonzeroPixels) -> Predict
             digit = k;
         }
     }
-    let logits = acc2.map(|a| a as f32 * q.output_scale);
     // digit < OUTPUT = 10 fits a u8.
-    Prediction { digit: digit as u8, probabilities: softmax(&logits) }
+    Prediction { digit: digit as u8, probabilities: crate::int_softmax::softmax(&acc2, q.output_scale) }
 }
 
 /// Largest |b1| kept, so that `b1 + Σ p * w` (at most 784 * 255 * 127 in

@@ -187,13 +187,50 @@ def forward_f32(model, images):
     return first_argmax(z2), softmax(z2)
 
 
+LOG2E_Q31 = 3098164009
+LN2_Q31 = 1488522236
+TABLE = [round(2**31 * 2 ** (-j / 32)) for j in range(32)]
+FRAC = 24
+CAP = 32 << FRAC
+
+
+def int_softmax(acc2, scale):
+    """§2.2 step 5 for one image: the softmax in integers (Python ints are exact)."""
+    sbits = int(bits(np.array([scale], dtype=F32))[0])
+    field = (sbits >> 23) & 0xFF
+    if sbits >> 31 or field in (0, 0xFF):
+        c, e = 0, 0
+    else:
+        c, e = ((sbits & 0x7FFFFF | 0x800000) * LOG2E_Q31) >> 24, field - 150
+    best = max(acc2)
+    exps = []
+    for a in acc2:
+        d = best - a
+        beyond = max(0, d.bit_length() - 32)
+        product = (d >> beyond) * c
+        shift = e + (FRAC - 7) + beyond
+        x = product << shift if shift >= 0 else product >> -shift
+        x = min(x, CAP)
+        r = x & ((1 << (FRAC - 5)) - 1)
+        a1 = (r * LN2_Q31) >> FRAC
+        a2 = (a1 * a1) >> 31
+        a3 = (a2 * a1) >> 31
+        a4 = (a3 * a1) >> 31
+        poly = ((1 << 31) + a2 // 2 + a4 // 24) - (a1 + a3 // 6)
+        exps.append(((TABLE[(x >> (FRAC - 5)) & 31] * poly) >> 31) >> (x >> FRAC))
+    reciprocal = (1 << 62) // sum(exps)
+    q = [(v * reciprocal) >> 30 for v in exps]
+    # One rounding to f32 (q <= 2^32 is exact in f64), then an exact scaling by 2^-32.
+    return np.array([F32(v) for v in q], dtype=F32) * F32(2.0**-32)
+
+
 def forward_int8(model, images):
     w1, b1, w2, b2, scale = model
     acc1 = b1[None, :] + images.astype(np.int64) @ w1  # exact integers
     a1 = np.maximum(acc1, 0)
     acc2 = b2[None, :] + a1 @ w2.T
-    z2 = acc2.astype(F32) * scale
-    return first_argmax(acc2), softmax(z2.astype(F32))
+    probabilities = np.stack([int_softmax([int(v) for v in row], scale) for row in acc2])
+    return first_argmax(acc2), probabilities
 
 
 def main():
