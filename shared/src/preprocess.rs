@@ -172,9 +172,11 @@ impl NonzeroPixels for Normalised<'_> {
     fn for_each_nonzero<T>(self, rows: &[T; INPUT], mut f: impl FnMut(u8, &T)) {
         let plan = self.markers.around(|| Plan::measure(self.source));
         let mut window = Window::new(self.source);
+        let mut band = [0u8; BAND];
         for (first_row, band_rows) in (0..).step_by(BAND_ROWS).zip(rows.as_chunks::<BAND>().0) {
-            let mut band = [0u8; BAND];
+            // Clearing the band is part of making it: inside the piece.
             self.markers.around(|| {
+                band.fill(0);
                 if let Some(plan) = &plan {
                     plan.resample(&mut window, first_row, &mut band);
                 }
