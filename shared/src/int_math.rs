@@ -50,19 +50,24 @@ pub fn isqrt(n: u64) -> u64 {
     root
 }
 
+/// A small deterministic generator for tests.
+#[cfg(test)]
+pub(crate) fn xorshift64(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn division_is_rusts() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift64(0x2545_f491_4f6c_dd1d);
         let edges = [0, 1, -1, 2, -2, 7, -7, 1 << 40, -(1 << 40), i64::MAX, i64::MIN + 1, 65_535, 199_920];
         for &n in &edges {
             for &d in &edges {

@@ -138,19 +138,9 @@ mod tests {
         e.map(|v| v / s)
     }
 
-    fn rng(seed: u64) -> impl FnMut() -> u64 {
-        let mut state = seed;
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        }
-    }
-
     #[test]
     fn close_to_the_real_softmax() {
-        let mut next = rng(0x9e37_79b9_7f4a_7c15);
+        let mut next = crate::int_math::xorshift64(0x9e37_79b9_7f4a_7c15);
         let mut worst = 0.0f64;
         for case in 0..20_000 {
             // Scales like a quantizer's (1e-9 to 1e-3) and logits spread up to ±60.
@@ -197,7 +187,7 @@ mod tests {
 
     #[test]
     fn q32_to_f32_is_one_rounding() {
-        let mut next = rng(12345);
+        let mut next = crate::int_math::xorshift64(12345);
         for q in (0..5000u64).chain((0..200_000).map(|_| next() % (1 << 32) + 1)).chain([1 << 32, (1 << 32) - 1]) {
             let expected = (q as f64 / 2f64.powi(32)) as f32; // q < 2^53: exact in f64, then one rounding
             assert_eq!(q32_to_f32(q).to_bits(), expected.to_bits(), "{q}");

@@ -399,17 +399,21 @@ mod tests {
         ((top * (256 - fy) + bottom * fy + (1 << 15)) >> 16) as u8
     }
 
-    /// The fast path (skipping rows and columns without ink, fewer multiplies)
-    /// gives the same bytes as the plain recipe.
-    #[test]
-    fn the_fast_path_is_the_recipe() {
-        let mut state = 0x9e37_79b9u32;
-        let mut next = move || {
+    /// A small deterministic generator for test images.
+    fn xorshift(mut state: u32) -> impl FnMut() -> u32 {
+        move || {
             state ^= state << 13;
             state ^= state >> 17;
             state ^= state << 5;
             state
-        };
+        }
+    }
+
+    /// The fast path (skipping rows and columns without ink, fewer multiplies)
+    /// gives the same bytes as the plain recipe.
+    #[test]
+    fn the_fast_path_is_the_recipe() {
+        let mut next = xorshift(0x9e37_79b9u32);
         for case in 0..3000 {
             let density = 2 + case % 9;
             let image: [u8; INPUT] = core::array::from_fn(|_| {
@@ -496,13 +500,7 @@ mod tests {
     /// is what the host runs.
     #[test]
     fn streamed_normalisation_is_the_whole_image_one() {
-        let mut state = 0x0bad_cafeu32;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state
-        };
+        let mut next = xorshift(0x0bad_cafeu32);
         let weights = crate::Weights {
             w1: core::array::from_fn(|_| core::array::from_fn(|_| (next() % 2001) as f32 / 1000.0 - 1.0)),
             b1: core::array::from_fn(|_| (next() % 2001) as f32 / 1000.0 - 1.0),
