@@ -212,11 +212,12 @@ pub fn output_activations(weights: &Weights, z1: &[f32; HIDDEN]) -> Activations 
     Activations { hidden, logits, probabilities }
 }
 
-/// First layer for an image in either byte form; the same sums as
+/// First layer for an image from any source of its nonzero pixels (either
+/// byte form, or an image deskewed on the way in); the same sums as
 /// [`hidden_forward`] (one [`accumulate_row`] per nonzero pixel, ascending),
-/// in the tightest loop each form allows.
+/// in the tightest loop each source allows.
 #[inline(always)]
-pub fn hidden_forward_bytes(
+pub fn hidden_forward_pixels(
     w1: &[[f32; HIDDEN]; INPUT],
     b1: &[f32; HIDDEN],
     image: impl NonzeroPixels,
@@ -228,7 +229,7 @@ pub fn hidden_forward_bytes(
 
 /// The forward pass with its intermediate values (the trainer's tests use this).
 pub fn forward_activations(weights: &Weights, image: &[u8; INPUT]) -> Activations {
-    output_activations(weights, &hidden_forward_bytes(&weights.w1, &weights.b1, PixelBytes::raw(image)))
+    output_activations(weights, &hidden_forward_pixels(&weights.w1, &weights.b1, PixelBytes::raw(image)))
 }
 
 /// Anything that turns an image into a [`Prediction`]: the f32 network and
@@ -258,7 +259,7 @@ impl Classifier for Weights {
 
     /// The argmax of the logits, as in [`forward_pixels`], without the ten `expf`.
     fn predict_class(&self, image: &[u8; INPUT]) -> u8 {
-        self.class_of_sums(&hidden_forward_bytes(&self.w1, &self.b1, PixelBytes::raw(image)))
+        self.class_of_sums(&hidden_forward_pixels(&self.w1, &self.b1, PixelBytes::raw(image)))
     }
 }
 
@@ -302,7 +303,7 @@ pub fn forward_normalised(weights: &Weights, image: Normalised<'_>) -> Predictio
 /// keep the device's passes compiled in this crate.
 #[inline(always)]
 fn forward_from(weights: &Weights, image: impl NonzeroPixels) -> Prediction {
-    let a = output_activations(weights, &hidden_forward_bytes(&weights.w1, &weights.b1, image));
+    let a = output_activations(weights, &hidden_forward_pixels(&weights.w1, &weights.b1, image));
     Prediction {
         // argmax < OUTPUT = 10, so it fits a u8.
         digit: argmax(&a.logits) as u8,

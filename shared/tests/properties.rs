@@ -170,7 +170,7 @@ proptest! {
         prop_assert_eq!(w.predict_class_nonzero(nonzero.clone()), w.classify(&img).digit);
         let (sparse, bytes) = (
             shared::network::hidden_forward(&w.w1, &w.b1, nonzero),
-            shared::network::hidden_forward_bytes(&w.w1, &w.b1, PixelBytes::raw(&img)),
+            shared::network::hidden_forward_pixels(&w.w1, &w.b1, PixelBytes::raw(&img)),
         );
         prop_assert_eq!(sparse.map(f32::to_bits), bytes.map(f32::to_bits));
     }

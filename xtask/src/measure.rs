@@ -193,14 +193,15 @@ fn count_instructions(
     };
     let total = column(0).context("empty count lines")?;
     let preprocessing = column(1).context("count lines without the preprocessing's")?;
-    let instructions: Vec<u64> = total.iter().zip(&preprocessing).map(|(t, p)| t.saturating_sub(*p)).collect();
+    // Each pass's count less its preprocessing's: the network's.
+    let less =
+        |all: &[u64], pre: &[u64]| -> Vec<u64> { all.iter().zip(pre).map(|(a, p)| a.saturating_sub(*p)).collect() };
+    let instructions = less(&total, &preprocessing);
     Ok(Counts {
         instructions: Spread::of(&instructions),
         preprocessing: preprocessed.then(|| Spread::of(&preprocessing)),
         // rp2040js also gives cycles, and of them the preprocessing's: the network's are the difference.
-        cycles: column(2)
-            .zip(column(3))
-            .map(|(c, p)| Spread::of(&c.iter().zip(&p).map(|(c, p)| c.saturating_sub(*p)).collect::<Vec<_>>())),
+        cycles: column(2).zip(column(3)).map(|(c, p)| Spread::of(&less(&c, &p))),
         stack_peak,
         cost: CostModel::fit(network_inputs, &instructions),
     })
