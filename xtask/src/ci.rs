@@ -87,6 +87,11 @@ fn all(stages: &mut Stages) -> Result<()> {
         let snapshot = Some(crate::snapshot::Mode::Check);
         crate::measure::run(crate::measure::Args { board: None, model: Vec::new(), images: 1_000, snapshot })
     })?;
+    // The same models in plain C and emlearn on the same boards and counter (arm-none-eabi-gcc, newlib
+    // and emlearn installed here): fails if a plain C peer differs from the host in one bit.
+    stages.run("peers (plain C and emlearn beside ours, 500 images)", || {
+        crate::peers::run(crate::peers::Args { images: 500 })
+    })?;
     // A short fuzzing smoke run of every target (the long runs are `cargo xtask fuzz --seconds 600`).
     // cargo-fuzz needs nightly; a machine that cannot get it skips this step, loudly.
     // An unoptimised build: 142 s instead of about 255 s here, and overflow checks on.

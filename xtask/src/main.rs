@@ -9,6 +9,7 @@ mod firmware;
 mod fuzz;
 mod measure;
 mod parity;
+mod peers;
 mod setup;
 mod shell;
 mod snapshot;
@@ -36,6 +37,8 @@ enum Command {
     Fuzz(fuzz::Args),
     /// Instructions per inference (QEMU plugin), flash and RAM, per board.
     Measure(measure::Args),
+    /// The same models in plain C and emlearn on the same boards and counter, beside ours.
+    Peers(peers::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -47,6 +50,7 @@ fn main() -> std::process::ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Fuzz(args) => fuzz::run(args),
         Command::Measure(args) => measure::run(args),
+        Command::Peers(args) => peers::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

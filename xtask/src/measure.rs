@@ -27,7 +27,7 @@ pub struct Args {
 }
 
 /// Builds the instruction-counting plugin with gcc.
-fn build_plugin() -> Result<PathBuf> {
+pub fn build_plugin() -> Result<PathBuf> {
     let root = host::paths::repo_root();
     let out_dir = root.join("target/insn-count");
     std::fs::create_dir_all(&out_dir)?;
@@ -136,7 +136,7 @@ impl CostModel {
 /// The emulator arguments that write one line per inference to `out`: its
 /// instructions between the inference markers, those of them between the
 /// preprocessing markers, then (rp2040js) the same two for cycles.
-fn counting_args(board: &Board, elf: &Path, plugin: &Path, out: &Path) -> Result<Vec<String>> {
+pub fn counting_args(board: &Board, elf: &Path, plugin: &Path, out: &Path) -> Result<Vec<String>> {
     Ok(match board.emulator {
         Emulator::Qemu { .. } => {
             let [start, end, pre_start, pre_end] =
@@ -158,7 +158,27 @@ fn counting_args(board: &Board, elf: &Path, plugin: &Path, out: &Path) -> Result
     })
 }
 
-fn count_instructions(
+/// A counts file's columns (a pass's instructions, its preprocessing's, then
+/// rp2040js's two cycle counts), one value per pass, each less the first,
+/// empty pass's: the markers' own cost.
+pub fn read_counts(path: &Path, passes: usize) -> Result<Vec<Vec<u64>>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("no counts in {}", path.display()))?;
+    let lines: Vec<Vec<u64>> = text
+        .lines()
+        .map(|l| l.split_whitespace().map(|n| n.parse::<u64>().context("bad count line")).collect())
+        .collect::<Result<_>>()?;
+    let (overhead, lines) = lines.split_first().context("no marker overhead line")?;
+    if lines.len() != passes {
+        bail!("{} counts for {} passes", lines.len(), passes);
+    }
+    Ok(overhead
+        .iter()
+        .enumerate()
+        .map_while(|(i, base)| lines.iter().map(|l| l.get(i).map(|c| c.saturating_sub(*base))).collect())
+        .collect())
+}
+
+pub fn count_instructions(
     board: &Board,
     elf: &Path,
     plugin: &Path,
@@ -177,20 +197,8 @@ fn count_instructions(
         device.classify_all(images, 8, |_, _| Ok(()))?;
         device.stats()?.stack_peak
     }; // dropping the device stops the emulator
-    let text = std::fs::read_to_string(&out).with_context(|| format!("no counts in {}", out.display()))?;
-    // The first pass is empty: the markers' own cost, subtracted from every pass.
-    let passes: Vec<Vec<u64>> = text
-        .lines()
-        .map(|l| l.split_whitespace().map(|n| n.parse::<u64>().context("bad count line")).collect())
-        .collect::<Result<_>>()?;
-    let (overhead, passes) = passes.split_first().context("no marker overhead line")?;
-    if passes.len() != images.len() {
-        bail!("{} counts for {} images", passes.len(), images.len());
-    }
-    let column = |i: usize| -> Option<Vec<u64>> {
-        let base = *overhead.get(i)?;
-        passes.iter().map(|p| p.get(i).map(|c| c.saturating_sub(base))).collect()
-    };
+    let columns = read_counts(&out, images.len())?;
+    let column = |i: usize| columns.get(i).cloned();
     let total = column(0).context("empty count lines")?;
     let preprocessing = column(1).context("count lines without the preprocessing's")?;
     // Each pass's count less its preprocessing's: the network's.

@@ -73,7 +73,7 @@ pub fn ensure_fashion_mnist() -> Result<()> {
 }
 
 /// Runs `apt-get install package` when `present` says no and we may (root, or passwordless sudo).
-fn ensure_package(present: impl Fn() -> bool, package: &str, hint: &str) -> Result<()> {
+pub fn ensure_package(present: impl Fn() -> bool, package: &str, hint: &str) -> Result<()> {
     if present() {
         return Ok(());
     }
