@@ -15,4 +15,5 @@ pub mod paths;
 pub mod plots;
 pub mod progress;
 pub mod render;
+pub mod synthetic;
 pub mod train;

@@ -247,7 +247,14 @@ fn predict_reads_ordinary_pictures() {
     assert_clean_failure(&host(&["predict", "--image", not_an_image.to_str().unwrap()]), "image this tool can decode");
     let blank = dir.path().join("blank.png");
     image::GrayImage::from_pixel(40, 40, image::Luma([255])).save(&blank).unwrap();
-    assert_clean_failure(&host(&["predict", "--image", blank.to_str().unwrap()]), "no digit found");
+    // Not a digit is an answer, not an error: it says why, and `--json` carries it.
+    let o = host(&["predict", "--image", blank.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("not a digit: the picture is blank"));
+    let o = host(&["predict", "--json", "--image", blank.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["digit"], serde_json::Value::Null);
+    assert_eq!(v["not_a_digit"]["reason"], "blank");
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod fuzz;
 mod measure;
 mod parity;
 mod peers;
+mod pictures;
 mod setup;
 mod shell;
 mod snapshot;
@@ -39,6 +40,8 @@ enum Command {
     Measure(measure::Args),
     /// The same models in plain C and emlearn on the same boards and counter, beside ours.
     Peers(peers::Args),
+    /// Picture preprocessing on photos made from test digits, per condition, and on non-digits.
+    Pictures(pictures::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -51,6 +54,7 @@ fn main() -> std::process::ExitCode {
         Command::Fuzz(args) => fuzz::run(args),
         Command::Measure(args) => measure::run(args),
         Command::Peers(args) => peers::run(args),
+        Command::Pictures(args) => pictures::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

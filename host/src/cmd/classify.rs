@@ -217,7 +217,7 @@ fn images(args: &Args) -> Result<Images> {
         return Ok((images, None, args.pgm.iter().map(|p| p.display().to_string()).collect()));
     }
     if !args.image.is_empty() {
-        let images = args.image.iter().map(|p| host::image_input::load(p)).collect::<Result<Vec<_>>>()?;
+        let images = args.image.iter().map(|p| host::image_input::load_digit(p)).collect::<Result<Vec<_>>>()?;
         return Ok((images, None, args.image.iter().map(|p| p.display().to_string()).collect()));
     }
     let test = Source::from_option(args.data.clone()).load(Split::Test)?;

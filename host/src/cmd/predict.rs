@@ -2,6 +2,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
+use host::image_input::{Found, NotADigit};
 use host::mnist::{Source, Split};
 use host::render::{image_to_text, parse_pgm};
 
@@ -40,7 +41,10 @@ pub fn run(args: Args) -> Result<()> {
             super::warn_if_classes_differ(&model, &test);
             (test.images[index], Some(test.labels[index]))
         }
-        (None, Some(picture), None) => (host::image_input::load(picture)?, None),
+        (None, Some(picture), None) => match host::image_input::load(picture)? {
+            Found::Digit(image) => (*image, None),
+            Found::NotADigit(why) => return not_a_digit(why, &name, args.json),
+        },
         (None, None, Some(pgm)) => {
             let bytes = std::fs::read(pgm).with_context(|| format!("cannot read {}", pgm.display()))?;
             (parse_pgm(&bytes).with_context(|| format!("{}", pgm.display()))?, None)
@@ -54,6 +58,7 @@ pub fn run(args: Args) -> Result<()> {
     if args.json {
         let json = serde_json::json!({
             "digit": p.digit,
+            "not_a_digit": null,
             "class": classes.name(p.digit),
             "image": image.to_vec(),
             "probabilities": p.probabilities,
@@ -77,6 +82,21 @@ pub fn run(args: Args) -> Result<()> {
     for (d, prob) in p.probabilities.iter().enumerate() {
         let bar = "#".repeat((prob * 40.0).round() as usize);
         println!("  {:>width$}: {prob:.6} {bar}", classes.name(d as u8));
+    }
+    Ok(())
+}
+
+/// The answer for a picture with no plausible single digit: no digit, and why.
+fn not_a_digit(why: NotADigit, model: &str, json: bool) -> Result<()> {
+    if json {
+        let json = serde_json::json!({
+            "digit": null,
+            "not_a_digit": { "reason": why.name(), "message": why.to_string() },
+            "model": model,
+        });
+        println!("{json}");
+    } else {
+        println!("not a digit: {why}");
     }
     Ok(())
 }

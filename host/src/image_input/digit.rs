@@ -1,0 +1,292 @@
+//! Which ink is the digit: ruled lines and frames taken out, then the main
+//! connected component and the pieces near it (a stroke broken by a line);
+//! specks elsewhere drop out. Pictures that hold no plausible single digit
+//! are answered with why.
+use image::{GrayImage, Luma};
+use imageproc::region_labelling::{connected_components, Connectivity};
+
+/// Why a picture is not read as a digit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotADigit {
+    /// No ink at all: a blank or flat picture.
+    Blank,
+    /// The ink is scattered (noise, texture) rather than one shape.
+    Scattered,
+    /// The largest shape is a dot, far smaller than a digit in its picture.
+    TooSmall,
+    /// The shape is much wider than tall: a dash or a line.
+    Line,
+    /// Two or more digit-sized shapes side by side.
+    SeveralShapes,
+}
+
+impl NotADigit {
+    /// A short machine-readable name (`--json`).
+    pub fn name(self) -> &'static str {
+        match self {
+            NotADigit::Blank => "blank",
+            NotADigit::Scattered => "scattered",
+            NotADigit::TooSmall => "too-small",
+            NotADigit::Line => "line",
+            NotADigit::SeveralShapes => "several-shapes",
+        }
+    }
+}
+
+impl std::fmt::Display for NotADigit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotADigit::Blank => "the picture is blank",
+            NotADigit::Scattered => "the ink is scattered over the picture (noise?), not one shape",
+            NotADigit::TooSmall => "the only shape is a dot, too small to be a digit",
+            NotADigit::Line => "the shape is a dash or a line, much wider than any digit",
+            NotADigit::SeveralShapes => "there are several shapes side by side (more than one digit?)",
+        })
+    }
+}
+
+/// A run of ink this long (as a share of the picture's side) is a ruled line or a frame.
+const LINE_SHARE: f64 = 0.9;
+/// Ink covering more of the picture than this is not one drawn digit.
+const MAX_INK_SHARE: f64 = 0.35;
+/// The digit's longer side is at least this share of the picture's longer side.
+const MIN_SIDE_SHARE: f64 = 0.08;
+/// Wider than this many times its height: a dash, not a digit (MNIST's widest test digit is 1.8).
+const MAX_ASPECT: f64 = 2.5;
+
+/// `(x, y, width, height)` of a box.
+pub type Bounds = (u32, u32, u32, u32);
+
+/// A connected shape: its pixel count and bounding box (inclusive).
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    label: u32,
+    area: u32,
+    x0: u32,
+    y0: u32,
+    x1: u32,
+    y1: u32,
+}
+
+impl Shape {
+    fn width(&self) -> u32 {
+        self.x1 - self.x0 + 1
+    }
+
+    fn height(&self) -> u32 {
+        self.y1 - self.y0 + 1
+    }
+
+    fn contains(&self, other: &Shape) -> bool {
+        self.x0 < other.x0 && self.y0 < other.y0 && self.x1 > other.x1 && self.y1 > other.y1
+    }
+
+    /// The gap between the two boxes, the larger of its horizontal and vertical parts (0 if they overlap).
+    fn gap(&self, other: &Shape) -> u32 {
+        let dx = other.x0.saturating_sub(self.x1).max(self.x0.saturating_sub(other.x1));
+        let dy = other.y0.saturating_sub(self.y1).max(self.y0.saturating_sub(other.y1));
+        dx.max(dy)
+    }
+
+    /// The box around both.
+    fn union(&self, other: &Shape) -> Shape {
+        Shape {
+            label: self.label,
+            area: self.area + other.area,
+            x0: self.x0.min(other.x0),
+            y0: self.y0.min(other.y0),
+            x1: self.x1.max(other.x1),
+            y1: self.y1.max(other.y1),
+        }
+    }
+
+    /// Side by side: overlapping in height by half the smaller one, apart in width.
+    fn beside(&self, other: &Shape) -> bool {
+        let overlap = self.y1.min(other.y1) as i64 - self.y0.max(other.y0) as i64 + 1;
+        let apart = self.x1 < other.x0 || other.x1 < self.x0;
+        apart && overlap * 2 >= i64::from(self.height().min(other.height()))
+    }
+}
+
+/// The digit's ink alone (everything else cleared) and its bounding box, or why there is none.
+pub fn isolate(mask: &GrayImage) -> Result<(GrayImage, Bounds), NotADigit> {
+    let (w, h) = mask.dimensions();
+    let mut mask = mask.clone();
+    remove_lines(&mut mask);
+    let inked = mask.pixels().filter(|p| p.0[0] > 0).count();
+    if inked == 0 {
+        return Err(NotADigit::Blank);
+    }
+    if inked as f64 > MAX_INK_SHARE * f64::from(w) * f64::from(h) {
+        return Err(NotADigit::Scattered);
+    }
+    let labels = connected_components(&mask, Connectivity::Eight, Luma([0u8]));
+    let mut shapes = shapes(&labels);
+    // A frame drawn around the digit holds it inside its box.
+    let framed: Vec<u32> = shapes
+        .iter()
+        .filter(|s| shapes.iter().any(|t| s.contains(t) && t.area * 10 >= s.area))
+        .map(|s| s.label)
+        .collect();
+    shapes.retain(|s| !framed.contains(&s.label));
+    shapes.sort_by_key(|s| std::cmp::Reverse(s.area));
+    let Some(&main) = shapes.first() else { return Err(NotADigit::Blank) };
+    let big = |s: &Shape| s.area * 3 >= main.area && s.height() * 2 >= main.height();
+    if shapes.iter().skip(1).any(|s| big(s) && main.beside(s)) {
+        return Err(NotADigit::SeveralShapes);
+    }
+    // Pieces of the same digit (a stroke cut by a ruled line, a pen lifted): not specks, and
+    // within a fifth of the digit's size of what has been gathered so far.
+    let mut gathered = main;
+    let mut digit = vec![main.label];
+    loop {
+        let margin = gathered.width().max(gathered.height()) / 5;
+        let next = shapes.iter().find(|s| {
+            !digit.contains(&s.label) && s.area * 30 >= main.area && gathered.gap(s) <= margin && !main.beside(s)
+        });
+        let Some(piece) = next else { break };
+        gathered = gathered.union(piece);
+        digit.push(piece.label);
+    }
+    let (x0, y0, x1, y1) = (gathered.x0, gathered.y0, gathered.x1, gathered.y1);
+    let (bw, bh) = (x1 - x0 + 1, y1 - y0 + 1);
+    if f64::from(bw.max(bh)) < MIN_SIDE_SHARE * f64::from(w.max(h)) {
+        return Err(if shapes.len() > 20 { NotADigit::Scattered } else { NotADigit::TooSmall });
+    }
+    if f64::from(bw) > MAX_ASPECT * f64::from(bh) {
+        return Err(NotADigit::Line);
+    }
+    // Many shapes as large as the digit's own pieces: noise rather than a digit on paper.
+    let elsewhere: u32 = shapes.iter().filter(|s| !digit.contains(&s.label)).map(|s| s.area).sum();
+    if elsewhere > gathered.area {
+        return Err(NotADigit::Scattered);
+    }
+    let keep = digit;
+    let only = GrayImage::from_fn(w, h, |x, y| {
+        let label = labels.get_pixel(x, y).0[0];
+        Luma([if label != 0 && keep.contains(&label) { 255 } else { 0 }])
+    });
+    Ok((only, (x0, y0, bw, bh)))
+}
+
+/// Clears rows and columns of ink that run across nearly the whole picture:
+/// ruled lines, the edge of a page, a frame around the picture.
+fn remove_lines(mask: &mut GrayImage) {
+    let (w, h) = mask.dimensions();
+    let long = |side: u32| (LINE_SHARE * f64::from(side)).ceil() as u32;
+    let mut clear = Vec::new();
+    for (outer, inner, horizontal) in [(h, w, true), (w, h, false)] {
+        for a in 0..outer {
+            let mut run = 0;
+            for b in 0..=inner {
+                let (x, y) = if horizontal { (b, a) } else { (a, b) };
+                if b < inner && mask.get_pixel(x, y).0[0] > 0 {
+                    run += 1;
+                    continue;
+                }
+                if run >= long(inner) {
+                    clear.extend((b - run..b).map(|c| if horizontal { (c, a) } else { (a, c) }));
+                }
+                run = 0;
+            }
+        }
+    }
+    for (x, y) in clear {
+        mask.put_pixel(x, y, Luma([0]));
+    }
+}
+
+/// Area and bounding box of every labelled shape.
+fn shapes(labels: &image::ImageBuffer<Luma<u32>, Vec<u32>>) -> Vec<Shape> {
+    let mut by_label: std::collections::BTreeMap<u32, Shape> = std::collections::BTreeMap::new();
+    for (x, y, p) in labels.enumerate_pixels() {
+        let label = p.0[0];
+        if label == 0 {
+            continue;
+        }
+        let s = by_label.entry(label).or_insert(Shape { label, area: 0, x0: x, y0: y, x1: x, y1: y });
+        s.area += 1;
+        s.x0 = s.x0.min(x);
+        s.y0 = s.y0.min(y);
+        s.x1 = s.x1.max(x);
+        s.y1 = s.y1.max(y);
+    }
+    by_label.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canvas() -> GrayImage {
+        GrayImage::new(200, 200)
+    }
+
+    fn fill(mask: &mut GrayImage, x: std::ops::Range<u32>, y: std::ops::Range<u32>) {
+        for yy in y {
+            for xx in x.clone() {
+                mask.put_pixel(xx, yy, Luma([255]));
+            }
+        }
+    }
+
+    /// A "1": a bar 12 wide and 100 tall in the middle.
+    fn one() -> GrayImage {
+        let mut m = canvas();
+        fill(&mut m, 94..106, 50..150);
+        m
+    }
+
+    #[test]
+    fn a_digit_alone_is_kept_whole() {
+        let (only, bbox) = isolate(&one()).unwrap();
+        assert_eq!(bbox, (94, 50, 12, 100));
+        assert_eq!(only, one());
+    }
+
+    #[test]
+    fn specks_lines_and_frames_drop_out() {
+        let mut m = one();
+        fill(&mut m, 5..9, 5..9); // a speck in a corner
+        fill(&mut m, 0..200, 170..173); // a ruled line
+        fill(&mut m, 0..200, 0..3); // a frame's edges
+        fill(&mut m, 0..3, 0..200);
+        let (only, bbox) = isolate(&m).unwrap();
+        assert_eq!(bbox, (94, 50, 12, 100));
+        assert_eq!(only, one());
+    }
+
+    #[test]
+    fn a_box_drawn_around_the_digit_drops_out() {
+        let mut m = one();
+        for (x, y) in [(30..170, 30..33), (30..170, 167..170), (30..33, 30..170), (167..170, 30..170)] {
+            fill(&mut m, x, y);
+        }
+        assert_eq!(isolate(&m).unwrap().1, (94, 50, 12, 100));
+    }
+
+    #[test]
+    fn a_line_crossing_the_digit_leaves_the_digit() {
+        let mut m = one();
+        fill(&mut m, 0..200, 99..102);
+        let (_, bbox) = isolate(&m).unwrap();
+        assert_eq!(bbox, (94, 50, 12, 100), "both halves kept");
+    }
+
+    #[test]
+    fn what_is_not_a_digit_says_why() {
+        assert_eq!(isolate(&canvas()).unwrap_err(), NotADigit::Blank);
+        let mut dot = canvas();
+        fill(&mut dot, 100..106, 100..106);
+        assert_eq!(isolate(&dot).unwrap_err(), NotADigit::TooSmall);
+        let mut dash = canvas();
+        fill(&mut dash, 40..160, 95..105);
+        assert_eq!(isolate(&dash).unwrap_err(), NotADigit::Line);
+        let mut two = canvas();
+        fill(&mut two, 40..52, 50..150);
+        fill(&mut two, 140..152, 50..150);
+        assert_eq!(isolate(&two).unwrap_err(), NotADigit::SeveralShapes);
+        let checker = GrayImage::from_fn(200, 200, |x, y| Luma([if (x / 2 + y / 2) % 2 == 0 { 255 } else { 0 }]));
+        assert_eq!(isolate(&checker).unwrap_err(), NotADigit::Scattered);
+    }
+}

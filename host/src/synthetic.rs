@@ -1,0 +1,267 @@
+//! Pictures a user would take, made from MNIST test digits: a digit written
+//! in dark ink on paper, photographed under one condition at a time (uneven
+//! light, noise, specks, a frame, ruled lines, a box, blur, JPEG, low
+//! resolution, light on dark), and pictures that hold no single digit.
+//! `cargo xtask pictures` measures the picture preprocessing on them.
+use image::imageops::{self, FilterType};
+use image::{GrayImage, Luma};
+use rand::Rng;
+use rand_distr::{Distribution, Normal};
+use shared::INPUT;
+
+/// What happens to a clean photo of a digit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// Dark ink on even paper.
+    Clean,
+    /// Light ink on a dark background (a blackboard, an inverted scan).
+    LightOnDark,
+    /// The paper darkens from 250 to about 90 across the picture.
+    UnevenLight,
+    /// Gaussian noise, σ = 20 grey levels.
+    Noise,
+    /// One to four dark specks away from the digit.
+    Specks,
+    /// A dark frame 4 % of the picture wide around its edge.
+    Frame,
+    /// Ruled lines across the page, through the digit.
+    RuledLines,
+    /// A box drawn around the digit.
+    Box,
+    /// Out of focus: Gaussian blur, σ = 2.5 % of the picture.
+    Blur,
+    /// Saved as JPEG at quality 15.
+    Jpeg,
+    /// Taken at a sixth of the size and scaled back up.
+    LowResolution,
+    /// Written with a fine pen: the paper grows into the ink by one MNIST pixel on each side.
+    FinePen,
+}
+
+impl Condition {
+    /// Every condition, clean first.
+    pub const ALL: [Condition; 12] = [
+        Condition::Clean,
+        Condition::LightOnDark,
+        Condition::UnevenLight,
+        Condition::Noise,
+        Condition::Specks,
+        Condition::Frame,
+        Condition::RuledLines,
+        Condition::Box,
+        Condition::Blur,
+        Condition::Jpeg,
+        Condition::LowResolution,
+        Condition::FinePen,
+    ];
+
+    /// Its name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Condition::Clean => "clean (dark ink on paper)",
+            Condition::LightOnDark => "light on dark",
+            Condition::UnevenLight => "uneven lighting",
+            Condition::Noise => "noise (σ 20)",
+            Condition::Specks => "specks",
+            Condition::Frame => "dark frame",
+            Condition::RuledLines => "ruled lines",
+            Condition::Box => "box around the digit",
+            Condition::Blur => "blur",
+            Condition::Jpeg => "JPEG, quality 15",
+            Condition::LowResolution => "low resolution scaled up",
+            Condition::FinePen => "fine pen",
+        }
+    }
+}
+
+/// Pictures that hold no single digit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NonDigit {
+    /// Paper and nothing else (a little noise, uneven light).
+    Blank,
+    /// Noise all over, σ = 45.
+    Noise,
+    /// One dot.
+    Dot,
+    /// One horizontal stroke.
+    Dash,
+    /// Two digits side by side.
+    TwoDigits,
+}
+
+impl NonDigit {
+    /// Every kind.
+    pub const ALL: [NonDigit; 5] =
+        [NonDigit::Blank, NonDigit::Noise, NonDigit::Dot, NonDigit::Dash, NonDigit::TwoDigits];
+
+    /// Its name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            NonDigit::Blank => "blank paper",
+            NonDigit::Noise => "noise",
+            NonDigit::Dot => "a dot",
+            NonDigit::Dash => "a dash",
+            NonDigit::TwoDigits => "two digits side by side",
+        }
+    }
+}
+
+/// A photo of the digit `image` under `condition`.
+pub fn digit_picture(image: &[u8; INPUT], condition: Condition, rng: &mut impl Rng) -> GrayImage {
+    let (mut photo, digit_box) = clean_photo(&[image], rng);
+    let scale = digit_box.2 / 28;
+    let (w, h) = photo.dimensions();
+    match condition {
+        Condition::Clean => {}
+        Condition::LightOnDark => imageops::invert(&mut photo),
+        Condition::UnevenLight => {
+            for (x, _, p) in photo.enumerate_pixels_mut() {
+                let light = 1.0 - 0.62 * f64::from(x) / f64::from(w);
+                p.0[0] = (f64::from(p.0[0]) * light).round() as u8;
+            }
+        }
+        Condition::Noise => add_noise(&mut photo, 20.0, rng),
+        Condition::Specks => {
+            for _ in 0..rng.gen_range(1..=4) {
+                let r = rng.gen_range(2..=4);
+                let (x, y) = loop {
+                    let (x, y) = (rng.gen_range(r..w - r), rng.gen_range(r..h - r));
+                    if !inside(digit_box, x, y, 2 * r) {
+                        break (x, y);
+                    }
+                };
+                disc(&mut photo, x, y, r, 30);
+            }
+        }
+        Condition::Frame => {
+            let t = (w.max(h) / 25).max(2);
+            rectangle(&mut photo, (0, 0, w, h), t, 25);
+        }
+        Condition::RuledLines => {
+            let spacing = (digit_box.3 / 3).max(8);
+            let mut y = rng.gen_range(0..spacing);
+            while y + 2 < h {
+                for x in 0..w {
+                    for dy in 0..2 {
+                        photo.put_pixel(x, y + dy, Luma([110]));
+                    }
+                }
+                y += spacing;
+            }
+        }
+        Condition::Box => {
+            let (x, y, bw, bh) = digit_box;
+            let m = bw.max(bh) / 6;
+            let outer = (x.saturating_sub(m), y.saturating_sub(m), (bw + 2 * m).min(w), (bh + 2 * m).min(h));
+            let outer = (outer.0, outer.1, outer.2.min(w - outer.0), outer.3.min(h - outer.1));
+            rectangle(&mut photo, outer, 3, 40);
+        }
+        Condition::Blur => photo = imageproc::filter::gaussian_blur_f32(&photo, 0.025 * w.max(h) as f32),
+        Condition::Jpeg => {
+            let mut bytes = Vec::new();
+            let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 15);
+            if encoder.encode_image(&photo).is_ok() {
+                if let Ok(decoded) = image::load_from_memory(&bytes) {
+                    photo = decoded.to_luma8();
+                }
+            }
+        }
+        Condition::FinePen => {
+            let r = scale.clamp(1, 255) as u8;
+            photo = imageproc::morphology::grayscale_dilate(&photo, &imageproc::morphology::Mask::disk(r));
+        }
+        Condition::LowResolution => {
+            let small = imageops::resize(&photo, (w / 6).max(1), (h / 6).max(1), FilterType::Triangle);
+            photo = imageops::resize(&small, w, h, FilterType::Triangle);
+        }
+    }
+    photo
+}
+
+/// A picture of the kind `kind`; `digits` supplies the two digits of [`NonDigit::TwoDigits`].
+pub fn non_digit_picture(kind: NonDigit, digits: [&[u8; INPUT]; 2], rng: &mut impl Rng) -> GrayImage {
+    let (w, h) = (rng.gen_range(200..320), rng.gen_range(200..320));
+    let paper = rng.gen_range(200..245);
+    let mut photo = GrayImage::from_pixel(w, h, Luma([paper]));
+    match kind {
+        NonDigit::Blank => {
+            for (x, _, p) in photo.enumerate_pixels_mut() {
+                p.0[0] = (f64::from(p.0[0]) * (1.0 - 0.3 * f64::from(x) / f64::from(w))) as u8;
+            }
+            add_noise(&mut photo, 4.0, rng);
+        }
+        NonDigit::Noise => add_noise(&mut photo, 45.0, rng),
+        NonDigit::Dot => {
+            let r = rng.gen_range(3..=6);
+            disc(&mut photo, rng.gen_range(20..w - 20), rng.gen_range(20..h - 20), r, 30);
+        }
+        NonDigit::Dash => {
+            let (len, t) = (rng.gen_range(w / 4..w / 2), rng.gen_range(4..10));
+            let (x, y) = (rng.gen_range(10..w - len - 10), rng.gen_range(20..h - 20));
+            for yy in y..y + t {
+                for xx in x..x + len {
+                    photo.put_pixel(xx, yy, Luma([35]));
+                }
+            }
+        }
+        NonDigit::TwoDigits => photo = clean_photo(&digits, rng).0,
+    }
+    photo
+}
+
+/// Dark ink on paper, the digits side by side, each scaled 4–7× with margins
+/// around; with the box `(x, y, w, h)` the first digit's 28×28 frame covers.
+fn clean_photo(digits: &[&[u8; INPUT]], rng: &mut impl Rng) -> (GrayImage, (u32, u32, u32, u32)) {
+    let scale = rng.gen_range(4..=7);
+    let size = 28 * scale;
+    let (paper, ink) = (rng.gen_range(200..245u8), rng.gen_range(20..70u8));
+    let n = digits.len() as u32;
+    let w = size * n + rng.gen_range(size / 3..size);
+    let h = size + rng.gen_range(size / 3..size);
+    let (x0, y0) = (rng.gen_range(0..w - size * n), rng.gen_range(0..h - size));
+    let mut photo = GrayImage::from_pixel(w, h, Luma([paper]));
+    for (i, digit) in digits.iter().enumerate() {
+        let small = GrayImage::from_raw(28, 28, digit.to_vec()).unwrap_or_default();
+        let big = imageops::resize(&small, size, size, FilterType::CatmullRom);
+        for (x, y, p) in big.enumerate_pixels() {
+            let v = f64::from(p.0[0]) / 255.0;
+            let shade = f64::from(paper) - (f64::from(paper) - f64::from(ink)) * v;
+            photo.put_pixel(x0 + i as u32 * size + x, y0 + y, Luma([shade.round() as u8]));
+        }
+    }
+    (photo, (x0, y0, size, size))
+}
+
+fn inside((x0, y0, w, h): (u32, u32, u32, u32), x: u32, y: u32, margin: u32) -> bool {
+    x + margin >= x0 && x <= x0 + w + margin && y + margin >= y0 && y <= y0 + h + margin
+}
+
+fn add_noise(photo: &mut GrayImage, sigma: f64, rng: &mut impl Rng) {
+    let Ok(normal) = Normal::new(0.0, sigma) else { return };
+    for p in photo.pixels_mut() {
+        p.0[0] = (f64::from(p.0[0]) + normal.sample(rng)).round().clamp(0.0, 255.0) as u8;
+    }
+}
+
+fn disc(photo: &mut GrayImage, cx: u32, cy: u32, r: u32, shade: u8) {
+    let (w, h) = photo.dimensions();
+    for y in cy.saturating_sub(r)..(cy + r + 1).min(h) {
+        for x in cx.saturating_sub(r)..(cx + r + 1).min(w) {
+            let (dx, dy) = (i64::from(x) - i64::from(cx), i64::from(y) - i64::from(cy));
+            if dx * dx + dy * dy <= i64::from(r * r) {
+                photo.put_pixel(x, y, Luma([shade]));
+            }
+        }
+    }
+}
+
+/// The outline of a rectangle `t` pixels thick.
+fn rectangle(photo: &mut GrayImage, (x0, y0, w, h): (u32, u32, u32, u32), t: u32, shade: u8) {
+    for y in y0..y0 + h {
+        for x in x0..x0 + w {
+            if x < x0 + t || y < y0 + t || x + t >= x0 + w || y + t >= y0 + h {
+                photo.put_pixel(x, y, Luma([shade]));
+            }
+        }
+    }
+}
