@@ -3,11 +3,76 @@
 //! light, noise, specks, a frame, ruled lines, a box, blur, JPEG, low
 //! resolution, light on dark), and pictures that hold no single digit.
 //! `cargo xtask pictures` measures the picture preprocessing on them.
+use anyhow::Result;
 use image::imageops::{self, FilterType};
 use image::{GrayImage, Luma};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
-use shared::INPUT;
+use rayon::prelude::*;
+use shared::{Classifier, INPUT};
+
+use crate::image_input::{preprocess, Found};
+use crate::model_file::Model;
+
+/// What the tool answered for one picture: the digit and its probability, or "not a digit".
+pub type Answer = Option<(u8, f32)>;
+
+/// The model's answer for a picture, through the whole picture preprocessing.
+pub fn answer(model: &Model, picture: &GrayImage) -> Result<Answer> {
+    Ok(match preprocess(picture)? {
+        Found::Digit(input) => {
+            let p = model.network.classify(&model.info.preprocessing.apply(&input));
+            Some((p.digit, p.probabilities[usize::from(p.digit)]))
+        }
+        Found::NotADigit(_) => None,
+    })
+}
+
+/// Photo number `i` of a digit under `condition`: made from its own seed, so
+/// any subset of a set gives the same pictures.
+pub fn nth_digit_picture(image: &[u8; INPUT], condition: Condition, i: usize, seed: u64) -> GrayImage {
+    let c = Condition::ALL.iter().position(|&k| k == condition).unwrap_or(0) as u64;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream((c << 32) | i as u64);
+    digit_picture(image, condition, &mut rng)
+}
+
+/// Picture number `i` of the kind `kind` (two-digit pictures take digits `2i` and `2i + 1` of `images`).
+pub fn nth_non_digit_picture(kind: NonDigit, images: &[[u8; INPUT]], i: usize, seed: u64) -> GrayImage {
+    let k = NonDigit::ALL.iter().position(|&n| n == kind).unwrap_or(0) as u64;
+    let blank = [0u8; INPUT];
+    let n = images.len().max(1);
+    let pair = [images.get((2 * i) % n).unwrap_or(&blank), images.get((2 * i + 1) % n).unwrap_or(&blank)];
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream((1 << 63) | (k << 32) | i as u64);
+    non_digit_picture(kind, pair, &mut rng)
+}
+
+/// The answers for photos of `images` (with their `labels`) under `condition`.
+pub fn digit_answers(
+    model: &Model,
+    images: &[[u8; INPUT]],
+    labels: &[u8],
+    condition: Condition,
+    seed: u64,
+) -> Result<Vec<(Answer, u8)>> {
+    (0..images.len().min(labels.len()))
+        .into_par_iter()
+        .map(|i| Ok((answer(model, &nth_digit_picture(&images[i], condition, i, seed))?, labels[i])))
+        .collect()
+}
+
+/// The answers for `count` pictures of the kind `kind`.
+pub fn non_digit_answers(
+    model: &Model,
+    images: &[[u8; INPUT]],
+    kind: NonDigit,
+    count: usize,
+    seed: u64,
+) -> Result<Vec<Answer>> {
+    (0..count).into_par_iter().map(|i| answer(model, &nth_non_digit_picture(kind, images, i, seed))).collect()
+}
 
 /// What happens to a clean photo of a digit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

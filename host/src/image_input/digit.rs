@@ -112,6 +112,9 @@ impl Shape {
 pub fn isolate(mask: &GrayImage) -> Result<(GrayImage, Bounds), NotADigit> {
     let (w, h) = mask.dimensions();
     let mut mask = mask.clone();
+    // Frames first: a box nearly as wide as the picture would otherwise lose its
+    // long sides to the line removal and leave two bars beside the digit.
+    remove_frames(&mut mask);
     remove_lines(&mut mask);
     let inked = mask.pixels().filter(|p| p.0[0] > 0).count();
     if inked == 0 {
@@ -122,13 +125,6 @@ pub fn isolate(mask: &GrayImage) -> Result<(GrayImage, Bounds), NotADigit> {
     }
     let labels = connected_components(&mask, Connectivity::Eight, Luma([0u8]));
     let mut shapes = shapes(&labels);
-    // A frame drawn around the digit holds it inside its box.
-    let framed: Vec<u32> = shapes
-        .iter()
-        .filter(|s| shapes.iter().any(|t| s.contains(t) && t.area * 10 >= s.area))
-        .map(|s| s.label)
-        .collect();
-    shapes.retain(|s| !framed.contains(&s.label));
     shapes.sort_by_key(|s| std::cmp::Reverse(s.area));
     let Some(&main) = shapes.first() else { return Err(NotADigit::Blank) };
     let big = |s: &Shape| s.area * 3 >= main.area && s.height() * 2 >= main.height();
@@ -167,6 +163,26 @@ pub fn isolate(mask: &GrayImage) -> Result<(GrayImage, Bounds), NotADigit> {
         Luma([if label != 0 && keep.contains(&label) { 255 } else { 0 }])
     });
     Ok((only, (x0, y0, bw, bh)))
+}
+
+/// Clears every shape that holds another of at least a tenth of its size
+/// inside its box: a box drawn around the digit, a frame around the picture.
+fn remove_frames(mask: &mut GrayImage) {
+    let labels = connected_components(&*mask, Connectivity::Eight, Luma([0u8]));
+    let shapes = shapes(&labels);
+    let framed: Vec<u32> = shapes
+        .iter()
+        .filter(|s| shapes.iter().any(|t| s.contains(t) && t.area * 10 >= s.area))
+        .map(|s| s.label)
+        .collect();
+    if framed.is_empty() {
+        return;
+    }
+    for (p, label) in mask.pixels_mut().zip(labels.pixels()) {
+        if framed.contains(&label.0[0]) {
+            p.0[0] = 0;
+        }
+    }
 }
 
 /// Clears rows and columns of ink that run across nearly the whole picture:

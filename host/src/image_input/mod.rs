@@ -28,6 +28,8 @@ const SIDE: u32 = shared::SIDE as u32;
 /// Longer side of the working copy every step runs on: a phone photo's
 /// millions of pixels add nothing to a 28×28 result but time.
 const WORK: u32 = 256;
+/// How many times its surroundings' ink a digit's own must be (see [`stands_out`]).
+const MIN_STANDOUT: f64 = 2.5;
 /// Pixels at or below this do not count as ink for the final bounding box.
 const INK_THRESHOLD: u8 = 10;
 
@@ -89,6 +91,9 @@ pub fn preprocess(gray: &GrayImage) -> Result<Found> {
         Ok(found) => found,
         Err(why) => return Ok(Found::NotADigit(why)),
     };
+    if !stands_out(&ink, &digit) {
+        return Ok(Found::NotADigit(NotADigit::Scattered));
+    }
     // Room around the digit for strokes that grow.
     let side = w.max(h);
     let pad = side / 4;
@@ -96,6 +101,26 @@ pub fn preprocess(gray: &GrayImage) -> Result<Found> {
     imageops::overlay(&mut framed, &imageops::crop_imm(&digit, x, y, w, h).to_image(), i64::from(pad), i64::from(pad));
     let strokes = stroke::normalise(&framed, side);
     Ok(Found::Digit(Box::new(mnist_box(&strokes))))
+}
+
+/// Whether the digit's ink stands clearly out of the paper: its median
+/// level at least [`MIN_STANDOUT`] times the 90th percentile of the paper's
+/// (the pixels under the threshold). A shape picked out of noise is barely
+/// darker than the noise.
+fn stands_out(ink: &ink::Ink, digit: &GrayImage) -> bool {
+    let (mut inside, mut paper) = (Vec::new(), Vec::new());
+    for ((l, d), m) in ink.levels.pixels().zip(digit.pixels()).zip(ink.mask.pixels()) {
+        if d.0[0] > 0 {
+            inside.push(l.0[0]);
+        } else if m.0[0] == 0 {
+            paper.push(l.0[0]);
+        }
+    }
+    let at = |v: &mut Vec<u8>, share: f64| {
+        v.sort_unstable();
+        v.get((share * v.len().saturating_sub(1) as f64) as usize).copied().map_or(0.0, f64::from)
+    };
+    at(&mut inside, 0.5) >= MIN_STANDOUT * at(&mut paper, 0.9).max(1.0)
 }
 
 /// The picture scaled so that its longer side is [`WORK`] pixels.
