@@ -21,6 +21,8 @@ pub struct Ink {
     pub levels: GrayImage,
     /// 255 where the ink passes the picture's threshold, else 0.
     pub mask: GrayImage,
+    /// The level a pixel must pass to be ink on its own.
+    pub threshold: u8,
 }
 
 /// Separates ink from paper, or `None` for a picture with no contrast at all.
@@ -41,7 +43,7 @@ pub fn separate(gray: &GrayImage) -> Option<Ink> {
     // that is nearly all paper, Otsu can split the paper's own spread.
     let strong = otsu_level(&levels).max(percentile(&levels, 999) / 3);
     let mask = hysteresis(&levels, strong, percentile(&levels, 500));
-    Some(Ink { levels, mask })
+    Some(Ink { levels, mask, threshold: strong })
 }
 
 /// Pixels above `strong`, and those halfway from the `paper` level to it
@@ -86,6 +88,17 @@ fn background(oriented: &GrayImage) -> GrayImage {
     let lifted = imageops::resize(&smooth, w, h, FilterType::Triangle);
     let floor = imageops::resize(&wiped, w, h, FilterType::Triangle);
     GrayImage::from_fn(w, h, |x, y| Luma([lifted.get_pixel(x, y).0[0].min(floor.get_pixel(x, y).0[0])]))
+}
+
+/// `ink` with its blur partly undone (an unsharp mask, `2·levels − blurred`,
+/// σ = `sigma`): the holes of a blurred 6, 8 or 9 open again, and strokes that
+/// ran together come apart.
+pub fn sharpened(levels: &GrayImage, sigma: f32) -> GrayImage {
+    let blurred = imageproc::filter::gaussian_blur_f32(levels, sigma);
+    GrayImage::from_fn(levels.width(), levels.height(), |x, y| {
+        let (l, b) = (i16::from(levels.get_pixel(x, y).0[0]), i16::from(blurred.get_pixel(x, y).0[0]));
+        Luma([(2 * l - b).clamp(0, 255) as u8])
+    })
 }
 
 /// The `per_mille`-th value of the picture's pixels, from its histogram.

@@ -28,6 +28,8 @@ const SIDE: u32 = shared::SIDE as u32;
 /// Longer side of the working copy every step runs on: a phone photo's
 /// millions of pixels add nothing to a 28×28 result but time.
 const WORK: u32 = 256;
+/// Blur undone at this scale (pixels of the working copy: 2.3 % of its side).
+const SHARPEN_SIGMA: f32 = 6.0;
 /// How many times its surroundings' ink a digit's own must be (see [`stands_out`]).
 const MIN_STANDOUT: f64 = 2.5;
 /// Pixels at or below this do not count as ink for the final bounding box.
@@ -94,6 +96,13 @@ pub fn preprocess(gray: &GrayImage) -> Result<Found> {
     if !stands_out(&ink, &digit) {
         return Ok(Found::NotADigit(NotADigit::Scattered));
     }
+    // Within the digit's own pixels (lines, frames and specks already out), only
+    // what still passes the threshold once the blur is partly undone.
+    let sharp = ink::sharpened(&ink.levels, SHARPEN_SIGMA);
+    let digit = GrayImage::from_fn(digit.width(), digit.height(), |x, y| {
+        let keep = digit.get_pixel(x, y).0[0] > 0 && sharp.get_pixel(x, y).0[0] > ink.threshold;
+        Luma([if keep { 255 } else { 0 }])
+    });
     // Room around the digit for strokes that grow.
     let side = w.max(h);
     let pad = side / 4;
