@@ -24,7 +24,7 @@ pub struct Args {
     /// Seeds of the picture maker: each gives its own pictures; the table shows the mean and the spread.
     #[arg(long, default_values_t = [1, 2, 3])]
     pub seed: Vec<u64>,
-    /// Also write a few pictures of each kind (seed as given first), and what the network sees of them, as PNGs here.
+    /// Also write `pictures.png` here: four pictures of each kind (first seed), each beside what the network sees.
     #[arg(long)]
     pub save: Option<std::path::PathBuf>,
 }
@@ -111,27 +111,34 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// The first four pictures of each condition and kind, each beside what the network sees (scaled up 4×).
+/// One sheet, `pictures.png` in `dir`: a row per condition and per kind of
+/// non-digit, four pictures each, every one beside what the network sees of it
+/// (blank where the picture was turned away).
 fn save_examples(dir: &Path, images: &[[u8; shared::INPUT]], seed: u64) -> Result<()> {
+    use image::imageops::{overlay, resize, FilterType};
+    const CELL: u32 = 96;
+    let rows: Vec<Vec<image::GrayImage>> = Condition::ALL
+        .iter()
+        .map(|c| (0..4).map(|i| nth_digit_picture(&images[i % images.len()], *c, i, seed)).collect())
+        .chain(NonDigit::ALL.iter().map(|k| (0..4).map(|i| nth_non_digit_picture(*k, images, i, seed)).collect()))
+        .collect();
+    let mut sheet = image::GrayImage::from_pixel(8 * (CELL + 8), rows.len() as u32 * (CELL + 8), image::Luma([128]));
+    for (r, row) in rows.iter().enumerate() {
+        for (i, picture) in row.iter().enumerate() {
+            let (x, y) = (i64::from(2 * i as u32 * (CELL + 8)), i64::from(r as u32 * (CELL + 8)));
+            let (w, h) = picture.dimensions();
+            let scale = f64::from(CELL) / f64::from(w.max(h));
+            let shown =
+                resize(picture, (f64::from(w) * scale) as u32, (f64::from(h) * scale) as u32, FilterType::Triangle);
+            overlay(&mut sheet, &shown, x, y);
+            let input = match preprocess(picture)? {
+                Found::Digit(input) => image::GrayImage::from_raw(28, 28, input.to_vec()).unwrap_or_default(),
+                Found::NotADigit(_) => image::GrayImage::from_pixel(28, 28, image::Luma([128])),
+            };
+            overlay(&mut sheet, &resize(&input, CELL, CELL, FilterType::Nearest), x + i64::from(CELL + 8), y);
+        }
+    }
     std::fs::create_dir_all(dir)?;
-    let write = |stem: String, picture: &image::GrayImage| -> Result<()> {
-        picture.save(dir.join(format!("{stem}.png")))?;
-        if let Found::Digit(input) = preprocess(picture)? {
-            let small = image::GrayImage::from_raw(28, 28, input.to_vec()).unwrap_or_default();
-            image::imageops::resize(&small, 112, 112, image::imageops::FilterType::Nearest)
-                .save(dir.join(format!("{stem}-input.png")))?;
-        }
-        Ok(())
-    };
-    for (c, condition) in Condition::ALL.iter().enumerate() {
-        for (i, image) in images.iter().enumerate().take(4) {
-            write(format!("{c:02}-{i}"), &nth_digit_picture(image, *condition, i, seed))?;
-        }
-    }
-    for (k, kind) in NonDigit::ALL.iter().enumerate() {
-        for i in 0..4 {
-            write(format!("non-{k}-{i}"), &nth_non_digit_picture(*kind, images, i, seed))?;
-        }
-    }
+    sheet.save(dir.join("pictures.png"))?;
     Ok(())
 }

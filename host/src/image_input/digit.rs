@@ -127,7 +127,7 @@ pub fn isolate(mask: &GrayImage) -> Result<(GrayImage, Bounds), NotADigit> {
     let mut shapes = shapes(&labels);
     shapes.sort_by_key(|s| std::cmp::Reverse(s.area));
     let Some(&main) = shapes.first() else { return Err(NotADigit::Blank) };
-    let big = |s: &Shape| s.area * 3 >= main.area && s.height() * 2 >= main.height();
+    let big = |s: &Shape| s.area * 8 >= main.area && s.height() * 2 >= main.height();
     if shapes.iter().skip(1).any(|s| big(s) && main.beside(s)) {
         return Err(NotADigit::SeveralShapes);
     }

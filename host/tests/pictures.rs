@@ -1,0 +1,35 @@
+//! The picture preprocessing on photos made from test digits (`host::synthetic`):
+//! a guard on what `cargo xtask pictures` measures in full (1,000 digits × 3
+//! seeds there; 300 digits, one seed here, so the bounds leave room for the
+//! smaller sample).
+use host::mnist::{Source, Split};
+use host::synthetic::{digit_answers, non_digit_answers, Condition, NonDigit};
+use shared::Classifier;
+
+#[test]
+fn every_condition_stays_near_the_mnist_originals_and_non_digits_are_turned_away() {
+    let model = host::model_file::default_model().unwrap();
+    let test = Source::bundled().load(Split::Test).unwrap();
+    let n = 300;
+    let (images, labels) = (&test.images[..n], &test.labels[..n]);
+    let originals = images
+        .iter()
+        .zip(labels)
+        .filter(|(i, &l)| model.network.classify(&model.info.preprocessing.apply(i)).digit == l)
+        .count();
+    let mut turned_away = 0;
+    for condition in Condition::ALL {
+        let answers = digit_answers(&model, images, labels, condition, 1).unwrap();
+        let right = answers.iter().filter(|(a, l)| a.is_some_and(|(d, _)| d == *l)).count();
+        turned_away += answers.iter().filter(|(a, _)| a.is_none()).count();
+        // 3 pp is the README's target over 3,000 pictures; 300 allow a little more.
+        assert!(right + 15 >= originals, "{}: {right}/{n} right, the originals {originals}/{n}", condition.name());
+    }
+    let digits = n * Condition::ALL.len();
+    assert!(turned_away * 100 <= digits, "{turned_away} of {digits} real digits turned away as not a digit");
+    for kind in NonDigit::ALL {
+        let answers = non_digit_answers(&model, &test.images, kind, 50, 1).unwrap();
+        let away = answers.iter().filter(|a| a.is_none()).count();
+        assert!(away >= 45, "{}: only {away}/50 turned away", kind.name());
+    }
+}
