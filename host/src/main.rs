@@ -35,6 +35,8 @@ enum Command {
     Quantize(cmd::quantize::Args),
     /// Send images to a device and compare its answers with the host's.
     Classify(cmd::classify::Args),
+    /// A local page to draw a digit or drop a photo on, answered by the host (and a board).
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -47,6 +49,7 @@ fn main() -> std::process::ExitCode {
         Command::Export(args) => cmd::export::run(args),
         Command::Quantize(args) => cmd::quantize::run(args),
         Command::Classify(args) => cmd::classify::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -81,6 +81,9 @@ fn all(stages: &mut Stages) -> Result<()> {
     stages.run("the CLI against an emulated board", || {
         sh(cargo().args(["test", "-p", "host", "--test", "cli", "--", "--ignored"]), None)
     })?;
+    // The drawing pad in a real browser: `tiny-mnist serve --device emu:lm3s6965evb`, strokes drawn
+    // with the mouse in headless Chromium, the answers on the page checked, and a screenshot.
+    stages.run("the drawing pad in headless Chromium, beside an emulated board", crate::pad::run)?;
     // The footprint gate: every board and model counted (QEMU plugin, rp2040js runner) over the first
     // 1,000 test images, against bench/snapshot.json (full table: `cargo xtask measure`).
     stages.run("footprint gate (cargo xtask measure, 1,000 images)", || {

@@ -8,6 +8,7 @@ mod demo;
 mod firmware;
 mod fuzz;
 mod measure;
+mod pad;
 mod parity;
 mod peers;
 mod pictures;
@@ -36,6 +37,8 @@ enum Command {
     Bench(bench::Args),
     /// Run every fuzz target (nightly + cargo-fuzz) for a while.
     Fuzz(fuzz::Args),
+    /// The drawing pad in headless Chromium beside an emulated board (needs chromium; CI installs it).
+    Pad,
     /// Instructions per inference (QEMU plugin), flash and RAM, per board.
     Measure(measure::Args),
     /// The same models in plain C and emlearn on the same boards and counter, beside ours.
@@ -53,6 +56,7 @@ fn main() -> std::process::ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Fuzz(args) => fuzz::run(args),
         Command::Measure(args) => measure::run(args),
+        Command::Pad => pad::run(),
         Command::Peers(args) => peers::run(args),
         Command::Pictures(args) => pictures::run(args),
     };

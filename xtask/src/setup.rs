@@ -28,7 +28,11 @@ pub fn ensure_rp2040_emulator() -> Result<()> {
     let npm_works = || Command::new("npm").arg("--version").output().is_ok_and(|o| o.status.success());
     ensure_package(node_works, "nodejs", "install Node.js 20 or later (https://nodejs.org)")?;
     ensure_package(npm_works, "npm", "install npm (it comes with Node.js from https://nodejs.org)")?;
-    let dir = host::paths::repo_root().join("tools/rp2040-emu");
+    npm_ci(&host::paths::repo_root().join("tools/rp2040-emu"))
+}
+
+/// `npm ci` in `dir` unless its `node_modules` is as new as its `package-lock.json`.
+fn npm_ci(dir: &std::path::Path) -> Result<()> {
     let lock = dir.join("package-lock.json");
     let installed = dir.join("node_modules/.package-lock.json");
     let stale = |a: &std::path::Path, b: &std::path::Path| -> bool {
@@ -39,9 +43,17 @@ pub fn ensure_rp2040_emulator() -> Result<()> {
         }
     };
     if stale(&installed, &lock) {
-        sh(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]), Some(&dir))?;
+        sh(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]), Some(dir))?;
     }
     Ok(())
+}
+
+/// Debian's Chromium through apt when we may, and the drawing pad test's
+/// `puppeteer-core` as `tools/pad-test/package-lock.json` pins it.
+pub fn ensure_browser() -> Result<()> {
+    let chromium_works = || Command::new("chromium").arg("--version").output().is_ok_and(|o| o.status.success());
+    ensure_package(chromium_works, "chromium", "install Chromium (Debian/Ubuntu: sudo apt-get install chromium)")?;
+    npm_ci(&host::paths::repo_root().join("tools/pad-test"))
 }
 
 fn qemu_works() -> bool {

@@ -175,7 +175,7 @@ pub fn run(args: Args) -> Result<()> {
 
 /// Refuses a device that cannot agree with the host: another protocol,
 /// another board than the emulator booted, another model.
-fn check_device(endpoint: &Endpoint, info: &DeviceInfo, name: &str, model: &Model) -> Result<()> {
+pub fn check_device(endpoint: &Endpoint, info: &DeviceInfo, name: &str, model: &Model) -> Result<()> {
     if info.protocol_version != PROTOCOL_VERSION {
         bail!(
             "the device speaks protocol version {}, this tiny-mnist speaks {PROTOCOL_VERSION}; \

@@ -4,6 +4,7 @@ pub mod eval;
 pub mod export;
 pub mod predict;
 pub mod quantize;
+pub mod serve;
 pub mod train;
 
 use std::path::PathBuf;

@@ -1,0 +1,101 @@
+// The drawing pad end to end in a real browser: starts `tiny-mnist serve`,
+// draws known digits with the mouse in headless chromium, checks the answers
+// the page shows (and the board's, with --device), sends garbage, and takes a
+// screenshot.
+//
+//   node test.mjs TINY_MNIST SCREENSHOT.png [serve options, e.g. --device emu:lm3s6965evb]
+import { spawn } from 'node:child_process';
+import puppeteer from 'puppeteer-core';
+
+const [tinyMnist, screenshot, ...serveOptions] = process.argv.slice(2);
+if (!tinyMnist || !screenshot) {
+  console.error('usage: node test.mjs TINY_MNIST SCREENSHOT.png [serve options]');
+  process.exit(2);
+}
+const server = spawn(tinyMnist, ['serve', '--port', '0', ...serveOptions], { stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise((resolve, reject) => {
+  let out = '';
+  server.stdout.on('data', (d) => {
+    out += d;
+    const m = out.match(/http:\/\/\S+\//);
+    if (m) resolve(m[0]);
+  });
+  server.on('exit', (code) => reject(new Error(`tiny-mnist serve exited (${code})`)));
+  setTimeout(() => reject(new Error('tiny-mnist serve printed no address in 120 s')), 120_000);
+});
+
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu'],
+});
+let failures = 0;
+try {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 820, height: 640 });
+  await page.goto(url);
+  const pad = await (await page.$('#pad')).boundingBox();
+
+  // Strokes in the pad's own 280×280 coordinates.
+  const circle = Array.from({ length: 33 }, (_, i) => [140 + 70 * Math.sin((i / 32) * 2 * Math.PI), 140 - 95 * Math.cos((i / 32) * 2 * Math.PI)]);
+  const digits = {
+    1: [[[150, 40], [130, 240]]],
+    7: [[[70, 50], [210, 50], [120, 240]]],
+    0: [circle],
+  };
+  async function draw(strokes) {
+    await page.click('#clear');
+    for (const stroke of strokes) {
+      const [x0, y0] = stroke[0];
+      await page.mouse.move(pad.x + x0, pad.y + y0);
+      await page.mouse.down();
+      for (const [x, y] of stroke.slice(1)) await page.mouse.move(pad.x + x, pad.y + y, { steps: 12 });
+      await page.mouse.up();
+    }
+    return answer();
+  }
+  async function answer() {
+    await page.waitForFunction(() => {
+      const m = document.getElementById('message').textContent;
+      return m !== '' && m !== 'asking…';
+    });
+    return page.evaluate(() => ({
+      digit: document.getElementById('digit').textContent,
+      message: document.getElementById('message').textContent,
+      device: document.getElementById('device').textContent,
+    }));
+  }
+  function check(what, ok, detail) {
+    console.log(`${ok ? 'ok' : 'FAILED'}: ${what}${detail ? ` (${detail})` : ''}`);
+    if (!ok) failures += 1;
+  }
+
+  for (const [digit, strokes] of Object.entries(digits)) {
+    const shown = await draw(strokes);
+    check(`a drawn ${digit} is read as ${digit}`, shown.digit === digit, JSON.stringify(shown));
+    if (serveOptions.includes('--device')) {
+      check(`the board agrees bit for bit on the ${digit}`, shown.device.includes('the same bits'), shown.device);
+    }
+  }
+  // A dot is not a digit.
+  const dot = await draw([[[140, 140], [142, 141]]]);
+  check('a dot is not a digit', dot.message.startsWith('not a digit'), JSON.stringify(dot));
+  // Garbage instead of a picture: a clear error, and the server still answers afterwards.
+  const garbage = await page.evaluate(async () => {
+    const r = await fetch('/classify', { method: 'POST', body: 'not a picture' });
+    return { status: r.status, body: await r.json() };
+  });
+  check('garbage gets a clear error', garbage.status === 400 && /decode/.test(garbage.body.error), JSON.stringify(garbage));
+  const seven = await draw(digits[7]);
+  check('the server still answers after garbage', seven.digit === '7', JSON.stringify(seven));
+  await page.screenshot({ path: screenshot, fullPage: true });
+  console.log(`screenshot: ${screenshot}`);
+} finally {
+  await browser.close();
+  server.kill();
+}
+if (failures > 0) {
+  console.error(`${failures} check(s) failed`);
+  process.exit(1);
+}
+console.log('drawing pad: every check passed');
