@@ -40,8 +40,9 @@ struct Peer {
     sources: &'static [&'static str],
     define: &'static str,
     reads_zero_runs: bool,
-    /// emlearn has no int8 network.
-    f32_only: bool,
+    /// emlearn: its headers from the pip package, f32 only (it has no int8 network), and
+    /// arithmetic of its own, so its digits are compared, not its bits.
+    emlearn: bool,
 }
 
 const PEERS: [Peer; 4] = [
@@ -50,28 +51,28 @@ const PEERS: [Peer; 4] = [
         sources: &["plain.c"],
         define: "-DPEER_DENSE",
         reads_zero_runs: false,
-        f32_only: false,
+        emlearn: false,
     },
     Peer {
         name: "plain C, skipping the raw image's zero pixels",
         sources: &["plain.c"],
         define: "-DPEER_SKIP",
         reads_zero_runs: false,
-        f32_only: false,
+        emlearn: false,
     },
     Peer {
         name: "plain C, reading our zero-run frames",
         sources: &["plain.c"],
         define: "-DPEER_ZERO_RUN",
         reads_zero_runs: true,
-        f32_only: false,
+        emlearn: false,
     },
     Peer {
         name: "emlearn 0.23.2 (eml_net.h)",
         sources: &["emlearn.c"],
         define: "-DPEER_EMLEARN",
         reads_zero_runs: false,
-        f32_only: true,
+        emlearn: true,
     },
 ];
 
@@ -132,7 +133,7 @@ pub fn run(args: Args) -> Result<()> {
             let column = format!("{} {}", board.1, model.network.kind().name());
             jobs.push((column.clone(), None, m, board));
             for (p, peer) in PEERS.iter().enumerate() {
-                if !(peer.f32_only && matches!(model.network, Network::Int8(_))) {
+                if !(peer.emlearn && matches!(model.network, Network::Int8(_))) {
                     jobs.push((column.clone(), Some(p), m, board));
                 }
             }
@@ -167,7 +168,7 @@ pub fn run(args: Args) -> Result<()> {
     print!("{}", tables(&results, images.len()));
     // The plain C peers follow the contract operation for operation: a difference is a bug in one side.
     for (column, peer, figures) in &results {
-        if let Some(p) = peer.filter(|&p| !PEERS[p].f32_only) {
+        if let Some(p) = peer.filter(|&p| !PEERS[p].emlearn) {
             let a = &figures.agreement;
             ensure!(a.bit_exact == a.images, "{} ({column}) is not bit-exact: {}", PEERS[p].name, a.describe());
         }
@@ -291,7 +292,7 @@ fn build_peer(peer: &Peer, board: (&str, &str, &[&str]), dir: &Path) -> Result<P
         .arg(dir)
         .arg("-I")
         .arg(&src);
-    if peer.f32_only {
+    if peer.emlearn {
         // As a system header: emlearn's own warnings are not ours to fix.
         gcc.arg("-isystem").arg(emlearn_include()?);
     }

@@ -79,9 +79,7 @@ fn ink_levels(oriented: &GrayImage) -> GrayImage {
 /// left, and it is scaled back up.
 fn background(oriented: &GrayImage) -> GrayImage {
     let (w, h) = oriented.dimensions();
-    let scale = f64::from(COARSE) / f64::from(w.max(h));
-    let (cw, ch) = (((f64::from(w) * scale).round() as u32).max(1), ((f64::from(h) * scale).round() as u32).max(1));
-    let coarse = imageops::resize(oriented, cw, ch, FilterType::Triangle);
+    let coarse = super::scaled_to(oriented, COARSE);
     let wiped = grayscale_erode(&coarse, &Mask::disk(WIPE_RADIUS));
     let smooth = imageproc::filter::box_filter(&wiped, u32::from(WIPE_RADIUS), u32::from(WIPE_RADIUS));
     // The blur lifts the floor next to dark strokes of paper; the minimum keeps it under the picture.

@@ -4,7 +4,7 @@
 //! The steps, one module each: [`ink`] takes the paper away (polarity, the
 //! background estimated across the picture, Otsu's threshold); [`digit`] finds
 //! the digit among the ink (ruled lines, frames and specks drop out) or says
-//! why there is none; [`stroke`] brings its stroke width toward MNIST's. Then
+//! why there is none; [`stroke`] thickens hairlines toward MNIST's stroke width. Then
 //! MNIST's own recipe: the digit's bounding box scaled to fit 20×20 (aspect
 //! kept, anti-aliased), placed in 28×28 so that its centre of mass sits at the
 //! centre. The model's own preprocessing (deskew) comes after, as for any image.
@@ -134,8 +134,13 @@ fn stands_out(ink: &ink::Ink, digit: &GrayImage) -> bool {
 
 /// The picture scaled so that its longer side is [`WORK`] pixels.
 fn working_copy(gray: &GrayImage) -> GrayImage {
+    scaled_to(gray, WORK)
+}
+
+/// `gray` resized (aspect kept) so that its longer side is `longer` pixels.
+fn scaled_to(gray: &GrayImage, longer: u32) -> GrayImage {
     let (w, h) = gray.dimensions();
-    let scale = f64::from(WORK) / f64::from(w.max(h));
+    let scale = f64::from(longer) / f64::from(w.max(h));
     let size = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
     imageops::resize(gray, size(w), size(h), FilterType::Triangle)
 }
