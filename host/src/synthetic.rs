@@ -1,8 +1,11 @@
 //! Pictures a user would take, made from MNIST test digits: a digit written
 //! in dark ink on paper, photographed under one condition at a time (uneven
 //! light, noise, specks, a frame, ruled lines, a box, blur, JPEG, low
-//! resolution, light on dark), and pictures that hold no single digit.
+//! resolution, light on dark), and pictures that hold no single digit. The
+//! same photos are made of digits in handwriting fonts ([`fonts`]).
 //! `cargo xtask pictures` measures the picture preprocessing on them.
+pub mod fonts;
+
 use anyhow::Result;
 use image::imageops::{self, FilterType};
 use image::{GrayImage, Luma};
@@ -32,10 +35,33 @@ pub fn answer(model: &Model, picture: &GrayImage) -> Result<Answer> {
 /// Photo number `i` of a digit under `condition`: made from its own seed, so
 /// any subset of a set gives the same pictures.
 pub fn nth_digit_picture(image: &[u8; INPUT], condition: Condition, i: usize, seed: u64) -> GrayImage {
+    digit_picture(&mnist_ink(image), condition, &mut condition_rng(condition, 0, i, seed))
+}
+
+/// Photo number `i` of the handwriting-font digits ([`fonts::nth_font_digit`])
+/// under `condition`, with its digit and its font's index: under every
+/// condition the same digit drawn the same way.
+pub fn nth_font_picture(
+    fonts: &[fonts::HandwritingFont],
+    condition: Condition,
+    i: usize,
+    seed: u64,
+) -> (GrayImage, u8, usize) {
+    let (ink, digit, font) = fonts::nth_font_digit(fonts, i, seed);
+    (digit_picture(&ink, condition, &mut condition_rng(condition, 1, i, seed)), digit, font)
+}
+
+/// The random stream of picture `i` of `set` (0: MNIST digits, 1: fonts) under `condition`.
+fn condition_rng(condition: Condition, set: u64, i: usize, seed: u64) -> ChaCha8Rng {
     let c = Condition::ALL.iter().position(|&k| k == condition).unwrap_or(0) as u64;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream((c << 32) | i as u64);
-    digit_picture(image, condition, &mut rng)
+    rng.set_stream((set << 61) | (c << 32) | i as u64);
+    rng
+}
+
+/// An MNIST digit as ink (255 = full ink), 28×28.
+fn mnist_ink(image: &[u8; INPUT]) -> GrayImage {
+    GrayImage::from_raw(28, 28, image.to_vec()).unwrap_or_default()
 }
 
 /// Picture number `i` of the kind `kind` (two-digit pictures take digits `2i` and `2i + 1` of `images`).
@@ -60,6 +86,24 @@ pub fn digit_answers(
     (0..images.len().min(labels.len()))
         .into_par_iter()
         .map(|i| Ok((answer(model, &nth_digit_picture(&images[i], condition, i, seed))?, labels[i])))
+        .collect()
+}
+
+/// The answers for the first `count` handwriting-font photos under `condition`,
+/// each with its digit and its font's index.
+pub fn font_answers(
+    model: &Model,
+    fonts: &[fonts::HandwritingFont],
+    count: usize,
+    condition: Condition,
+    seed: u64,
+) -> Result<Vec<(Answer, u8, usize)>> {
+    (0..count)
+        .into_par_iter()
+        .map(|i| {
+            let (picture, digit, font) = nth_font_picture(fonts, condition, i, seed);
+            Ok((answer(model, &picture)?, digit, font))
+        })
         .collect()
 }
 
@@ -99,7 +143,8 @@ pub enum Condition {
     Jpeg,
     /// Taken at a sixth of the size and scaled back up.
     LowResolution,
-    /// Written with a fine pen: the paper grows into the ink by one MNIST pixel on each side.
+    /// Written with a fine pen: the paper grows into the ink until the stroke is
+    /// about one MNIST pixel wide (by at most one on each side).
     FinePen,
 }
 
@@ -171,9 +216,10 @@ impl NonDigit {
     }
 }
 
-/// A photo of the digit `image` under `condition`.
-pub fn digit_picture(image: &[u8; INPUT], condition: Condition, rng: &mut impl Rng) -> GrayImage {
-    let (mut photo, digit_box) = clean_photo(&[image], rng);
+/// A photo of a digit under `condition`: `ink` (255 = full ink, square, the
+/// digit framed as MNIST frames it) written on paper.
+pub fn digit_picture(ink: &GrayImage, condition: Condition, rng: &mut impl Rng) -> GrayImage {
+    let (mut photo, digit_box) = clean_photo(&[ink], rng);
     let scale = digit_box.2 / 28;
     let (w, h) = photo.dimensions();
     match condition {
@@ -232,8 +278,11 @@ pub fn digit_picture(image: &[u8; INPUT], condition: Condition, rng: &mut impl R
             }
         }
         Condition::FinePen => {
-            let r = scale.clamp(1, 255) as u8;
-            photo = imageproc::morphology::grayscale_dilate(&photo, &imageproc::morphology::Mask::disk(r));
+            let width = stroke_width(ink) * f64::from(digit_box.2) / f64::from(ink.width().max(1));
+            let r = ((width - f64::from(scale)) / 2.0).round().clamp(0.0, f64::from(scale.min(255))) as u8;
+            if r > 0 {
+                photo = imageproc::morphology::grayscale_dilate(&photo, &imageproc::morphology::Mask::disk(r));
+            }
         }
         Condition::LowResolution => {
             let small = imageops::resize(&photo, (w / 6).max(1), (h / 6).max(1), FilterType::Triangle);
@@ -269,14 +318,14 @@ pub fn non_digit_picture(kind: NonDigit, digits: [&[u8; INPUT]; 2], rng: &mut im
                 }
             }
         }
-        NonDigit::TwoDigits => photo = clean_photo(&digits, rng).0,
+        NonDigit::TwoDigits => photo = clean_photo(&[&mnist_ink(digits[0]), &mnist_ink(digits[1])], rng).0,
     }
     photo
 }
 
-/// Dark ink on paper, the digits side by side, each scaled 4–7× with margins
-/// around; with the box `(x, y, w, h)` the first digit's 28×28 frame covers.
-fn clean_photo(digits: &[&[u8; INPUT]], rng: &mut impl Rng) -> (GrayImage, (u32, u32, u32, u32)) {
+/// Dark ink on paper, the digits side by side, each scaled to 4–7× MNIST's
+/// 28 with margins around; with the box `(x, y, w, h)` the first digit's frame covers.
+fn clean_photo(digits: &[&GrayImage], rng: &mut impl Rng) -> (GrayImage, (u32, u32, u32, u32)) {
     let scale = rng.gen_range(4..=7);
     let size = 28 * scale;
     let (paper, ink) = (rng.gen_range(200..245u8), rng.gen_range(20..70u8));
@@ -286,8 +335,7 @@ fn clean_photo(digits: &[&[u8; INPUT]], rng: &mut impl Rng) -> (GrayImage, (u32,
     let (x0, y0) = (rng.gen_range(0..w - size * n), rng.gen_range(0..h - size));
     let mut photo = GrayImage::from_pixel(w, h, Luma([paper]));
     for (i, digit) in digits.iter().enumerate() {
-        let small = GrayImage::from_raw(28, 28, digit.to_vec()).unwrap_or_default();
-        let big = imageops::resize(&small, size, size, FilterType::CatmullRom);
+        let big = imageops::resize(*digit, size, size, FilterType::CatmullRom);
         for (x, y, p) in big.enumerate_pixels() {
             let v = f64::from(p.0[0]) / 255.0;
             let shade = f64::from(paper) - (f64::from(paper) - f64::from(ink)) * v;
@@ -295,6 +343,23 @@ fn clean_photo(digits: &[&[u8; INPUT]], rng: &mut impl Rng) -> (GrayImage, (u32,
         }
     }
     (photo, (x0, y0, size, size))
+}
+
+/// The mean width of the strokes of `ink` in its own pixels: twice the inked
+/// area over the length of its edge with the paper (a stroke `w` wide and `l`
+/// long has area `w·l` and two edges `l` long).
+fn stroke_width(ink: &GrayImage) -> f64 {
+    let inked = |x: u32, y: u32| ink.get_pixel_checked(x, y).is_some_and(|p| p.0[0] > 127);
+    let (mut area, mut edges) = (0u64, 0u64);
+    for y in 0..ink.height() + 1 {
+        for x in 0..ink.width() + 1 {
+            let here = inked(x, y);
+            area += u64::from(here);
+            edges += u64::from(here != inked(x + 1, y)) + u64::from(here != inked(x, y + 1));
+            edges += u64::from(x == 0 && here) + u64::from(y == 0 && here);
+        }
+    }
+    2.0 * area as f64 / edges.max(1) as f64
 }
 
 fn inside((x0, y0, w, h): (u32, u32, u32, u32), x: u32, y: u32, margin: u32) -> bool {
@@ -328,5 +393,23 @@ fn rectangle(photo: &mut GrayImage, (x0, y0, w, h): (u32, u32, u32, u32), t: u32
                 photo.put_pixel(x, y, Luma([shade]));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stroke_width_of_a_bar_and_a_ring() {
+        let bar = GrayImage::from_fn(100, 100, |x, y| {
+            Luma([if (20..80).contains(&x) && (40..47).contains(&y) { 255 } else { 0 }])
+        });
+        assert!((stroke_width(&bar) - 7.0).abs() < 1.0, "{}", stroke_width(&bar));
+        let ring = GrayImage::from_fn(100, 100, |x, y| {
+            let r = (f64::from(x) - 50.0).hypot(f64::from(y) - 50.0);
+            Luma([if (30.0..34.0).contains(&r) { 255 } else { 0 }])
+        });
+        assert!((stroke_width(&ring) - 4.0).abs() < 1.0, "{}", stroke_width(&ring));
     }
 }

@@ -37,9 +37,10 @@ pub fn run() -> Result<()> {
 }
 
 fn all(stages: &mut Stages) -> Result<()> {
-    stages.run("tools (rustup targets, QEMU, Node packages, Fashion-MNIST, NumPy)", || {
+    stages.run("tools (rustup targets, QEMU, Node packages, Fashion-MNIST, handwriting fonts, NumPy)", || {
         crate::setup::ensure_tools()?;
         crate::setup::ensure_fashion_mnist()?;
+        crate::setup::ensure_fonts()?;
         crate::setup::ensure_numpy()
     })?;
     let firmware = host::paths::repo_root().join("firmware");

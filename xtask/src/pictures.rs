@@ -1,14 +1,18 @@
 //! `cargo xtask pictures`: the picture preprocessing measured on photos made
 //! from MNIST test digits (`host::synthetic`), one condition at a time, and on
-//! pictures with no single digit: accuracy per condition against the same
-//! digits as MNIST gives them, and how often each kind of picture is turned away.
+//! digits in handwriting fonts (`host::synthetic::fonts`), and on pictures
+//! with no single digit: accuracy per condition against the same digits as
+//! MNIST gives them (for fonts: against their clean photos), accuracy per
+//! font, and how often each kind of picture is turned away.
 use std::path::Path;
 
 use anyhow::{ensure, Result};
 use host::image_input::{preprocess, Found};
 use host::mnist::{Source, Split};
+use host::synthetic::fonts::{self, HandwritingFont};
 use host::synthetic::{
-    digit_answers, non_digit_answers, nth_digit_picture, nth_non_digit_picture, Answer, Condition, NonDigit,
+    digit_answers, font_answers, non_digit_answers, nth_digit_picture, nth_font_picture, nth_non_digit_picture, Answer,
+    Condition, NonDigit,
 };
 use rayon::prelude::*;
 use shared::Classifier;
@@ -18,6 +22,10 @@ pub struct Args {
     /// Test digits per condition (the first N of the test set).
     #[arg(long, default_value_t = 1000)]
     pub images: usize,
+    /// Handwriting-font digits per condition: every font and digit in turn, each drawn anew
+    /// (950: each of the 19 fonts' ten digits drawn five ways).
+    #[arg(long, default_value_t = 950)]
+    pub font_digits: usize,
     /// Pictures of each kind with no single digit.
     #[arg(long, default_value_t = 300)]
     pub non_digits: usize,
@@ -45,6 +53,8 @@ fn percent(k: usize, of: usize) -> f64 {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    crate::setup::ensure_fonts()?;
+    let fonts = fonts::load()?;
     let model = host::model_file::default_model()?;
     let test = Source::bundled().load(Split::Test)?;
     let n = args.images.min(test.len());
@@ -53,7 +63,7 @@ pub fn run(args: Args) -> Result<()> {
     let classify = |image: &[u8; shared::INPUT]| model.network.classify(&model.info.preprocessing.apply(image));
     let originals = (0..n).into_par_iter().filter(|&i| classify(&images[i]).digit == labels[i]).count();
     if let Some(dir) = &args.save {
-        save_examples(dir, images, args.seed[0])?;
+        save_examples(dir, images, &fonts, args.seed[0])?;
     }
 
     println!(
@@ -77,6 +87,49 @@ pub fn run(args: Args) -> Result<()> {
         }
         let delta = spread(&delta).replace(" %", " pp");
         println!("| {} | {} | {} | {} |", condition.name(), spread(&right), delta, spread(&away));
+    }
+
+    let f = args.font_digits;
+    let right =
+        |answers: &[(Answer, u8, usize)]| answers.iter().filter(|(a, d, _)| a.is_some_and(|(g, _)| g == *d)).count();
+    let clean: Vec<Vec<(Answer, u8, usize)>> =
+        args.seed.iter().map(|&seed| font_answers(&model, &fonts, f, Condition::Clean, seed)).collect::<Result<_>>()?;
+    let clean_right: Vec<f64> = clean.iter().map(|a| percent(right(a), f)).collect();
+    println!(
+        "\nDigits in {} handwriting fonts ({f} per condition and seed: each font and digit in turn, drawn with its own \
+         slant, turn and width); their clean photos: {}.\n",
+        fonts.len(),
+        spread(&clean_right)
+    );
+    println!("| condition | right | against the clean photos | turned away as not a digit |");
+    println!("|---|---|---|---|");
+    let mut per_font = vec![(0usize, 0usize); fonts.len()];
+    for condition in Condition::ALL {
+        let (mut r, mut delta, mut away) = (Vec::new(), Vec::new(), Vec::new());
+        for (s, &seed) in args.seed.iter().enumerate() {
+            let answers = if condition == Condition::Clean {
+                clean[s].clone()
+            } else {
+                font_answers(&model, &fonts, f, condition, seed)?
+            };
+            let k = percent(right(&answers), f);
+            r.push(k);
+            delta.push(k - clean_right[s]);
+            away.push(percent(answers.iter().filter(|(a, _, _)| a.is_none()).count(), f));
+            for (a, d, font) in &answers {
+                per_font[*font].0 += usize::from(a.is_some_and(|(g, _)| g == *d));
+                per_font[*font].1 += 1;
+            }
+            all_digits.extend(answers.into_iter().map(|(a, d, _)| (a, d)));
+        }
+        let delta = spread(&delta).replace(" %", " pp");
+        println!("| {} | {} | {} | {} |", condition.name(), spread(&r), delta, spread(&away));
+    }
+    println!("\nPer font, every condition and seed together:\n");
+    println!("| font | right |");
+    println!("|---|---|");
+    for (font, (k, of)) in fonts.iter().zip(&per_font) {
+        println!("| {} | {:.1} % |", font.name, percent(*k, *of));
     }
 
     let m = args.non_digits;
@@ -114,12 +167,13 @@ pub fn run(args: Args) -> Result<()> {
 /// One sheet, `pictures.png` in `dir`: a row per condition and per kind of
 /// non-digit, four pictures each, every one beside what the network sees of it
 /// (blank where the picture was turned away).
-fn save_examples(dir: &Path, images: &[[u8; shared::INPUT]], seed: u64) -> Result<()> {
+fn save_examples(dir: &Path, images: &[[u8; shared::INPUT]], fonts: &[HandwritingFont], seed: u64) -> Result<()> {
     use image::imageops::{overlay, resize, FilterType};
     const CELL: u32 = 96;
     let rows: Vec<Vec<image::GrayImage>> = Condition::ALL
         .iter()
         .map(|c| (0..4).map(|i| nth_digit_picture(&images[i % images.len()], *c, i, seed)).collect())
+        .chain(Condition::ALL.iter().map(|c| (0..4).map(|i| nth_font_picture(fonts, *c, 37 * i, seed).0).collect()))
         .chain(NonDigit::ALL.iter().map(|k| (0..4).map(|i| nth_non_digit_picture(*k, images, i, seed)).collect()))
         .collect();
     let mut sheet = image::GrayImage::from_pixel(8 * (CELL + 8), rows.len() as u32 * (CELL + 8), image::Luma([128]));

@@ -84,7 +84,8 @@ pub fn ensure_fashion_mnist() -> Result<()> {
     )
 }
 
-/// Runs `apt-get install package` when `present` says no and we may (root, or passwordless sudo).
+/// Runs `apt-get install package` (one or more, space-separated) when `present`
+/// says no and we may (root, or passwordless sudo).
 pub fn ensure_package(present: impl Fn() -> bool, package: &str, hint: &str) -> Result<()> {
     if present() {
         return Ok(());
@@ -103,7 +104,7 @@ pub fn ensure_package(present: impl Fn() -> bool, package: &str, hint: &str) -> 
             cmd
         };
         sh(&mut apt(&["update", "-q"]), None)?;
-        sh(&mut apt(&["install", "-y", "-q", package]), None)?;
+        sh(apt(&["install", "-y", "-q"]).args(package.split_whitespace()), None)?;
         if present() {
             return Ok(());
         }
@@ -120,4 +121,10 @@ pub fn ensure_numpy() -> Result<()> {
     sh(Command::new("python3").args(["-m", "pip", "install", "--quiet", "numpy"]), None)
         .context("numpy is missing and `pip install numpy` failed; install numpy for python3")?;
     Ok(())
+}
+
+/// Installs the handwriting fonts of the picture test sets (`host::synthetic::fonts`) through apt when we may.
+pub fn ensure_fonts() -> Result<()> {
+    let present = || host::synthetic::fonts::FONT_FILES.iter().all(|f| std::path::Path::new(f.path).exists());
+    ensure_package(present, &host::synthetic::fonts::packages().join(" "), "install these Debian font packages")
 }
