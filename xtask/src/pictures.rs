@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(long, default_value_t = 300)]
     pub non_digits: usize,
     /// Seeds of the picture maker: each gives its own pictures; the table shows the mean and the spread.
-    #[arg(long, default_values_t = [1, 2, 3])]
+    #[arg(long, num_args = 1.., default_values_t = [1, 2, 3])]
     pub seed: Vec<u64>,
     /// Also write `pictures.png` here: four pictures of each kind (first seed), each beside what the network sees.
     #[arg(long)]

@@ -45,6 +45,9 @@ impl std::fmt::Display for NotADigit {
     }
 }
 
+/// A ruled line at most this thick (working pixels) is bridged where a stroke crosses it.
+const MAX_LINE_WIDTH: i64 = 8;
+
 /// A run of ink this long (as a share of the picture's side) is a ruled line or a frame.
 const LINE_SHARE: f64 = 0.9;
 /// Ink covering more of the picture than this is not one drawn digit.
@@ -186,7 +189,8 @@ fn remove_frames(mask: &mut GrayImage) {
 }
 
 /// Clears rows and columns of ink that run across nearly the whole picture:
-/// ruled lines, the edge of a page, a frame around the picture.
+/// ruled lines, the edge of a page, a frame around the picture; except where a
+/// stroke crosses them, so that the line does not cut the digit in two.
 fn remove_lines(mask: &mut GrayImage) {
     let (w, h) = mask.dimensions();
     let long = |side: u32| (LINE_SHARE * f64::from(side)).ceil() as u32;
@@ -207,8 +211,32 @@ fn remove_lines(mask: &mut GrayImage) {
             }
         }
     }
-    for (x, y) in clear {
+    let original = mask.clone();
+    for &(x, y) in &clear {
         mask.put_pixel(x, y, Luma([0]));
+    }
+    // Where a stroke crosses a line, ink is on both sides of it: the line's pixels there are the stroke's.
+    let at = |image: &GrayImage, x: i64, y: i64| {
+        let (x, y) = (u32::try_from(x).ok(), u32::try_from(y).ok());
+        x.zip(y).and_then(|(x, y)| image.get_pixel_checked(x, y)).map_or(0, |p| p.0[0])
+    };
+    let cleared = |x, y| at(mask, x, y) == 0 && at(&original, x, y) > 0;
+    let ink = |x, y| at(mask, x, y) > 0;
+    let crossed: Vec<(u32, u32)> = clear
+        .iter()
+        .filter(|&&(x, y)| {
+            let (x, y) = (i64::from(x), i64::from(y));
+            [(0, 1), (1, 0)].iter().any(|&(dx, dy)| {
+                let beyond = |sign: i64| {
+                    (1..=MAX_LINE_WIDTH).map(|k| (x + sign * k * dx, y + sign * k * dy)).find(|&(a, b)| !cleared(a, b))
+                };
+                matches!((beyond(-1), beyond(1)), (Some(a), Some(b)) if ink(a.0, a.1) && ink(b.0, b.1))
+            })
+        })
+        .copied()
+        .collect();
+    for (x, y) in crossed {
+        mask.put_pixel(x, y, Luma([255]));
     }
 }
 
@@ -285,8 +313,11 @@ mod tests {
     fn a_line_crossing_the_digit_leaves_the_digit() {
         let mut m = one();
         fill(&mut m, 0..200, 99..102);
-        let (_, bbox) = isolate(&m).unwrap();
+        let (digit, bbox) = isolate(&m).unwrap();
         assert_eq!(bbox, (94, 50, 12, 100), "both halves kept");
+        let crossing = (99..102).all(|y| (94..106).all(|x| digit.get_pixel(x, y).0[0] > 0));
+        assert!(crossing, "the stroke is whole where the line crossed it");
+        assert!((0..94).chain(106..200).all(|x| digit.get_pixel(x, 100).0[0] == 0), "the line is gone");
     }
 
     #[test]
