@@ -1,5 +1,5 @@
 //! Digits written in handwriting fonts that Debian ships (`fonts-*`), each
-//! drawn a little differently every time (size, slant, rotation, width), as
+//! drawn a little differently every time (slant, turn, width), as
 //! ink ready for [`super::digit_picture`]: the test sets' handwriting that is
 //! not MNIST's.
 use ab_glyph::{Font, FontVec, PxScale};
@@ -15,6 +15,7 @@ pub struct FontFile {
     pub name: &'static str,
     /// The Debian package that installs it.
     pub package: &'static str,
+    /// Where the package puts it.
     pub path: &'static str,
 }
 
