@@ -48,6 +48,24 @@ fn spread(values: &[f64]) -> String {
     }
 }
 
+/// How many of `answers` are the right digit.
+fn right(answers: &[(Answer, u8)]) -> usize {
+    answers.iter().filter(|(a, digit)| a.is_some_and(|(d, _)| d == *digit)).count()
+}
+
+/// One row of a table per condition: right, against each seed's `baseline`, turned away.
+fn print_row(condition: Condition, per_seed: &[Vec<(Answer, u8)>], baseline: &[f64]) {
+    let (mut right_share, mut delta, mut away) = (Vec::new(), Vec::new(), Vec::new());
+    for (answers, base) in per_seed.iter().zip(baseline) {
+        let r = percent(right(answers), answers.len());
+        right_share.push(r);
+        delta.push(r - base);
+        away.push(percent(answers.iter().filter(|(a, _)| a.is_none()).count(), answers.len()));
+    }
+    let delta = spread(&delta).replace(" %", " pp");
+    println!("| {} | {} | {} | {} |", condition.name(), spread(&right_share), delta, spread(&away));
+}
+
 fn percent(k: usize, of: usize) -> f64 {
     100.0 * k as f64 / of.max(1) as f64
 }
@@ -75,26 +93,26 @@ pub fn run(args: Args) -> Result<()> {
     println!("| condition | right | against the MNIST originals | turned away as not a digit |");
     println!("|---|---|---|---|");
     let mut all_digits: Vec<(Answer, u8)> = Vec::new();
+    let baseline = vec![percent(originals, n); args.seed.len()];
     for condition in Condition::ALL {
-        let (mut right, mut delta, mut away) = (Vec::new(), Vec::new(), Vec::new());
-        for &seed in &args.seed {
-            let answers = digit_answers(&model, images, labels, condition, seed)?;
-            let r = percent(answers.iter().filter(|(a, label)| a.is_some_and(|(d, _)| d == *label)).count(), n);
-            right.push(r);
-            delta.push(r - percent(originals, n));
-            away.push(percent(answers.iter().filter(|(a, _)| a.is_none()).count(), n));
-            all_digits.extend(answers);
-        }
-        let delta = spread(&delta).replace(" %", " pp");
-        println!("| {} | {} | {} | {} |", condition.name(), spread(&right), delta, spread(&away));
+        let per_seed: Vec<_> = args
+            .seed
+            .iter()
+            .map(|&seed| digit_answers(&model, images, labels, condition, seed))
+            .collect::<Result<_>>()?;
+        print_row(condition, &per_seed, &baseline);
+        all_digits.extend(per_seed.into_iter().flatten());
     }
 
     let f = args.font_digits;
-    let right =
-        |answers: &[(Answer, u8, usize)]| answers.iter().filter(|(a, d, _)| a.is_some_and(|(g, _)| g == *d)).count();
-    let clean: Vec<Vec<(Answer, u8, usize)>> =
-        args.seed.iter().map(|&seed| font_answers(&model, &fonts, f, Condition::Clean, seed)).collect::<Result<_>>()?;
-    let clean_right: Vec<f64> = clean.iter().map(|a| percent(right(a), f)).collect();
+    let font_answers_per_seed = |condition| -> Result<Vec<Vec<(Answer, u8, usize)>>> {
+        args.seed.iter().map(|&seed| font_answers(&model, &fonts, f, condition, seed)).collect()
+    };
+    let without_font = |answers: Vec<Vec<(Answer, u8, usize)>>| -> Vec<Vec<(Answer, u8)>> {
+        answers.into_iter().map(|a| a.into_iter().map(|(a, d, _)| (a, d)).collect()).collect()
+    };
+    let clean = font_answers_per_seed(Condition::Clean)?;
+    let clean_right: Vec<f64> = without_font(clean.clone()).iter().map(|a| percent(right(a), f)).collect();
     println!(
         "\nDigits in {} handwriting fonts ({f} per condition and seed: each font and digit in turn, drawn with its own \
          slant, turn and width); their clean photos: {}.\n",
@@ -105,25 +123,14 @@ pub fn run(args: Args) -> Result<()> {
     println!("|---|---|---|---|");
     let mut per_font = vec![(0usize, 0usize); fonts.len()];
     for condition in Condition::ALL {
-        let (mut r, mut delta, mut away) = (Vec::new(), Vec::new(), Vec::new());
-        for (s, &seed) in args.seed.iter().enumerate() {
-            let answers = if condition == Condition::Clean {
-                clean[s].clone()
-            } else {
-                font_answers(&model, &fonts, f, condition, seed)?
-            };
-            let k = percent(right(&answers), f);
-            r.push(k);
-            delta.push(k - clean_right[s]);
-            away.push(percent(answers.iter().filter(|(a, _, _)| a.is_none()).count(), f));
-            for (a, d, font) in &answers {
-                per_font[*font].0 += usize::from(a.is_some_and(|(g, _)| g == *d));
-                per_font[*font].1 += 1;
-            }
-            all_digits.extend(answers.into_iter().map(|(a, d, _)| (a, d)));
+        let per_seed = if condition == Condition::Clean { clean.clone() } else { font_answers_per_seed(condition)? };
+        for (a, d, font) in per_seed.iter().flatten() {
+            per_font[*font].0 += usize::from(a.is_some_and(|(g, _)| g == *d));
+            per_font[*font].1 += 1;
         }
-        let delta = spread(&delta).replace(" %", " pp");
-        println!("| {} | {} | {} | {} |", condition.name(), spread(&r), delta, spread(&away));
+        let per_seed = without_font(per_seed);
+        print_row(condition, &per_seed, &clean_right);
+        all_digits.extend(per_seed.into_iter().flatten());
     }
     println!("\nPer font, every condition and seed together:\n");
     println!("| font | right |");

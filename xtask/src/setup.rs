@@ -125,6 +125,6 @@ pub fn ensure_numpy() -> Result<()> {
 
 /// Installs the handwriting fonts of the picture test sets (`host::synthetic::fonts`) through apt when we may.
 pub fn ensure_fonts() -> Result<()> {
-    let present = || host::synthetic::fonts::FONT_FILES.iter().all(|f| std::path::Path::new(f.path).exists());
-    ensure_package(present, &host::synthetic::fonts::packages().join(" "), "install these Debian font packages")
+    let missing = host::synthetic::fonts::missing_packages;
+    ensure_package(|| missing().is_empty(), &missing().join(" "), "install these Debian font packages")
 }

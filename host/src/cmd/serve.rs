@@ -95,7 +95,8 @@ fn classify(
             return Ok(json!({ "digit": null, "not_a_digit": { "reason": why.name(), "message": why.to_string() } }))
         }
     };
-    let host = model.network.classify(&model.info.preprocessing.apply(&image));
+    let input = model.info.preprocessing.apply(&image);
+    let host = model.network.classify(&input);
     let board = match device {
         Some((name, device)) => {
             let mut device = device.lock().map_err(|_| anyhow::anyhow!("the board's link broke earlier"))?;
@@ -105,8 +106,7 @@ fn classify(
                 Ok(())
             })?;
             answer.map(|p| {
-                let same = p.digit == host.digit
-                    && p.probabilities.iter().zip(&host.probabilities).all(|(a, b)| a.to_bits() == b.to_bits());
+                let same = host::parity::bit_exact(&host, &p);
                 json!({ "name": name, "digit": p.digit, "probabilities": p.probabilities, "bit_exact": same })
             })
         }
@@ -116,7 +116,7 @@ fn classify(
         "digit": host.digit,
         "class": model.info.classes.name(host.digit),
         "probabilities": host.probabilities,
-        "input": model.info.preprocessing.apply(&image).to_vec(),
+        "input": input.to_vec(),
         "not_a_digit": null,
         "device": board,
     }))

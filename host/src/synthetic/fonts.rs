@@ -47,12 +47,13 @@ pub const FONT_FILES: &[FontFile] = &[
     font("Kiloji", "fonts-kiloji", "/usr/share/fonts/truetype/kiloji/kiloji.ttf"),
 ];
 
-/// The Debian packages of [`FONT_FILES`], each once.
-pub fn packages() -> Vec<&'static str> {
-    let mut packages: Vec<_> = FONT_FILES.iter().map(|f| f.package).collect();
-    packages.sort_unstable();
-    packages.dedup();
-    packages
+/// The Debian packages of [`FONT_FILES`] not installed here, each once.
+pub fn missing_packages() -> Vec<&'static str> {
+    let mut missing: Vec<_> =
+        FONT_FILES.iter().filter(|f| !std::path::Path::new(f.path).exists()).map(|f| f.package).collect();
+    missing.sort_unstable();
+    missing.dedup();
+    missing
 }
 
 /// A loaded handwriting font.
@@ -63,10 +64,7 @@ pub struct HandwritingFont {
 
 /// Every font of [`FONT_FILES`]; an error names the packages to install when some are missing.
 pub fn load() -> Result<Vec<HandwritingFont>> {
-    let mut missing: Vec<_> =
-        FONT_FILES.iter().filter(|f| !std::path::Path::new(f.path).exists()).map(|f| f.package).collect();
-    missing.sort_unstable();
-    missing.dedup();
+    let missing = missing_packages();
     if !missing.is_empty() {
         bail!(
             "the handwriting fonts of the picture test sets are not installed: sudo apt-get install {} \
