@@ -56,9 +56,10 @@ pub fn build(board: &Board, weights: Option<&Path>, copy_to: Option<&Path>) -> R
         Some(path) => path.to_owned(),
         None => board.default_firmware()?,
     };
-    if let Some(parent) = dest.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    std::fs::copy(&built, &dest).with_context(|| format!("cannot copy firmware to {}", dest.display()))?;
+    // Replaced whole, never rewritten in place: an emulator still loading the
+    // previous image (another test, another `serve`) must not read half of this one.
+    let image = std::fs::read(&built).with_context(|| format!("cannot read {}", built.display()))?;
+    crate::model_file::write_atomically(&dest, &image)
+        .with_context(|| format!("cannot copy firmware to {}", dest.display()))?;
     Ok(dest)
 }
