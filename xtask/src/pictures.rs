@@ -48,9 +48,14 @@ fn spread(values: &[f64]) -> String {
     }
 }
 
+/// Whether `answer` is `digit` (not turned away, not another digit).
+fn is_right(answer: &Answer, digit: u8) -> bool {
+    answer.is_some_and(|(d, _)| d == digit)
+}
+
 /// How many of `answers` are the right digit.
 fn right(answers: &[(Answer, u8)]) -> usize {
-    answers.iter().filter(|(a, digit)| a.is_some_and(|(d, _)| d == *digit)).count()
+    answers.iter().filter(|(a, digit)| is_right(a, *digit)).count()
 }
 
 /// One row of a table per condition: right, against each seed's `baseline`, turned away.
@@ -125,7 +130,7 @@ pub fn run(args: Args) -> Result<()> {
     for condition in Condition::ALL {
         let per_seed = if condition == Condition::Clean { clean.clone() } else { font_answers_per_seed(condition)? };
         for (a, d, font) in per_seed.iter().flatten() {
-            per_font[*font].0 += usize::from(a.is_some_and(|(g, _)| g == *d));
+            per_font[*font].0 += usize::from(is_right(a, *d));
             per_font[*font].1 += 1;
         }
         let per_seed = without_font(per_seed);

@@ -138,7 +138,7 @@ fn working_copy(gray: &GrayImage) -> GrayImage {
 }
 
 /// `gray` resized (aspect kept) so that its longer side is `longer` pixels.
-fn scaled_to(gray: &GrayImage, longer: u32) -> GrayImage {
+pub(crate) fn scaled_to(gray: &GrayImage, longer: u32) -> GrayImage {
     let (w, h) = gray.dimensions();
     let scale = f64::from(longer) / f64::from(w.max(h));
     let size = |v: u32| ((f64::from(v) * scale).round() as u32).max(1);
@@ -147,7 +147,7 @@ fn scaled_to(gray: &GrayImage, longer: u32) -> GrayImage {
 
 /// MNIST's recipe on light ink: crop, fit into 20×20, centre of mass to the centre of 28×28.
 fn mnist_box(ink: &GrayImage) -> [u8; INPUT] {
-    let Some((x, y, w, h)) = bounding_box(ink) else { return [0; INPUT] };
+    let Some((x, y, w, h)) = bounding_box(ink, INK_THRESHOLD) else { return [0; INPUT] };
     let cropped = imageops::crop_imm(ink, x, y, w, h).to_image();
     let scale = f64::from(FIT) / f64::from(w.max(h));
     let fit_w = ((f64::from(w) * scale).round() as u32).clamp(1, FIT);
@@ -170,11 +170,11 @@ fn mnist_box(ink: &GrayImage) -> [u8; INPUT] {
     out
 }
 
-/// `(x, y, width, height)` of the pixels brighter than [`INK_THRESHOLD`].
-fn bounding_box(ink: &GrayImage) -> Option<(u32, u32, u32, u32)> {
+/// `(x, y, width, height)` of the pixels brighter than `threshold`.
+pub(crate) fn bounding_box(ink: &GrayImage, threshold: u8) -> Option<(u32, u32, u32, u32)> {
     let mut bounds: Option<(u32, u32, u32, u32)> = None;
     for (x, y, p) in ink.enumerate_pixels() {
-        if p.0[0] > INK_THRESHOLD {
+        if p.0[0] > threshold {
             let (x0, y0, x1, y1) = bounds.unwrap_or((x, y, x, y));
             bounds = Some((x0.min(x), y0.min(y), x1.max(x), y1.max(y)));
         }
@@ -247,7 +247,7 @@ mod tests {
         }
         let Found::Digit(out) = preprocess(&gray).unwrap() else { panic!("the bar was rejected") };
         let ink = GrayImage::from_raw(SIDE, SIDE, out.to_vec()).unwrap();
-        let (x, y, w, h) = bounding_box(&ink).unwrap();
+        let (x, y, w, h) = bounding_box(&ink, INK_THRESHOLD).unwrap();
         assert_eq!(h, 20, "{x} {y} {w}");
         assert!((3..=5).contains(&w), "{x} {y} {w}");
         let (cx, cy) = centre_of_mass(&ink);

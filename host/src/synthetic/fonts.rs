@@ -9,6 +9,8 @@ use imageproc::geometric_transformations::{warp, Interpolation, Projection};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::image_input::{bounding_box, scaled_to};
+
 /// One font file of a Debian package.
 pub struct FontFile {
     /// Its name in tables.
@@ -134,21 +136,10 @@ pub fn digit_ink(font: &HandwritingFont, digit: u8, rng: &mut impl Rng) -> GrayI
 /// [`INK_SIDE`], centred on a square of that side.
 fn fit_in_mnist_frame(ink: &GrayImage) -> GrayImage {
     let mut frame = GrayImage::new(INK_SIDE, INK_SIDE);
-    let inked = |p: &Luma<u8>| p.0[0] > 32;
-    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
-    for (x, y, p) in ink.enumerate_pixels() {
-        if inked(p) {
-            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-        }
-    }
-    if x0 > x1 {
-        return frame;
-    }
-    let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
-    let scale = f64::from(INK_SIDE * 20 / 28) / f64::from(w.max(h));
-    let (sw, sh) = (((f64::from(w) * scale).round() as u32).max(1), ((f64::from(h) * scale).round() as u32).max(1));
-    let cropped = imageops::crop_imm(ink, x0, y0, w, h).to_image();
-    let scaled = imageops::resize(&cropped, sw, sh, imageops::FilterType::Triangle);
+    // The warp's faint bilinear fringe stays outside the box.
+    let Some((x, y, w, h)) = bounding_box(ink, 32) else { return frame };
+    let scaled = scaled_to(&imageops::crop_imm(ink, x, y, w, h).to_image(), INK_SIDE * 20 / 28);
+    let (sw, sh) = scaled.dimensions();
     imageops::overlay(&mut frame, &scaled, i64::from((INK_SIDE - sw) / 2), i64::from((INK_SIDE - sh) / 2));
     frame
 }
