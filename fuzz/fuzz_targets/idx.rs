@@ -7,12 +7,12 @@ use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
     let path = Path::new("fuzz-idx.gz");
-    let Ok(bytes) = host::mnist::decode_idx(path, data) else { return };
-    if let Ok(labels) = host::mnist::parse_labels(path, bytes.as_slice()) {
+    let Ok(bytes) = trainer::mnist::decode_idx(path, data) else { return };
+    if let Ok(labels) = trainer::mnist::parse_labels(path, bytes.as_slice()) {
         assert!(labels.iter().all(|&l| l < 10));
     }
     let len = bytes.as_slice().len();
-    if let Ok(images) = host::mnist::images_from(path, bytes) {
+    if let Ok(images) = trainer::mnist::images_from(path, bytes) {
         assert!(images.len() * shared::INPUT + 16 <= len);
     }
 });

@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use host::device::{Board, Device, Endpoint, Options};
-use host::mnist::{Dataset, Source, Split};
+use board::device::{Board, Device, Endpoint, Options};
+use trainer::mnist::{Dataset, Source, Split};
 
 /// MNIST's 10,000 test images, loaded once.
 pub fn test_set() -> &'static Dataset {
@@ -26,7 +26,7 @@ pub fn scratch() -> &'static Path {
 /// Builds the firmware for `board` embedding `weights`, under a unique name.
 pub fn firmware_with(board: &Board, weights: &Path, tag: &str) -> PathBuf {
     let elf = scratch().join(format!("firmware-{}-{tag}.elf", board.name));
-    host::firmware::build(board, Some(weights), Some(&elf)).expect("firmware build")
+    board::firmware::build(board, Some(weights), Some(&elf), true).expect("firmware build")
 }
 
 /// Boots `elf` in the board's emulator and connects to its serial link.
@@ -37,5 +37,5 @@ pub fn boot(board: &Board, elf: &Path) -> Device {
 
 /// A board of the table, by name.
 pub fn board(name: &str) -> Board {
-    host::device::board(name).expect("a board of the table")
+    board::device::board(name).expect("a board of the table")
 }

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use e2e::{board, boot, firmware_with, scratch};
-use host::mnist::{Source, Split};
 use shared::Classes;
+use trainer::mnist::{Source, Split};
 
 /// Where Debian's `dataset-fashion-mnist` installs it (`cargo xtask ci` installs the package).
 const FASHION: &str = "/usr/share/datasets/fashion-mnist";
@@ -21,18 +21,18 @@ fn fashion_mnist_trains_and_runs_on_the_board_with_class_names() {
     assert_eq!(all.classes, Classes::Fashion, "recognised by its label files");
     assert_eq!(test.classes, Classes::Fashion);
 
-    let config = host::train::Config { epochs: 2, ..host::train::Config::default() };
-    let (train, validation) = host::train::split(&all, config.validation, config.seed).expect("split");
-    let trained = host::train::train(&config, &all, &train, &validation, None, &mut |_| {}).expect("training");
-    let accuracy = host::evaluate::accuracy(&*trained.weights, &test);
+    let config = trainer::train::Config { epochs: 2, ..trainer::train::Config::default() };
+    let (train, validation) = trainer::train::split(&all, config.validation, config.seed).expect("split");
+    let trained = trainer::train::train(&config, &all, &train, &validation, None, &mut |_| {}).expect("training");
+    let accuracy = trainer::evaluate::accuracy(&*trained.weights, &test);
     println!("Fashion-MNIST: {:.2} % test accuracy after 2 epochs", accuracy * 100.0);
     // A 784-10-10 network reaches ~84 % here (8 epochs); far below means the data or labels are wrong.
     assert!(accuracy > 0.78, "test accuracy {accuracy}");
 
     let path = scratch().join("fashion.bin");
     let info = shared::weights_file::ModelInfo { classes: all.classes, epochs: 2, ..Default::default() };
-    host::model_file::save(&path, &trained.weights, &info).expect("save");
-    let model = host::model_file::load(&path).expect("load");
+    trainer::model_file::save(&path, &trained.weights, &info).expect("save");
+    let model = trainer::model_file::load(&path).expect("load");
     assert_eq!(model.info.classes.name(9), "Ankle boot", "the file keeps the class names");
 
     let board = &board("lm3s6965evb");
@@ -41,7 +41,7 @@ fn fashion_mnist_trains_and_runs_on_the_board_with_class_names() {
     assert_eq!(device.info().expect("info").model_checksum, model.checksum);
     let (images, labels) = (&test.images[..COMPARED], &test.labels[..COMPARED]);
     let mut named = Vec::new();
-    let report = host::parity::compare(&mut device, &model, images, Some(labels), 8, |i, _, dev| {
+    let report = board::parity::compare(&mut device, &model, images, Some(labels), 8, |i, _, dev| {
         if i < 5 {
             named.push(format!("{} (true {})", Classes::Fashion.name(dev.digit), Classes::Fashion.name(labels[i])));
         }

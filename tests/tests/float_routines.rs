@@ -13,8 +13,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use board::device::BOARDS;
 use e2e::{board, firmware_with};
-use host::device::BOARDS;
 use rand::{Rng, SeedableRng};
 
 /// Every floating-point routine a firmware may link, and why it is exact.
@@ -110,7 +110,7 @@ fn float_routines(elf: &Path) -> BTreeSet<String> {
 }
 
 fn models() -> [(&'static str, std::path::PathBuf); 2] {
-    let root = host::paths::repo_root();
+    let root = board::paths::repo_root();
     [("f32", root.join("models/default.bin")), ("int8", root.join("models/default-int8.bin"))]
 }
 
@@ -156,7 +156,7 @@ fn every_float_routine_a_firmware_links_is_reviewed() {
 
 /// Calls `symbol` in `elf` on the emulated M0+ once per record (r0, r1); returns each r0.
 fn call_on_m0plus(elf: &Path, symbol: &str, records: &[(u32, u32)]) -> Vec<u32> {
-    let script = host::paths::repo_root().join("tools/rp2040-emu/call.mjs");
+    let script = board::paths::repo_root().join("tools/rp2040-emu/call.mjs");
     let mut child = Command::new("node")
         .arg(script)
         .arg(elf)

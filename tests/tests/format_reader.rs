@@ -14,7 +14,7 @@ fn python_with_numpy() -> &'static str {
 }
 
 fn reader_agrees_with_the_host(model_path: &Path) {
-    let root = host::paths::repo_root();
+    let root = board::paths::repo_root();
     let images = root.join("data/mnist/t10k-images-idx3-ubyte.gz");
     let out = Command::new(python_with_numpy())
         .arg(root.join("tools/format-reader/reader.py"))
@@ -23,7 +23,7 @@ fn reader_agrees_with_the_host(model_path: &Path) {
         .output()
         .expect("run the reader");
     assert!(out.status.success(), "reader failed: {}", String::from_utf8_lossy(&out.stderr));
-    let model = host::model_file::load(model_path).expect("model");
+    let model = trainer::model_file::load(model_path).expect("model");
     let test = e2e::test_set();
     let lines: Vec<String> = String::from_utf8(out.stdout).expect("text").lines().map(str::to_owned).collect();
     assert_eq!(lines.len(), test.len());
@@ -46,11 +46,11 @@ fn reader_agrees_with_the_host(model_path: &Path) {
 #[test]
 #[ignore = "needs python3 with numpy; run by `cargo xtask ci`"]
 fn the_reader_reproduces_the_f32_model() {
-    reader_agrees_with_the_host(&host::paths::default_model());
+    reader_agrees_with_the_host(&board::paths::default_model());
 }
 
 #[test]
 #[ignore = "needs python3 with numpy; run by `cargo xtask ci`"]
 fn the_reader_reproduces_the_int8_model() {
-    reader_agrees_with_the_host(&host::paths::repo_root().join("models/default-int8.bin"));
+    reader_agrees_with_the_host(&board::paths::repo_root().join("models/default-int8.bin"));
 }

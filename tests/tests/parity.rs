@@ -8,13 +8,13 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use board::device::{Board, Emulator};
+use board::parity::{compare, Report};
 use e2e::{boot, firmware_with, scratch, test_set};
-use host::device::{Board, Emulator};
-use host::parity::{compare, Report};
 
 /// Parity on the first `count` test images.
 fn parity_on(board: &Board, weights: &Path, tag: &str, count: usize) -> Report {
-    let model = host::model_file::load(weights).expect("load model");
+    let model = trainer::model_file::load(weights).expect("load model");
     let model = &model;
     let elf = firmware_with(board, weights, tag);
     let mut device = boot(board, &elf);
@@ -52,26 +52,27 @@ fn freshly_trained_model() -> PathBuf {
     MODEL
         .get_or_init(|| {
             let deskew = shared::preprocess::Preprocessing::Deskew;
-            let all = host::mnist::Source::bundled().load(host::mnist::Split::Train).expect("training set");
+            let all = trainer::mnist::Source::bundled().load(trainer::mnist::Split::Train).expect("training set");
             let all = all.preprocessed(deskew);
-            let config = host::train::Config { epochs: 1, seed: 7, ..host::train::Config::default() };
-            let (train, validation) = host::train::split(&all, config.validation, config.seed).expect("split");
-            let trained = host::train::train(&config, &all, &train, &validation, None, &mut |_| {}).expect("training");
+            let config = trainer::train::Config { epochs: 1, seed: 7, ..trainer::train::Config::default() };
+            let (train, validation) = trainer::train::split(&all, config.validation, config.seed).expect("split");
+            let trained =
+                trainer::train::train(&config, &all, &train, &validation, None, &mut |_| {}).expect("training");
             let path = scratch().join("fresh.bin");
             let info =
                 shared::weights_file::ModelInfo { seed: 7, epochs: 1, preprocessing: deskew, ..Default::default() };
-            host::model_file::save(&path, &trained.weights, &info).expect("save");
+            trainer::model_file::save(&path, &trained.weights, &info).expect("save");
             path
         })
         .clone()
 }
 
 fn default_model() -> PathBuf {
-    host::paths::default_model()
+    board::paths::default_model()
 }
 
 fn int8_model() -> PathBuf {
-    host::paths::repo_root().join("models/default-int8.bin")
+    board::paths::repo_root().join("models/default-int8.bin")
 }
 
 /// One board running one model on the first `count` test images.
@@ -95,7 +96,7 @@ fn every_model_on_every_board() {
     let mut jobs: Vec<Job> = models
         .iter()
         .flat_map(|(weights, tag, count)| {
-            host::device::BOARDS.iter().map(|board| Job { board, weights: weights.clone(), tag, count: *count })
+            board::device::BOARDS.iter().map(|board| Job { board, weights: weights.clone(), tag, count: *count })
         })
         .collect();
     jobs.sort_by_key(|j| Reverse((j.count, j.board.emulator == Emulator::Rp2040js, j.tag == "default")));

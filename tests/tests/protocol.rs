@@ -1,13 +1,13 @@
 //! The firmware under QEMU keeps serving through garbage on the wire.
+use board::device::Board;
 use e2e::{board, boot, firmware_with, test_set};
-use host::device::Board;
 use rand::{Rng, SeedableRng};
 use shared::protocol::{FrameError, Request, Response};
 use shared::PixelBytes;
 
 fn garbage_between_valid_frames(board: &Board) {
-    let weights = host::paths::default_model();
-    let model = host::model_file::load(&weights).expect("model");
+    let weights = board::paths::default_model();
+    let model = trainer::model_file::load(&weights).expect("model");
     let elf = firmware_with(board, &weights, "default");
     let mut device = boot(board, &elf);
     let info = device.info().expect("info");
@@ -52,7 +52,7 @@ fn garbage_between_valid_frames(board: &Board) {
 #[ignore = "needs the emulators (QEMU, Node) and the thumb targets; run by `cargo xtask ci`"]
 fn garbage_frames_on_every_board() {
     std::thread::scope(|s| {
-        for board in &host::device::BOARDS {
+        for board in &board::device::BOARDS {
             s.spawn(move || garbage_between_valid_frames(board));
         }
     });
@@ -85,7 +85,7 @@ fn expected_answers(
 }
 
 /// Receives one answer per entry of `expected` and checks each.
-fn expect_answers(device: &mut host::device::Device, expected: &[Option<Response>], context: &str) {
+fn expect_answers(device: &mut board::device::Device, expected: &[Option<Response>], context: &str) {
     for want in expected {
         let got = device.receive().unwrap_or_else(|e| panic!("{context}: {e:#}"));
         match want {
@@ -96,8 +96,8 @@ fn expect_answers(device: &mut host::device::Device, expected: &[Option<Response
 }
 
 fn megabyte_of_noise_on(board: &Board) {
-    let weights = host::paths::default_model();
-    let model = host::model_file::load(&weights).expect("model");
+    let weights = board::paths::default_model();
+    let model = trainer::model_file::load(&weights).expect("model");
     let elf = firmware_with(board, &weights, "default");
     let mut device = boot(board, &elf);
     let info = device.info().expect("info");
@@ -148,13 +148,13 @@ fn megabyte_of_noise() {
 #[test]
 #[ignore = "needs the thumb targets; run by `cargo xtask ci`"]
 fn another_boards_build_is_refused_by_name() {
-    let weights = host::paths::default_model();
+    let weights = board::paths::default_model();
     let lm3s = board("lm3s6965evb");
     let elf = firmware_with(&lm3s, &weights, "default");
-    host::firmware_image::check(&lm3s, &elf).expect("its own board");
-    for other in host::device::BOARDS.iter().filter(|b| b.name != lm3s.name) {
-        let options = host::device::Options { firmware: Some(elf.clone()), ..Default::default() };
-        let err = host::device::Device::open(&host::device::Endpoint::Emulated(*other), &options)
+    board::firmware_image::check(&lm3s, &elf).expect("its own board");
+    for other in board::device::BOARDS.iter().filter(|b| b.name != lm3s.name) {
+        let options = board::device::Options { firmware: Some(elf.clone()), ..Default::default() };
+        let err = board::device::Device::open(&board::device::Endpoint::Emulated(*other), &options)
             .err()
             .expect("must be refused");
         let text = format!("{err:#}");

@@ -3,15 +3,15 @@
 //! (8-byte control packets, status stages, strings in US English) and reports
 //! the descriptors, which must make it a CDC-ACM serial port that `cdc_acm`,
 //! macOS and Windows bind without a driver.
+use board::device::EmulatedBoard;
 use e2e::{board, firmware_with};
-use host::device::EmulatedBoard;
 use serde_json::Value;
 
 #[test]
 #[ignore = "needs Node, tools/rp2040-emu's packages and the thumb targets; run by `cargo xtask ci`"]
 fn pico_enumerates_as_a_cdc_acm_serial_port() {
     let pico = board("rp-pico");
-    let elf = firmware_with(&pico, &host::paths::repo_root().join("models/default-int8.bin"), "int8");
+    let elf = firmware_with(&pico, &board::paths::repo_root().join("models/default-int8.bin"), "int8");
     let out = pico
         .emulator_command(&elf, &["--describe".into()])
         .unwrap()

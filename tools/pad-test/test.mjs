@@ -83,7 +83,7 @@ try {
     checkBoard(`the drawn ${digit}`, shown);
   }
   // A photo (a 4 in the DKG handwriting font, lit from one side, JPEG; made by
-  // host::synthetic): dropped on the page, then chosen with the file input.
+  // pictures::synthetic): dropped on the page, then chosen with the file input.
   const photo = new URL('./photo-4.jpg', import.meta.url).pathname;
   await page.click('#clear');
   await page.evaluate(async (base64) => {

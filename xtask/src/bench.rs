@@ -27,7 +27,7 @@ struct Run {
 }
 
 fn host_train(dir: &Path, name: &str, extra: &[&str]) -> Result<Run> {
-    let host = host::paths::repo_root().join("target/release/tiny-mnist");
+    let host = board::paths::repo_root().join("target/release/tiny-mnist");
     let out = dir.join(format!("{name}.bin"));
     let metrics = dir.join(format!("{name}.json"));
     let started = Instant::now();
@@ -69,8 +69,8 @@ fn time_to(metrics: &Value, goal: f64) -> Option<(f64, f64)> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    sh(cargo().args(["build", "--release", "-p", "host"]), None)?;
-    let dir = host::paths::repo_root().join("target/bench");
+    sh(cargo().args(["build", "--release", "-p", "tiny-mnist"]), None)?;
+    let dir = board::paths::repo_root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
 
     eprintln!("\ntiming {} runs of the default `tiny-mnist train`", args.runs.max(1));
@@ -117,7 +117,7 @@ pub fn run(args: Args) -> Result<()> {
         return Ok(());
     }
     crate::setup::ensure_numpy()?;
-    let script = host::paths::repo_root().join("bench/numpy_reference.py");
+    let script = board::paths::repo_root().join("bench/numpy_reference.py");
     eprintln!("\nrunning the NumPy reference ({} full-batch iterations at lr 0.1 and 1.0)", args.numpy_iterations);
     let out = Command::new("python3")
         .arg(&script)

@@ -43,7 +43,7 @@ fn all(stages: &mut Stages) -> Result<()> {
         crate::setup::ensure_fonts()?;
         crate::setup::ensure_numpy()
     })?;
-    let firmware = host::paths::repo_root().join("firmware");
+    let firmware = board::paths::repo_root().join("firmware");
     let fw = Some(firmware.as_path());
     let host_target = host_triple()?;
 
@@ -51,7 +51,7 @@ fn all(stages: &mut Stages) -> Result<()> {
         sh(cargo().args(["fmt", "--all", "--check"]), None)?;
         sh(cargo().args(["fmt", "--check"]), fw)?;
         sh(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]), None)?;
-        for board in &host::device::BOARDS {
+        for board in &board::device::BOARDS {
             // As flashed (no semihosting), then as emulated where that differs.
             let mut features = vec![board.name.to_owned()];
             if board.emulator_has_semihosting() {
@@ -80,7 +80,7 @@ fn all(stages: &mut Stages) -> Result<()> {
         })?;
     // The CLI against a board in its emulator, run from outside the checkout.
     stages.run("the CLI against an emulated board", || {
-        sh(cargo().args(["test", "-p", "host", "--test", "cli", "--", "--ignored"]), None)
+        sh(cargo().args(["test", "-p", "tiny-mnist", "--test", "cli", "--", "--ignored"]), None)
     })?;
     // The drawing pad in a real browser: `tiny-mnist serve --device emu:lm3s6965evb`, strokes drawn
     // with the mouse in headless Chromium, the answers on the page checked, and a screenshot.

@@ -18,19 +18,19 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let board = host::device::board(&args.board)?;
+    let board = board::device::board(&args.board)?;
     crate::setup::ensure_tools()?;
     if args.data.as_deref() == Some(crate::setup::FASHION_MNIST) {
         crate::setup::ensure_fashion_mnist()?;
     }
     let host = |sub: &[&str]| {
         let mut cmd = cargo();
-        cmd.args(["run", "--release", "--quiet", "-p", "host", "--"]).args(sub);
+        cmd.args(["run", "--release", "--quiet", "-p", "tiny-mnist", "--"]).args(sub);
         cmd
     };
     let data: Vec<&str> = args.data.iter().flat_map(|d| ["--data", d.as_str()]).collect();
     // The demo's own files: a user's trained.bin, exported.bin and firmware builds stay as they are.
-    let dir = host::paths::repo_root().join("target/demo");
+    let dir = board::paths::repo_root().join("target/demo");
     std::fs::create_dir_all(&dir)?;
     let model = dir.join("trained.bin");
     let elf = dir.join(format!("{}.elf", board.name));
@@ -38,7 +38,7 @@ pub fn run(args: Args) -> Result<()> {
     sh(host(&["train", "--output", &model_arg]).args(&data), None)?;
     // What `tiny-mnist export` then `cargo xtask firmware --board <board>` do, with the demo's model.
     eprintln!("building firmware for {} with {}", board.name, model.display());
-    host::firmware::build(&board, Some(&model), Some(&elf))?;
+    board::firmware::build(&board, Some(&model), Some(&elf), crate::shell::quiet_builds())?;
     crate::firmware::print_footprint(&board, &elf)?;
     let device = format!("emu:{}", board.name);
     let classify = ["classify", "--device", &device, "--firmware", &elf_arg, "--model", &model_arg];

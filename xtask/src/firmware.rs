@@ -2,7 +2,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use host::device::{Board, BOARDS};
+use board::device::{Board, BOARDS};
 use object::{Object, ObjectSection};
 
 #[derive(clap::Args, Default)]
@@ -39,7 +39,7 @@ pub fn footprint(elf: &Path) -> Result<Footprint> {
 /// The boards `--board` selects.
 pub fn selected(board: Option<&str>) -> Result<Vec<Board>> {
     match board {
-        Some(name) => Ok(vec![host::device::board(name)?]),
+        Some(name) => Ok(vec![board::device::board(name)?]),
         None => Ok(BOARDS.to_vec()),
     }
 }
@@ -65,7 +65,8 @@ pub fn run(args: Args) -> Result<()> {
     let mut built = Vec::new();
     for board in &boards {
         eprintln!("building firmware for {} ({})", board.name, board.target);
-        built.push((board, host::firmware::build(board, args.weights.as_deref(), None)?));
+        built
+            .push((board, board::firmware::build(board, args.weights.as_deref(), None, crate::shell::quiet_builds())?));
     }
     println!();
     for (board, elf) in built {

@@ -46,8 +46,8 @@ pub fn run(args: Args) -> Result<()> {
     if !has_fuzz {
         sh(cargo().args(["install", "cargo-fuzz", "--locked"]), None).context("cannot install cargo-fuzz")?;
     }
-    let dir = host::paths::repo_root().join("fuzz");
-    let work = host::paths::repo_root().join("target/fuzz-corpus");
+    let dir = board::paths::repo_root().join("fuzz");
+    let work = board::paths::repo_root().join("target/fuzz-corpus");
     let targets: Vec<&str> = match &args.target {
         Some(t) if TARGETS.contains(&t.as_str()) => vec![t.as_str()],
         Some(t) => bail!("unknown fuzz target {t:?}; targets: {}", TARGETS.join(", ")),

@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use host::device::{Board, Device, Emulator, Endpoint, Options};
-use host::mnist::{Source, Split};
+use board::device::{Board, Device, Emulator, Endpoint, Options};
 use object::{Object, ObjectSymbol};
 use rayon::prelude::*;
+use trainer::mnist::{Source, Split};
 
 use crate::shell::sh;
 
@@ -28,7 +28,7 @@ pub struct Args {
 
 /// Builds the instruction-counting plugin with gcc.
 pub fn build_plugin() -> Result<PathBuf> {
-    let root = host::paths::repo_root();
+    let root = board::paths::repo_root();
     let out_dir = root.join("target/insn-count");
     std::fs::create_dir_all(&out_dir)?;
     let lib = out_dir.join("libinsn_count.so");
@@ -87,7 +87,7 @@ pub struct CostModel {
 
 /// What the firmware's loop sees of an image as it travels (zero-run form when shorter):
 /// its nonzero pixels and its zero runs.
-fn image_shape(image: &host::mnist::Pixels) -> (f64, f64) {
+fn image_shape(image: &trainer::mnist::Pixels) -> (f64, f64) {
     let pixels = image.iter().filter(|&&p| p != 0).count();
     let mut buf = [0u8; shared::INPUT];
     let runs = match shared::pixels::zero_run_encode(image, &mut buf) {
@@ -100,7 +100,7 @@ fn image_shape(image: &host::mnist::Pixels) -> (f64, f64) {
 
 impl CostModel {
     /// Solves the 3×3 normal equations for `count = a + b·pixels + c·runs`.
-    fn fit(images: &[host::mnist::Pixels], counts: &[u64]) -> CostModel {
+    fn fit(images: &[trainer::mnist::Pixels], counts: &[u64]) -> CostModel {
         let mut m = [[0.0f64; 4]; 3]; // augmented [AᵀA | Aᵀy]
         for (image, &count) in images.iter().zip(counts) {
             let (pixels, runs) = image_shape(image);
@@ -182,8 +182,8 @@ pub fn count_instructions(
     board: &Board,
     elf: &Path,
     plugin: &Path,
-    images: &[host::mnist::Pixels],
-    network_inputs: &[host::mnist::Pixels],
+    images: &[trainer::mnist::Pixels],
+    network_inputs: &[trainer::mnist::Pixels],
     preprocessed: bool,
 ) -> Result<Counts> {
     let out = elf.with_extension("counts");
@@ -219,21 +219,21 @@ pub fn run(args: Args) -> Result<()> {
     crate::setup::ensure_tools()?;
     let plugin = build_plugin()?;
     let models = if args.model.is_empty() {
-        let root = host::paths::repo_root();
+        let root = board::paths::repo_root();
         vec![root.join("models/default.bin"), root.join("models/default-int8.bin")]
     } else {
         args.model
     };
     let test = Source::bundled().load(Split::Test)?;
     let images = &test.images[..args.images.min(test.len())];
-    let out_dir = host::paths::repo_root().join("target/xtask");
+    let out_dir = board::paths::repo_root().join("target/xtask");
     std::fs::create_dir_all(&out_dir)?;
     // Builds one after another (cargo), then the counting runs one per core: each boots its
     // own emulator and writes its own counts file.
     let mut jobs = Vec::new();
     let mut inputs_per_model = Vec::new();
     for model in &models {
-        let loaded = host::model_file::load(model)?;
+        let loaded = trainer::model_file::load(model)?;
         // The cost fit is over what the network reads: the images after the model's preprocessing.
         let inputs: Vec<_> = images.iter().map(|i| loaded.info.preprocessing.apply(i)).collect();
         inputs_per_model.push(inputs);
@@ -241,7 +241,7 @@ pub fn run(args: Args) -> Result<()> {
         let preprocessed = loaded.info.preprocessing != shared::preprocess::Preprocessing::None;
         for board in crate::firmware::selected(args.board.as_deref())? {
             let elf = out_dir.join(format!("measure-{}-{kind}.elf", board.name));
-            host::firmware::build(&board, Some(model), Some(&elf))?;
+            board::firmware::build(&board, Some(model), Some(&elf), crate::shell::quiet_builds())?;
             jobs.push((board, kind, elf, inputs_per_model.len() - 1, preprocessed));
         }
     }
@@ -279,7 +279,7 @@ pub fn run(args: Args) -> Result<()> {
         );
     }
     let n = images.len().max(1) as f64;
-    let average = |f: &dyn Fn(&host::mnist::Pixels) -> host::mnist::Pixels| {
+    let average = |f: &dyn Fn(&trainer::mnist::Pixels) -> trainer::mnist::Pixels| {
         let (p, r) = images.iter().map(|i| image_shape(&f(i))).fold((0.0, 0.0), |(p, r), (ip, ir)| (p + ip, r + ir));
         (p / n, r / n)
     };
@@ -318,7 +318,7 @@ mod tests {
     use super::*;
 
     /// An image with `pixels` nonzero pixels in `runs` separate strokes (so about `runs` zero runs).
-    fn image(pixels: usize, runs: usize) -> host::mnist::Pixels {
+    fn image(pixels: usize, runs: usize) -> trainer::mnist::Pixels {
         let mut image = [0u8; shared::INPUT];
         let per_stroke = pixels / runs;
         for stroke in 0..runs {

@@ -9,13 +9,13 @@ use crate::shell::{cargo, sh};
 
 pub fn run() -> Result<()> {
     crate::setup::ensure_browser()?;
-    let root = host::paths::repo_root();
-    sh(cargo().args(["build", "-p", "host", "--bin", "tiny-mnist"]), None)?;
+    let root = board::paths::repo_root();
+    sh(cargo().args(["build", "-p", "tiny-mnist", "--bin", "tiny-mnist"]), None)?;
     // Its own firmware with the default model, as the host uses it (other tests embed others).
-    let board = host::device::board("lm3s6965evb")?;
+    let board = board::device::board("lm3s6965evb")?;
     let elf = root.join("target/xtask/pad-lm3s6965evb.elf");
     std::fs::create_dir_all(root.join("target/xtask"))?;
-    host::firmware::build(&board, Some(&root.join("models/default.bin")), Some(&elf))?;
+    board::firmware::build(&board, Some(&root.join("models/default.bin")), Some(&elf), crate::shell::quiet_builds())?;
     let screenshot = root.join("target/pad.png");
     let mut node = Command::new("node");
     node.arg("test.mjs")

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use host::device::{Board, Device, Endpoint, Options};
-use host::mnist::{Source, Split};
+use board::device::{Board, Device, Endpoint, Options};
+use trainer::mnist::{Source, Split};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -18,19 +18,19 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     crate::setup::ensure_tools()?;
-    let path = args.model.unwrap_or_else(host::paths::default_model);
-    let model = host::model_file::load(&path)?;
+    let path = args.model.unwrap_or_else(board::paths::default_model);
+    let model = trainer::model_file::load(&path)?;
     println!("model {} (crc {:08x})", path.display(), model.checksum);
     let test = Source::bundled().load(Split::Test)?;
     let boards = crate::firmware::selected(args.board.as_deref())?;
-    let out_dir = host::paths::repo_root().join("target/xtask");
+    let out_dir = board::paths::repo_root().join("target/xtask");
     std::fs::create_dir_all(&out_dir)?;
     let mut elves = Vec::new();
     for board in &boards {
         let elf = out_dir.join(format!("firmware-{}.elf", board.name));
-        elves.push(host::firmware::build(board, Some(&path), Some(&elf))?);
+        elves.push(board::firmware::build(board, Some(&path), Some(&elf), crate::shell::quiet_builds())?);
     }
-    // One progress bar per board (on a terminal; see host::progress).
+    // One progress bar per board (drawn on a terminal only).
     let bars = indicatif::MultiProgress::new();
     let (model, test) = (&model, &test);
     let results: Vec<Result<String>> = std::thread::scope(|s| {
@@ -39,7 +39,9 @@ pub fn run(args: Args) -> Result<()> {
             .zip(&elves)
             .map(|(board, elf)| {
                 let template = format!("{:<14} {{pos}}/{{len}} {{bar:30}} {{per_sec}} {{eta}}", board.name);
-                let bar = bars.add(host::progress::bar(test.len() as u64, &template));
+                let style = indicatif::ProgressStyle::with_template(&template)
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+                let bar = bars.add(indicatif::ProgressBar::new(test.len() as u64).with_style(style));
                 s.spawn(move || one_board(board, elf.clone(), model, test, &bar))
             })
             .collect();
@@ -64,8 +66,8 @@ pub fn run(args: Args) -> Result<()> {
 fn one_board(
     board: &Board,
     elf: PathBuf,
-    model: &host::model_file::Model,
-    test: &host::mnist::Dataset,
+    model: &trainer::model_file::Model,
+    test: &trainer::mnist::Dataset,
     bar: &indicatif::ProgressBar,
 ) -> Result<String> {
     let options = Options { firmware: Some(elf), ..Options::default() };
@@ -74,7 +76,7 @@ fn one_board(
     if info.model_checksum != model.checksum {
         bail!("{} runs model {:08x}, expected {:08x}", board.name, info.model_checksum, model.checksum);
     }
-    let r = host::parity::compare(&mut device, model, &test.images, Some(&test.labels), 8, |_, _, _| bar.inc(1))?;
+    let r = board::parity::compare(&mut device, model, &test.images, Some(&test.labels), 8, |_, _, _| bar.inc(1))?;
     bar.finish_and_clear();
     println!(
         "{}: {} images compared, {} bit-exact, device accuracy {:.2} %, {:.1} s ({:.0} images/s)",

@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, ensure, Context, Result};
-use host::mnist::{Pixels, Source, Split};
-use host::model_file::Network;
 use rayon::prelude::*;
 use shared::network::Classifier;
+use trainer::mnist::{Pixels, Source, Split};
+use trainer::model_file::Network;
 
 use crate::shell::sh;
 
@@ -109,7 +109,7 @@ pub fn run(args: Args) -> Result<()> {
     crate::setup::ensure_tools()?;
     ensure_peer_tools()?;
     let plugin = crate::measure::build_plugin()?;
-    let root = host::paths::repo_root();
+    let root = board::paths::repo_root();
     let test = Source::bundled().load(Split::Test)?;
     let images = &test.images[..args.images.min(test.len())];
     ensure!(!images.is_empty(), "--images must be at least 1");
@@ -120,7 +120,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut jobs = Vec::new(); // (column, peer index or None for ours, model index, board)
     let mut loaded = Vec::new();
     for (m, path) in models.iter().enumerate() {
-        let model = host::model_file::load(path)?;
+        let model = trainer::model_file::load(path)?;
         let inputs: Vec<Pixels> = images.iter().map(|i| model.info.preprocessing.apply(i)).collect();
         let dir = out.join(model.network.kind().name());
         std::fs::create_dir_all(&dir)?;
@@ -148,7 +148,12 @@ pub fn run(args: Args) -> Result<()> {
             Some(p) => build_peer(&PEERS[p], board, dir)?,
             None => {
                 let elf = out.join(format!("ours-{}-{}.elf", board.0, model.network.kind().name()));
-                host::firmware::build(&host::device::board(board.0)?, Some(path), Some(&elf))?;
+                board::firmware::build(
+                    &board::device::board(board.0)?,
+                    Some(path),
+                    Some(&elf),
+                    crate::shell::quiet_builds(),
+                )?;
                 elf
             }
         };
@@ -271,7 +276,7 @@ fn write_emlearn_model(dir: &Path, w: &shared::Weights) -> Result<()> {
     let weights = dir.join("weights-f32.bin");
     let bytes: Vec<u8> = w.parameters().flat_map(f32::to_le_bytes).collect();
     std::fs::write(&weights, bytes)?;
-    let script = host::paths::repo_root().join("bench/peers/emlearn_model.py");
+    let script = board::paths::repo_root().join("bench/peers/emlearn_model.py");
     sh(Command::new("python3").arg(script).arg(&weights).arg(dir.join("emlearn_model.h")), None)
 }
 
@@ -282,7 +287,7 @@ fn emlearn_include() -> Result<PathBuf> {
 }
 
 fn build_peer(peer: &Peer, board: (&str, &str, &[&str]), dir: &Path) -> Result<PathBuf> {
-    let src = host::paths::repo_root().join("bench/peers");
+    let src = board::paths::repo_root().join("bench/peers");
     let elf = dir.join(format!("{}-{}.elf", peer.define.trim_start_matches("-DPEER_").to_lowercase(), board.0));
     let mut gcc = Command::new("arm-none-eabi-gcc");
     gcc.args(["-mthumb", "-O3", "-ffp-contract=off", "-std=c11", "-Wall", "-Wextra", "-Werror", "-g"])
@@ -312,7 +317,7 @@ fn run_peer(
     elf: &Path,
     dir: &Path,
     plugin: &Path,
-    model: &host::model_file::Model,
+    model: &trainer::model_file::Model,
     inputs: &[Pixels],
 ) -> Result<Figures> {
     let stem = elf.file_stem().context("peer ELF without a name")?.to_string_lossy().into_owned();
@@ -321,8 +326,8 @@ fn run_peer(
     let input = if peer.reads_zero_runs { "peer-zero-run.bin" } else { "peer-raw.bin" };
     std::fs::copy(dir.join(input), work.join("peer-in.bin"))?;
     let counts = work.join("counts.txt");
-    let qemu_board = host::device::board(board.0)?;
-    let host::device::Emulator::Qemu { machine, cpu, .. } = qemu_board.emulator else {
+    let qemu_board = board::device::board(board.0)?;
+    let board::device::Emulator::Qemu { machine, cpu, .. } = qemu_board.emulator else {
         bail!("{} is not a QEMU board", board.0)
     };
     let mut qemu = Command::new("qemu-system-arm");
@@ -367,7 +372,7 @@ fn run_ours(
     images: &[Pixels],
     inputs: &[Pixels],
 ) -> Result<Figures> {
-    let board = host::device::board(board.0)?;
+    let board = board::device::board(board.0)?;
     let counts = crate::measure::count_instructions(&board, elf, plugin, images, inputs, false)?;
     Ok(Figures {
         mean_instructions: counts.instructions.mean,

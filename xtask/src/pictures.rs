@@ -1,21 +1,21 @@
 //! `cargo xtask pictures`: the picture preprocessing measured on photos made
-//! from MNIST test digits (`host::synthetic`), one condition at a time, and on
-//! digits in handwriting fonts (`host::synthetic::fonts`), and on pictures
+//! from MNIST test digits (`pictures::synthetic`), one condition at a time, and on
+//! digits in handwriting fonts (`pictures::synthetic::fonts`), and on pictures
 //! with no single digit: accuracy per condition against the same digits as
 //! MNIST gives them (for fonts: against their clean photos), accuracy per
 //! font, and how often each kind of picture is turned away.
 use std::path::Path;
 
 use anyhow::{ensure, Result};
-use host::image_input::{preprocess, Found};
-use host::mnist::{Source, Split};
-use host::synthetic::fonts::{self, HandwritingFont};
-use host::synthetic::{
+use pictures::photo::{preprocess, Found};
+use pictures::synthetic::fonts::{self, HandwritingFont};
+use pictures::synthetic::{
     digit_answers, font_answers, non_digit_answers, nth_digit_picture, nth_font_picture, nth_non_digit_picture, Answer,
     Condition, NonDigit,
 };
 use rayon::prelude::*;
 use shared::Classifier;
+use trainer::mnist::{Source, Split};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -78,7 +78,7 @@ fn percent(k: usize, of: usize) -> f64 {
 pub fn run(args: Args) -> Result<()> {
     crate::setup::ensure_fonts()?;
     let fonts = fonts::load()?;
-    let model = host::model_file::default_model()?;
+    let model = trainer::model_file::default_model()?;
     let test = Source::bundled().load(Split::Test)?;
     let n = args.images.min(test.len());
     ensure!(n > 0 && !args.seed.is_empty(), "--images and --seed must not be empty");

@@ -7,7 +7,7 @@ use crate::shell::sh;
 
 /// Rust targets of the firmware builds, one per board (boards may share one).
 pub fn targets() -> Vec<&'static str> {
-    let mut targets: Vec<_> = host::device::BOARDS.iter().map(|b| b.target).collect();
+    let mut targets: Vec<_> = board::device::BOARDS.iter().map(|b| b.target).collect();
     targets.sort_unstable();
     targets.dedup();
     targets
@@ -28,7 +28,7 @@ pub fn ensure_rp2040_emulator() -> Result<()> {
     let npm_works = || Command::new("npm").arg("--version").output().is_ok_and(|o| o.status.success());
     ensure_package(node_works, "nodejs", "install Node.js 20 or later (https://nodejs.org)")?;
     ensure_package(npm_works, "npm", "install npm (it comes with Node.js from https://nodejs.org)")?;
-    npm_ci(&host::paths::repo_root().join("tools/rp2040-emu"))
+    npm_ci(&board::paths::repo_root().join("tools/rp2040-emu"))
 }
 
 /// `npm ci` in `dir` unless its `node_modules` is as new as its `package-lock.json`.
@@ -53,7 +53,7 @@ fn npm_ci(dir: &std::path::Path) -> Result<()> {
 pub fn ensure_browser() -> Result<()> {
     let chromium_works = || Command::new("chromium").arg("--version").output().is_ok_and(|o| o.status.success());
     ensure_package(chromium_works, "chromium", "install Chromium (Debian/Ubuntu: sudo apt-get install chromium)")?;
-    npm_ci(&host::paths::repo_root().join("tools/pad-test"))
+    npm_ci(&board::paths::repo_root().join("tools/pad-test"))
 }
 
 fn qemu_works() -> bool {
@@ -123,8 +123,8 @@ pub fn ensure_numpy() -> Result<()> {
     Ok(())
 }
 
-/// Installs the handwriting fonts of the picture test sets (`host::synthetic::fonts`) through apt when we may.
+/// Installs the handwriting fonts of the picture test sets (`pictures::synthetic::fonts`) through apt when we may.
 pub fn ensure_fonts() -> Result<()> {
-    let missing = host::synthetic::fonts::missing_packages;
+    let missing = pictures::synthetic::fonts::missing_packages;
     ensure_package(|| missing().is_empty(), &missing().join(" "), "install these Debian font packages")
 }

@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 /// `cargo`, as the one that runs this xtask.
 pub fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.current_dir(host::paths::repo_root());
+    cmd.current_dir(board::paths::repo_root());
     cmd
 }
 
@@ -28,7 +28,7 @@ pub fn sh(cmd: &mut Command, dir: Option<&Path>) -> Result<()> {
 fn shown(cmd: &Command) -> String {
     let mut s = String::new();
     if let Some(dir) = cmd.get_current_dir() {
-        let root = host::paths::repo_root();
+        let root = board::paths::repo_root();
         if let Ok(rel) = dir.strip_prefix(&root) {
             if !rel.as_os_str().is_empty() {
                 s.push_str(&format!("(cd {} && ", rel.display()));
@@ -46,4 +46,10 @@ fn shown(cmd: &Command) -> String {
         s.push(')');
     }
     s
+}
+
+/// Whether nested builds keep quiet: on a terminal cargo draws its own progress, in a log it stays silent.
+pub fn quiet_builds() -> bool {
+    use std::io::IsTerminal;
+    !std::io::stderr().is_terminal()
 }

@@ -42,7 +42,7 @@ struct Snapshot {
 }
 
 fn path() -> PathBuf {
-    host::paths::repo_root().join("bench/snapshot.json")
+    board::paths::repo_root().join("bench/snapshot.json")
 }
 
 /// Compares `rows` (measured over the first `images` test images) with the

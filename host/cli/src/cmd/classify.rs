@@ -1,0 +1,275 @@
+//! `tiny-mnist classify`
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::render::parse_pgm;
+use anyhow::{bail, Context, Result};
+use board::device::{Device, Endpoint, Options};
+use board::parity;
+use shared::protocol::{DeviceInfo, PROTOCOL_VERSION};
+use trainer::mnist::{Source, Split};
+use trainer::model_file::Model;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Serial port (/dev/ttyACM0, COM3), tcp:HOST:PORT, or emu:<board> to boot the board's emulator.
+    #[arg(short, long)]
+    device: String,
+    /// One test image by index.
+    #[arg(long, group = "what")]
+    index: Option<usize>,
+    /// Test images START..END (end exclusive), e.g. 0..100.
+    #[arg(long, group = "what")]
+    range: Option<String>,
+    /// All 10,000 test images (a full parity check).
+    #[arg(long, group = "what")]
+    all: bool,
+    /// PNG, JPEG or PGM pictures of digits, preprocessed like `predict --image`.
+    #[arg(long, group = "what", num_args = 1..)]
+    image: Vec<PathBuf>,
+    /// 28x28 PGM files already in MNIST form, used as they are.
+    #[arg(long, group = "what", num_args = 1..)]
+    pgm: Vec<PathBuf>,
+    /// Test images from this IDX directory or labelled CSV instead of the bundled MNIST
+    /// (e.g. /usr/share/datasets/fashion-mnist).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Weight file the host compares against (should be the one the firmware embeds).
+    #[arg(short, long)]
+    model: Option<PathBuf>,
+    /// Firmware image for emu:<board> (default: that board's build in the checkout).
+    #[arg(long)]
+    firmware: Option<PathBuf>,
+    /// Serial baud rate.
+    #[arg(long, default_value_t = 115_200)]
+    baud: u32,
+    /// Seconds to wait for each answer.
+    #[arg(long, default_value_t = 10.0)]
+    timeout: f64,
+    /// Requests kept in flight (use 1 for a UART without flow control) [default: 1 on a serial port, else 4].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    window: Option<u16>,
+    /// Print one JSON object (summary and every answer) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let endpoint = Endpoint::parse(&args.device)?;
+    let (name, model) = super::load_model(args.model.clone())?;
+    eprintln!("{}", super::describe(&name, &model));
+    let (images, labels, names) = images(&args)?;
+    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
+        bail!("--timeout must be a positive number of seconds");
+    }
+    let options = Options {
+        baud: args.baud,
+        timeout: Duration::from_secs_f64(args.timeout),
+        firmware: args.firmware,
+        ..Options::default()
+    };
+    let mut device = Device::open(&endpoint, &options)?;
+    let info = device.info().context("the device did not identify itself")?;
+    check_device(&endpoint, &info, &name, &model)?;
+    let json = args.json;
+    let mut answers = Vec::new();
+    if !json {
+        println!("device {} (protocol {}, model crc {:08x})", info.board, info.protocol_version, info.model_checksum);
+    }
+    let window = args.window.map_or(
+        match endpoint {
+            Endpoint::Serial(_) => 1,
+            _ => 4,
+        },
+        usize::from,
+    );
+    let classes = model.info.classes;
+    let verbose = images.len() <= 20 && !json;
+    let total = images.len();
+    let bar = if verbose {
+        indicatif::ProgressBar::hidden()
+    } else {
+        crate::progress::bar(total as u64, "{pos}/{len} images {bar:30} {per_sec} {eta}")
+    };
+    let lines = !verbose && crate::progress::style() == crate::progress::Style::Lines;
+    let report = parity::compare(&mut device, &model, &images, labels.as_deref(), window, |i, host, dev| {
+        bar.inc(1);
+        if lines && (i + 1) % total.div_ceil(10) == 0 {
+            eprintln!("classified {}/{total}", i + 1);
+        }
+        if json {
+            answers.push(serde_json::json!({
+                "name": names[i],
+                "label": labels.as_ref().map(|l| l[i]),
+                "device": dev,
+                "class": classes.name(dev.digit),
+                "host_digit": host.digit,
+                "bit_exact": parity::bit_exact(host, dev),
+            }));
+        }
+        if verbose {
+            let label = labels.as_ref().map_or(String::new(), |l| {
+                let wrong = if l[i] == dev.digit { "" } else { ", WRONG" };
+                format!(" (label {}{wrong})", classes.name(l[i]))
+            });
+            println!(
+                "{}: device {} p={:.4} host {} {}{label}",
+                names[i],
+                classes.name(dev.digit),
+                dev.probabilities[usize::from(dev.digit)],
+                classes.name(host.digit),
+                if parity::bit_exact(host, dev) { "bit-exact" } else { "DIFFERENT" },
+            );
+        }
+    })?;
+    bar.finish_and_clear();
+    if json {
+        let summary = serde_json::json!({
+            "board": info.board.as_str(),
+            "device_model_checksum": format!("{:08x}", info.model_checksum),
+            "host_model_checksum": format!("{:08x}", model.checksum),
+            "compared": report.compared,
+            "bit_exact": report.bit_exact,
+            "device_correct": labels.as_ref().map(|_| report.device_correct),
+            "max_ulps": report.max_ulps,
+            "seconds": report.seconds,
+            "answers": answers,
+        });
+        println!("{summary}");
+        if report.first_mismatch.is_some() {
+            bail!("host and device disagree on {} images", report.compared - report.bit_exact);
+        }
+        return Ok(());
+    }
+    println!(
+        "{} images in {:.2} s ({:.0} images/s), {} bit-exact, max difference {} ULP",
+        report.compared,
+        report.seconds,
+        report.compared as f64 / report.seconds.max(1e-9),
+        report.bit_exact,
+        report.max_ulps
+    );
+    if labels.is_some() {
+        println!(
+            "accuracy on the device: {:.2} % ({}/{})",
+            report.device_correct as f64 / report.compared.max(1) as f64 * 100.0,
+            report.device_correct,
+            report.compared
+        );
+    }
+    println!("parity {}: {}/{} bit-exact", info.board, report.bit_exact, report.compared);
+    if let Some(m) = report.first_mismatch {
+        bail!(
+            "host and device disagree on {} images; first at {}: host {} p={:?}, device {} p={:?} ({} ULP apart)",
+            report.compared - report.bit_exact,
+            names[m.index],
+            classes.name(m.host.digit),
+            m.host.probabilities,
+            classes.name(m.device.digit),
+            m.device.probabilities,
+            m.max_ulps
+        );
+    }
+    Ok(())
+}
+
+/// Refuses a device that cannot agree with the host: another protocol,
+/// another board than the emulator booted, another model.
+pub fn check_device(endpoint: &Endpoint, info: &DeviceInfo, name: &str, model: &Model) -> Result<()> {
+    if info.protocol_version != PROTOCOL_VERSION {
+        bail!(
+            "the device speaks protocol version {}, this tiny-mnist speaks {PROTOCOL_VERSION}; \
+             build the firmware from the same checkout as the host",
+            info.protocol_version
+        );
+    }
+    if let Endpoint::Emulated(board) = endpoint {
+        if info.board.as_str() != board.name {
+            bail!(
+                "the firmware says it is for {}, not {}; build it with `cargo xtask firmware --board {}`",
+                info.board,
+                board.name,
+                board.name
+            );
+        }
+    }
+    if info.model_checksum != model.checksum {
+        bail!(
+            "the device runs another model (crc {:08x}) than the host's {name} (crc {:08x}), so they cannot \
+             agree; pass the --model the firmware embeds, or embed this one: `tiny-mnist export -m <file>`, \
+             then `cargo xtask firmware --board <board>`",
+            info.model_checksum,
+            model.checksum
+        );
+    }
+    Ok(())
+}
+
+type Images = (Vec<trainer::mnist::Pixels>, Option<Vec<u8>>, Vec<String>);
+
+fn images(args: &Args) -> Result<Images> {
+    if !args.pgm.is_empty() {
+        let mut images = Vec::new();
+        for p in &args.pgm {
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            images.push(parse_pgm(&bytes).with_context(|| format!("{}", p.display()))?);
+        }
+        return Ok((images, None, args.pgm.iter().map(|p| p.display().to_string()).collect()));
+    }
+    if !args.image.is_empty() {
+        let images = args.image.iter().map(|p| pictures::photo::load_digit(p)).collect::<Result<Vec<_>>>()?;
+        return Ok((images, None, args.image.iter().map(|p| p.display().to_string()).collect()));
+    }
+    let test = Source::from_option(args.data.clone()).load(Split::Test)?;
+    let range = if args.all {
+        0..test.len()
+    } else if let Some(i) = args.index {
+        i..i + 1
+    } else if let Some(r) = &args.range {
+        parse_range(r)?
+    } else {
+        eprintln!(
+            "no images chosen: classifying test images 0..10 (choose with --index, --range, --all, --image or --pgm)"
+        );
+        0..10
+    };
+    if range.is_empty() {
+        bail!("--range {range:?} is empty: the end is exclusive, e.g. 0..100 for the first hundred");
+    }
+    if range.end > test.len() {
+        bail!("image range {range:?} is outside the test set (0..{})", test.len());
+    }
+    let names = range.clone().map(|i| format!("test image {i}")).collect();
+    let indices: Vec<usize> = range.collect();
+    let subset = test.select(&indices);
+    Ok((subset.images.to_vec(), Some(subset.labels), names))
+}
+
+fn parse_range(s: &str) -> Result<std::ops::Range<usize>> {
+    let (a, b) = s.split_once("..").with_context(|| format!("--range {s:?}: expected START..END, e.g. 0..100"))?;
+    let a: usize = a.trim().parse().with_context(|| format!("--range {s:?}: bad start"))?;
+    let b: usize = b.trim().parse().with_context(|| format!("--range {s:?}: bad end"))?;
+    Ok(a..b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(protocol_version: u16, board: &str, model_checksum: u32) -> DeviceInfo {
+        DeviceInfo { protocol_version, format_version: 1, model_checksum, board: board.try_into().unwrap() }
+    }
+
+    /// A device that cannot agree with the host is refused before any image, saying why.
+    #[test]
+    fn protocol_board_and_model_are_checked() {
+        let model = trainer::model_file::default_model().unwrap();
+        let lm3s = Endpoint::parse("emu:lm3s6965evb").unwrap();
+        let ok = info(PROTOCOL_VERSION, "lm3s6965evb", model.checksum);
+        assert!(check_device(&lm3s, &ok, "m", &model).is_ok());
+        let err = |i: &DeviceInfo| check_device(&lm3s, i, "m", &model).unwrap_err().to_string();
+        assert!(err(&info(PROTOCOL_VERSION + 1, "lm3s6965evb", model.checksum)).contains("speaks protocol version 2"));
+        assert!(err(&info(PROTOCOL_VERSION, "mps2-an386", model.checksum)).contains("says it is for mps2-an386"));
+        assert!(err(&info(PROTOCOL_VERSION, "lm3s6965evb", 7)).contains("runs another model (crc 00000007)"));
+    }
+}

@@ -1,0 +1,29 @@
+//! `tiny-mnist export`
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Weight file to export (default: the built-in models/default.bin).
+    #[arg(short, long)]
+    model: Option<PathBuf>,
+    /// Destination [default: firmware/model/exported.bin in the checkout, which the firmware build embeds].
+    #[arg(short, long, visible_alias = "to")]
+    output: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let output = match args.output {
+        Some(path) => path,
+        None => board::paths::firmware_model()?,
+    };
+    trainer::model_file::output_target(&output)?;
+    let (name, model) = super::load_model(args.model)?;
+    eprintln!("{}", super::describe(&name, &model));
+    let bytes = trainer::model_file::encode_model(&model)?;
+    trainer::model_file::write_atomically(&output, &bytes)?;
+    println!("exported {name} -> {}", output.display());
+    println!("the next firmware build embeds it: cargo xtask firmware --board <board>");
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! One module per subcommand, each with `Args` and `run`.
+pub mod classify;
+pub mod eval;
+pub mod export;
+pub mod predict;
+pub mod quantize;
+pub mod serve;
+pub mod train;
+
+use std::path::PathBuf;
+
+use trainer::model_file::{self, Model};
+
+/// Loads `--model`, or the built-in default (never a file found lying
+/// around), and returns how messages name it.
+pub fn load_model(explicit: Option<PathBuf>) -> anyhow::Result<(String, Model)> {
+    match explicit {
+        Some(path) => Ok((path.display().to_string(), model_file::load(&path)?)),
+        None => Ok((trainer::bundled::DEFAULT_MODEL_NAME.to_owned(), model_file::default_model()?)),
+    }
+}
+
+/// One line describing a model; every command prints it on stderr.
+pub fn describe(name: &str, model: &Model) -> String {
+    format!(
+        "model {name}: {}, {}, crc {:08x}, seed {}, {} epochs, test accuracy {:.2} %",
+        model.network.kind().name(),
+        model.info.classes,
+        model.checksum,
+        model.info.seed,
+        model.info.epochs,
+        model.info.test_accuracy * 100.0
+    )
+}
+
+/// Warns when a model trained on one class set is run on a dataset of another.
+pub fn warn_if_classes_differ(model: &Model, data: &trainer::mnist::Dataset) {
+    if model.info.classes != data.classes {
+        eprintln!(
+            "warning: the model was trained on {} but the data looks like {}; pass the matching --model or --data",
+            model.info.classes, data.classes
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! `tiny-mnist predict`
+use std::path::PathBuf;
+
+use crate::render::{image_to_text, parse_pgm};
+use anyhow::{bail, Context, Result};
+use pictures::photo::{Found, NotADigit};
+use trainer::mnist::{Source, Split};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Index of a test image (0-9999).
+    #[arg(long, group = "input")]
+    index: Option<usize>,
+    /// A PNG, JPEG or PGM picture of one digit, any size, dark-on-light or light-on-dark;
+    /// preprocessed like MNIST (crop, fit 20x20, centre of mass at the centre of 28x28).
+    #[arg(long, group = "input")]
+    image: Option<PathBuf>,
+    /// A 28x28 PGM already in MNIST form (white digit on black), used as is.
+    #[arg(long, group = "input")]
+    pgm: Option<PathBuf>,
+    /// Weight file (default: the built-in models/default.bin).
+    #[arg(short, long)]
+    model: Option<PathBuf>,
+    /// Directory with IDX files, or a labelled Kaggle-style CSV file (default: the bundled MNIST).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Print one JSON object instead of text and picture.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let (name, model) = super::load_model(args.model)?;
+    eprintln!("{}", super::describe(&name, &model));
+    let (image, label) = match (args.index, &args.image, &args.pgm) {
+        (Some(index), None, None) => {
+            let test = Source::from_option(args.data).load(Split::Test)?;
+            if index >= test.len() {
+                bail!("--index {index} is out of range: the test set has {} images (0-{})", test.len(), test.len() - 1);
+            }
+            super::warn_if_classes_differ(&model, &test);
+            (test.images[index], Some(test.labels[index]))
+        }
+        (None, Some(picture), None) => match pictures::photo::load(picture)? {
+            Found::Digit(image) => (*image, None),
+            Found::NotADigit(why) => return not_a_digit(why, &name, args.json),
+        },
+        (None, None, Some(pgm)) => {
+            let bytes = std::fs::read(pgm).with_context(|| format!("cannot read {}", pgm.display()))?;
+            (parse_pgm(&bytes).with_context(|| format!("{}", pgm.display()))?, None)
+        }
+        _ => bail!("give --index N, --image FILE or --pgm FILE"),
+    };
+    // What the network sees (and the picture shows): the image after the model's preprocessing.
+    let image = model.info.preprocessing.apply(&image);
+    let p = shared::Classifier::classify(&model.network, &image);
+    let classes = model.info.classes;
+    if args.json {
+        let json = serde_json::json!({
+            "digit": p.digit,
+            "not_a_digit": null,
+            "class": classes.name(p.digit),
+            "image": image.to_vec(),
+            "probabilities": p.probabilities,
+            "label": label,
+            "model": name,
+        });
+        println!("{json}");
+        return Ok(());
+    }
+    print!("{}", image_to_text(&image));
+    match label {
+        Some(l) => println!(
+            "predicted {} (label {}{})",
+            classes.name(p.digit),
+            classes.name(l),
+            if l == p.digit { "" } else { ", WRONG" }
+        ),
+        None => println!("predicted {}", classes.name(p.digit)),
+    }
+    let width = classes.names().iter().map(|n| n.len()).max().unwrap_or(1);
+    for (d, prob) in p.probabilities.iter().enumerate() {
+        let bar = "#".repeat((prob * 40.0).round() as usize);
+        println!("  {:>width$}: {prob:.6} {bar}", classes.name(d as u8));
+    }
+    Ok(())
+}
+
+/// The answer for a picture with no plausible single digit: no digit, and why.
+fn not_a_digit(why: NotADigit, model: &str, json: bool) -> Result<()> {
+    if json {
+        let json = serde_json::json!({
+            "digit": null,
+            "not_a_digit": { "reason": why.name(), "message": why.to_string() },
+            "model": model,
+        });
+        println!("{json}");
+    } else {
+        println!("not a digit: {why}");
+    }
+    Ok(())
+}

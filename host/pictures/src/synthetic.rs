@@ -1,0 +1,417 @@
+//! Pictures a user would take, made from MNIST test digits: a digit written
+//! in dark ink on paper, photographed under one condition at a time (uneven
+//! light, noise, specks, a frame, ruled lines, a box, blur, JPEG, low
+//! resolution, light on dark), and pictures that hold no single digit. The
+//! same photos are made of digits in handwriting fonts ([`fonts`]).
+//! `cargo xtask pictures` measures the picture preprocessing on them.
+pub mod fonts;
+
+use anyhow::Result;
+use image::imageops::{self, FilterType};
+use image::{GrayImage, Luma};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use rayon::prelude::*;
+use shared::{Classifier, INPUT};
+
+use crate::photo::{preprocess, Found};
+use trainer::model_file::Model;
+
+/// What the tool answered for one picture: the digit and its probability, or "not a digit".
+pub type Answer = Option<(u8, f32)>;
+
+/// The model's answer for a picture, through the whole picture preprocessing.
+pub fn answer(model: &Model, picture: &GrayImage) -> Result<Answer> {
+    Ok(match preprocess(picture)? {
+        Found::Digit(input) => {
+            let p = model.network.classify(&model.info.preprocessing.apply(&input));
+            Some((p.digit, p.probabilities[usize::from(p.digit)]))
+        }
+        Found::NotADigit(_) => None,
+    })
+}
+
+/// Photo number `i` of a digit under `condition`: made from its own seed, so
+/// any subset of a set gives the same pictures.
+pub fn nth_digit_picture(image: &[u8; INPUT], condition: Condition, i: usize, seed: u64) -> GrayImage {
+    digit_picture(&mnist_ink(image), condition, &mut condition_rng(condition, 0, i, seed))
+}
+
+/// Photo number `i` of the handwriting-font digits ([`fonts::nth_font_digit`])
+/// under `condition`, with its digit and its font's index: under every
+/// condition the same digit drawn the same way.
+pub fn nth_font_picture(
+    fonts: &[fonts::HandwritingFont],
+    condition: Condition,
+    i: usize,
+    seed: u64,
+) -> (GrayImage, u8, usize) {
+    let (ink, digit, font) = fonts::nth_font_digit(fonts, i, seed);
+    (digit_picture(&ink, condition, &mut condition_rng(condition, 1, i, seed)), digit, font)
+}
+
+/// The random stream of picture `i` of `set` (0: MNIST digits, 1: fonts) under `condition`.
+fn condition_rng(condition: Condition, set: u64, i: usize, seed: u64) -> ChaCha8Rng {
+    let c = Condition::ALL.iter().position(|&k| k == condition).unwrap_or(0) as u64;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream((set << 61) | (c << 32) | i as u64);
+    rng
+}
+
+/// An MNIST digit as ink (255 = full ink), 28×28.
+fn mnist_ink(image: &[u8; INPUT]) -> GrayImage {
+    GrayImage::from_raw(28, 28, image.to_vec()).unwrap_or_default()
+}
+
+/// Picture number `i` of the kind `kind` (two-digit pictures take digits `2i` and `2i + 1` of `images`).
+pub fn nth_non_digit_picture(kind: NonDigit, images: &[[u8; INPUT]], i: usize, seed: u64) -> GrayImage {
+    let k = NonDigit::ALL.iter().position(|&n| n == kind).unwrap_or(0) as u64;
+    let blank = [0u8; INPUT];
+    let n = images.len().max(1);
+    let pair = [images.get((2 * i) % n).unwrap_or(&blank), images.get((2 * i + 1) % n).unwrap_or(&blank)];
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream((1 << 63) | (k << 32) | i as u64);
+    non_digit_picture(kind, pair, &mut rng)
+}
+
+/// The answers for photos of `images` (with their `labels`) under `condition`.
+pub fn digit_answers(
+    model: &Model,
+    images: &[[u8; INPUT]],
+    labels: &[u8],
+    condition: Condition,
+    seed: u64,
+) -> Result<Vec<(Answer, u8)>> {
+    (0..images.len().min(labels.len()))
+        .into_par_iter()
+        .map(|i| Ok((answer(model, &nth_digit_picture(&images[i], condition, i, seed))?, labels[i])))
+        .collect()
+}
+
+/// The answers for the first `count` handwriting-font photos under `condition`,
+/// each with its digit and its font's index.
+pub fn font_answers(
+    model: &Model,
+    fonts: &[fonts::HandwritingFont],
+    count: usize,
+    condition: Condition,
+    seed: u64,
+) -> Result<Vec<(Answer, u8, usize)>> {
+    (0..count)
+        .into_par_iter()
+        .map(|i| {
+            let (picture, digit, font) = nth_font_picture(fonts, condition, i, seed);
+            Ok((answer(model, &picture)?, digit, font))
+        })
+        .collect()
+}
+
+/// The answers for `count` pictures of the kind `kind`.
+pub fn non_digit_answers(
+    model: &Model,
+    images: &[[u8; INPUT]],
+    kind: NonDigit,
+    count: usize,
+    seed: u64,
+) -> Result<Vec<Answer>> {
+    (0..count).into_par_iter().map(|i| answer(model, &nth_non_digit_picture(kind, images, i, seed))).collect()
+}
+
+/// What happens to a clean photo of a digit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// Dark ink on even paper.
+    Clean,
+    /// Light ink on a dark background (a blackboard, an inverted scan).
+    LightOnDark,
+    /// The paper darkens from 250 to about 90 across the picture.
+    UnevenLight,
+    /// Gaussian noise, σ = 20 grey levels.
+    Noise,
+    /// One to four dark specks away from the digit.
+    Specks,
+    /// A dark frame 4 % of the picture wide around its edge.
+    Frame,
+    /// Ruled lines across the page, through the digit.
+    RuledLines,
+    /// A box drawn around the digit.
+    Box,
+    /// Out of focus: Gaussian blur, σ = 2.5 % of the picture.
+    Blur,
+    /// Saved as JPEG at quality 15.
+    Jpeg,
+    /// Taken at a sixth of the size and scaled back up.
+    LowResolution,
+    /// Written with a fine pen: the paper grows into the ink until the stroke is
+    /// about one MNIST pixel wide (by at most one on each side).
+    FinePen,
+}
+
+impl Condition {
+    /// Every condition, clean first.
+    pub const ALL: [Condition; 12] = [
+        Condition::Clean,
+        Condition::LightOnDark,
+        Condition::UnevenLight,
+        Condition::Noise,
+        Condition::Specks,
+        Condition::Frame,
+        Condition::RuledLines,
+        Condition::Box,
+        Condition::Blur,
+        Condition::Jpeg,
+        Condition::LowResolution,
+        Condition::FinePen,
+    ];
+
+    /// Its name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Condition::Clean => "clean (dark ink on paper)",
+            Condition::LightOnDark => "light on dark",
+            Condition::UnevenLight => "uneven lighting",
+            Condition::Noise => "noise (σ 20)",
+            Condition::Specks => "specks",
+            Condition::Frame => "dark frame",
+            Condition::RuledLines => "ruled lines",
+            Condition::Box => "box around the digit",
+            Condition::Blur => "blur",
+            Condition::Jpeg => "JPEG, quality 15",
+            Condition::LowResolution => "low resolution scaled up",
+            Condition::FinePen => "fine pen",
+        }
+    }
+}
+
+/// Pictures that hold no single digit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NonDigit {
+    /// Paper and nothing else (a little noise, uneven light).
+    Blank,
+    /// Noise all over, σ = 45.
+    Noise,
+    /// One dot.
+    Dot,
+    /// One horizontal stroke.
+    Dash,
+    /// Two digits side by side.
+    TwoDigits,
+}
+
+impl NonDigit {
+    /// Every kind.
+    pub const ALL: [NonDigit; 5] =
+        [NonDigit::Blank, NonDigit::Noise, NonDigit::Dot, NonDigit::Dash, NonDigit::TwoDigits];
+
+    /// Its name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            NonDigit::Blank => "blank paper",
+            NonDigit::Noise => "noise",
+            NonDigit::Dot => "a dot",
+            NonDigit::Dash => "a dash",
+            NonDigit::TwoDigits => "two digits side by side",
+        }
+    }
+}
+
+/// A photo of a digit under `condition`: `ink` (255 = full ink, square, the
+/// digit framed as MNIST frames it) written on paper.
+pub fn digit_picture(ink: &GrayImage, condition: Condition, rng: &mut impl Rng) -> GrayImage {
+    let (mut photo, digit_box) = clean_photo(&[ink], rng);
+    let scale = digit_box.2 / 28;
+    let (w, h) = photo.dimensions();
+    match condition {
+        Condition::Clean => {}
+        Condition::LightOnDark => imageops::invert(&mut photo),
+        Condition::UnevenLight => {
+            for (x, _, p) in photo.enumerate_pixels_mut() {
+                let light = 1.0 - 0.62 * f64::from(x) / f64::from(w);
+                p.0[0] = (f64::from(p.0[0]) * light).round() as u8;
+            }
+        }
+        Condition::Noise => add_noise(&mut photo, 20.0, rng),
+        Condition::Specks => {
+            for _ in 0..rng.gen_range(1..=4) {
+                let r = rng.gen_range(2..=4);
+                let (x, y) = loop {
+                    let (x, y) = (rng.gen_range(r..w - r), rng.gen_range(r..h - r));
+                    if !inside(digit_box, x, y, 2 * r) {
+                        break (x, y);
+                    }
+                };
+                disc(&mut photo, x, y, r, 30);
+            }
+        }
+        Condition::Frame => {
+            let t = (w.max(h) / 25).max(2);
+            rectangle(&mut photo, (0, 0, w, h), t, 25);
+        }
+        Condition::RuledLines => {
+            let spacing = (digit_box.3 / 3).max(8);
+            let mut y = rng.gen_range(0..spacing);
+            while y + 2 < h {
+                for x in 0..w {
+                    for dy in 0..2 {
+                        photo.put_pixel(x, y + dy, Luma([110]));
+                    }
+                }
+                y += spacing;
+            }
+        }
+        Condition::Box => {
+            let (x, y, bw, bh) = digit_box;
+            let m = bw.max(bh) / 6;
+            let outer = (x.saturating_sub(m), y.saturating_sub(m), (bw + 2 * m).min(w), (bh + 2 * m).min(h));
+            let outer = (outer.0, outer.1, outer.2.min(w - outer.0), outer.3.min(h - outer.1));
+            rectangle(&mut photo, outer, 3, 40);
+        }
+        Condition::Blur => photo = imageproc::filter::gaussian_blur_f32(&photo, 0.025 * w.max(h) as f32),
+        Condition::Jpeg => {
+            let mut bytes = Vec::new();
+            let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 15);
+            if encoder.encode_image(&photo).is_ok() {
+                if let Ok(decoded) = image::load_from_memory(&bytes) {
+                    photo = decoded.to_luma8();
+                }
+            }
+        }
+        Condition::FinePen => {
+            let width = stroke_width(ink) * f64::from(digit_box.2) / f64::from(ink.width().max(1));
+            let r = ((width - f64::from(scale)) / 2.0).round().clamp(0.0, f64::from(scale.min(255))) as u8;
+            if r > 0 {
+                photo = imageproc::morphology::grayscale_dilate(&photo, &imageproc::morphology::Mask::disk(r));
+            }
+        }
+        Condition::LowResolution => {
+            let small = imageops::resize(&photo, (w / 6).max(1), (h / 6).max(1), FilterType::Triangle);
+            photo = imageops::resize(&small, w, h, FilterType::Triangle);
+        }
+    }
+    photo
+}
+
+/// A picture of the kind `kind`; `digits` supplies the two digits of [`NonDigit::TwoDigits`].
+pub fn non_digit_picture(kind: NonDigit, digits: [&[u8; INPUT]; 2], rng: &mut impl Rng) -> GrayImage {
+    let (w, h) = (rng.gen_range(200..320), rng.gen_range(200..320));
+    let paper = rng.gen_range(200..245);
+    let mut photo = GrayImage::from_pixel(w, h, Luma([paper]));
+    match kind {
+        NonDigit::Blank => {
+            for (x, _, p) in photo.enumerate_pixels_mut() {
+                p.0[0] = (f64::from(p.0[0]) * (1.0 - 0.3 * f64::from(x) / f64::from(w))) as u8;
+            }
+            add_noise(&mut photo, 4.0, rng);
+        }
+        NonDigit::Noise => add_noise(&mut photo, 45.0, rng),
+        NonDigit::Dot => {
+            let r = rng.gen_range(3..=6);
+            disc(&mut photo, rng.gen_range(20..w - 20), rng.gen_range(20..h - 20), r, 30);
+        }
+        NonDigit::Dash => {
+            let (len, t) = (rng.gen_range(w / 4..w / 2), rng.gen_range(4..10));
+            let (x, y) = (rng.gen_range(10..w - len - 10), rng.gen_range(20..h - 20));
+            for yy in y..y + t {
+                for xx in x..x + len {
+                    photo.put_pixel(xx, yy, Luma([35]));
+                }
+            }
+        }
+        NonDigit::TwoDigits => photo = clean_photo(&[&mnist_ink(digits[0]), &mnist_ink(digits[1])], rng).0,
+    }
+    photo
+}
+
+/// Dark ink on paper, the digits side by side, each scaled to 4–7× MNIST's
+/// 28 with margins around; with the box `(x, y, w, h)` the first digit's frame covers.
+fn clean_photo(digits: &[&GrayImage], rng: &mut impl Rng) -> (GrayImage, (u32, u32, u32, u32)) {
+    let scale = rng.gen_range(4..=7);
+    let size = 28 * scale;
+    let (paper, ink) = (rng.gen_range(200..245u8), rng.gen_range(20..70u8));
+    let n = digits.len() as u32;
+    let w = size * n + rng.gen_range(size / 3..size);
+    let h = size + rng.gen_range(size / 3..size);
+    let (x0, y0) = (rng.gen_range(0..w - size * n), rng.gen_range(0..h - size));
+    let mut photo = GrayImage::from_pixel(w, h, Luma([paper]));
+    for (i, digit) in digits.iter().enumerate() {
+        let big = imageops::resize(*digit, size, size, FilterType::CatmullRom);
+        for (x, y, p) in big.enumerate_pixels() {
+            let v = f64::from(p.0[0]) / 255.0;
+            let shade = f64::from(paper) - (f64::from(paper) - f64::from(ink)) * v;
+            photo.put_pixel(x0 + i as u32 * size + x, y0 + y, Luma([shade.round() as u8]));
+        }
+    }
+    (photo, (x0, y0, size, size))
+}
+
+/// The mean width of the strokes of `ink` in its own pixels: twice the inked
+/// area over the length of its edge with the paper (a stroke `w` wide and `l`
+/// long has area `w·l` and two edges `l` long). Not `photo::stroke::width`,
+/// which counts boundary pixels rather than edges: on the fonts' slanted strokes it
+/// reads them wider, and the fine pen built on it went from −1.3 to −2.7 pp.
+fn stroke_width(ink: &GrayImage) -> f64 {
+    let inked = |x: u32, y: u32| ink.get_pixel_checked(x, y).is_some_and(|p| p.0[0] > 127);
+    let (mut area, mut edges) = (0u64, 0u64);
+    for y in 0..ink.height() + 1 {
+        for x in 0..ink.width() + 1 {
+            let here = inked(x, y);
+            area += u64::from(here);
+            edges += u64::from(here != inked(x + 1, y)) + u64::from(here != inked(x, y + 1));
+            edges += u64::from(x == 0 && here) + u64::from(y == 0 && here);
+        }
+    }
+    2.0 * area as f64 / edges.max(1) as f64
+}
+
+fn inside((x0, y0, w, h): (u32, u32, u32, u32), x: u32, y: u32, margin: u32) -> bool {
+    x + margin >= x0 && x <= x0 + w + margin && y + margin >= y0 && y <= y0 + h + margin
+}
+
+fn add_noise(photo: &mut GrayImage, sigma: f64, rng: &mut impl Rng) {
+    let Ok(normal) = Normal::new(0.0, sigma) else { return };
+    for p in photo.pixels_mut() {
+        p.0[0] = (f64::from(p.0[0]) + normal.sample(rng)).round().clamp(0.0, 255.0) as u8;
+    }
+}
+
+fn disc(photo: &mut GrayImage, cx: u32, cy: u32, r: u32, shade: u8) {
+    let (w, h) = photo.dimensions();
+    for y in cy.saturating_sub(r)..(cy + r + 1).min(h) {
+        for x in cx.saturating_sub(r)..(cx + r + 1).min(w) {
+            let (dx, dy) = (i64::from(x) - i64::from(cx), i64::from(y) - i64::from(cy));
+            if dx * dx + dy * dy <= i64::from(r * r) {
+                photo.put_pixel(x, y, Luma([shade]));
+            }
+        }
+    }
+}
+
+/// The outline of a rectangle `t` pixels thick.
+fn rectangle(photo: &mut GrayImage, (x0, y0, w, h): (u32, u32, u32, u32), t: u32, shade: u8) {
+    for y in y0..y0 + h {
+        for x in x0..x0 + w {
+            if x < x0 + t || y < y0 + t || x + t >= x0 + w || y + t >= y0 + h {
+                photo.put_pixel(x, y, Luma([shade]));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stroke_width_of_a_bar_and_a_ring() {
+        let bar = GrayImage::from_fn(100, 100, |x, y| {
+            Luma([if (20..80).contains(&x) && (40..47).contains(&y) { 255 } else { 0 }])
+        });
+        assert!((stroke_width(&bar) - 7.0).abs() < 1.0, "{}", stroke_width(&bar));
+        let ring = GrayImage::from_fn(100, 100, |x, y| {
+            let r = (f64::from(x) - 50.0).hypot(f64::from(y) - 50.0);
+            Luma([if (30.0..34.0).contains(&r) { 255 } else { 0 }])
+        });
+        assert!((stroke_width(&ring) - 4.0).abs() < 1.0, "{}", stroke_width(&ring));
+    }
+}
