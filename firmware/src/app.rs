@@ -3,11 +3,11 @@
 //! Written once against `embedded-io`, so every board (emulated or real)
 //! only supplies something that implements `Read + Write`.
 use embedded_io::{Read, Write};
-use shared::protocol::{
+use shared::format::weights_file::FORMAT_VERSION;
+use shared::wire::protocol::{
     decode_frame, encode_frame, DeviceInfo, DeviceStats, FrameEvent, FrameReader, Request, Response, MAX_REQUEST_FRAME,
     MAX_RESPONSE_FRAME, PROTOCOL_VERSION,
 };
-use shared::weights_file::FORMAT_VERSION;
 use shared::Classifier;
 
 /// Bytes taken from the UART per read call.
@@ -43,7 +43,7 @@ impl<'a, C: Classifier> Server<'a, C> {
     /// Takes one received byte; returns the response when it ends a frame.
     pub fn on_byte(&mut self, byte: u8) -> Option<Response> {
         Some(match self.reader.push(byte)? {
-            FrameEvent::Oversized => Response::Error(shared::protocol::FrameError::Oversized),
+            FrameEvent::Oversized => Response::Error(shared::wire::protocol::FrameError::Oversized),
             FrameEvent::Frame(frame) => match decode_frame::<Request>(frame) {
                 Ok(Request::Info) => Response::Info(self.info.clone()),
                 Ok(Request::Stats) => Response::Stats((self.stats)()),
@@ -78,7 +78,7 @@ impl<'a, C: Classifier> Server<'a, C> {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test code: a panic is a failed test")]
 mod tests {
     use super::*;
-    use shared::protocol::FrameError;
+    use shared::wire::protocol::FrameError;
     use shared::PixelBytes;
 
     fn frame(request: &Request) -> Vec<u8> {
@@ -110,7 +110,7 @@ mod tests {
     #[cfg(not(model_int8))]
     fn const_decoded_weights_match_the_runtime_decoder() {
         let bytes = include_bytes!(concat!(env!("OUT_DIR"), "/weights.bin"));
-        let (runtime, _) = shared::weights_file::decode(bytes).unwrap();
+        let (runtime, _) = shared::format::weights_file::decode(bytes).unwrap();
         assert!(runtime.parameters().map(f32::to_bits).eq(crate::model::WEIGHTS.parameters().map(f32::to_bits)));
     }
 }

@@ -9,7 +9,7 @@ use firmware::app::{device_info, Server};
 use firmware::{board, model, stack};
 #[cfg(board = "rp-pico")]
 use rp_pico::entry;
-use shared::protocol::DeviceStats;
+use shared::wire::protocol::DeviceStats;
 
 #[entry]
 fn main() -> ! {

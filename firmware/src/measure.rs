@@ -54,8 +54,8 @@ pub extern "C" fn preprocess_end() {
 /// Around each piece of a model's preprocessing, so that it is counted apart
 /// from the network. The pieces run inside an inference's markers,
 /// interleaved with the network's work.
-pub const PREPROCESSING_MARKERS: shared::preprocess::Markers =
-    shared::preprocess::Markers { start: || preprocess_start(), end: || preprocess_end() };
+pub const PREPROCESSING_MARKERS: shared::input::deskew::Markers =
+    shared::input::deskew::Markers { start: || preprocess_start(), end: || preprocess_end() };
 
 /// Runs `f` between the markers.
 #[inline(always)]

@@ -1,21 +1,19 @@
 //! The embedded model: decoded at compile time into a `static` in flash.
 //!
 //! `build.rs` sets `model_int8` when the weight file is an int8 one.
-#[cfg(not(model_int8))]
-use shared::network::{forward_normalised, forward_pixels};
 #[cfg(model_int8)]
-use shared::quantized::{
-    decode_const, forward_int8_normalised as forward_normalised, forward_int8_pixels as forward_pixels, model_checksum,
-    QuantizedWeights as Network,
-};
+use shared::format::int8_file::{decode_const, model_checksum};
 #[cfg(not(model_int8))]
-use shared::weights_file::{decode_const, model_checksum};
+use shared::format::weights_file::{decode_const, model_checksum};
+#[cfg(model_int8)]
+use shared::QuantizedWeights as Network;
 #[cfg(not(model_int8))]
 use shared::Weights as Network;
 
 use crate::measure::{measured, PREPROCESSING_MARKERS};
-use shared::preprocess::{Normalised, Preprocessing, PIECES};
-use shared::weights_file::preprocessing_const;
+use shared::format::weights_file::preprocessing_const;
+use shared::input::deskew::{Normalised, PIECES};
+use shared::input::Preprocessing;
 use shared::{Classifier, PixelBytes, Prediction};
 
 /// The weight file `build.rs` validated; only read at compile time.
@@ -37,21 +35,21 @@ pub const PREPROCESSING: Preprocessing = match preprocessing_const(FILE) {
 };
 
 /// The model as the weight file describes it: its preprocessing, then the
-/// network. The preprocessing is a compile-time constant, so a model without
-/// one carries none of its code.
+/// network, counted between the inference markers.
 pub struct Model;
 
 impl Classifier for Model {
+    fn classify_normalised(&self, image: Normalised<'_>) -> Prediction {
+        measured(|| WEIGHTS.classify_normalised(image))
+    }
+
+    /// The preprocessing's pieces inside carry their own markers, so it is
+    /// counted apart too; it streams into the first layer, so no 784-byte
+    /// image is held.
     fn classify_pixels(&self, image: PixelBytes<'_>) -> Prediction {
-        // The inference markers count everything; the preprocessing's pieces
-        // inside carry their own markers, so it is counted apart too.
-        match PREPROCESSING {
-            Preprocessing::None => measured(|| forward_pixels(&WEIGHTS, image)),
-            // Normalised as the first layer reads it: no 784-byte image is held.
-            Preprocessing::Deskew => {
-                measured(|| forward_normalised(&WEIGHTS, Normalised::new(image, PREPROCESSING_MARKERS)))
-            }
-        }
+        let model =
+            shared::model::Model { preprocessing: PREPROCESSING, network: &WEIGHTS, markers: PREPROCESSING_MARKERS };
+        measured(|| model.classify_pixels(image))
     }
 }
 

@@ -2,7 +2,7 @@
 //! never a panic; whatever decodes re-encodes to something that decodes the same.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shared::protocol::{decode_frame, encode_frame, FrameEvent, FrameReader, Request, MAX_REQUEST_FRAME};
+use shared::wire::protocol::{decode_frame, encode_frame, FrameEvent, FrameReader, Request, MAX_REQUEST_FRAME};
 
 fuzz_target!(|data: &[u8]| {
     let mut reader = FrameReader::<MAX_REQUEST_FRAME>::new();

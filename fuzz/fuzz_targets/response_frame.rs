@@ -3,7 +3,7 @@
 //! probability may be NaN and NaN != NaN).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shared::protocol::{decode_frame, encode_frame, Response, MAX_RESPONSE_FRAME};
+use shared::wire::protocol::{decode_frame, encode_frame, Response, MAX_RESPONSE_FRAME};
 
 fn reencode(response: &Response) -> Vec<u8> {
     let mut buf = [0u8; MAX_RESPONSE_FRAME];

@@ -3,7 +3,7 @@
 //! tried with its checksum fixed up, so the fuzzer gets past the CRC.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shared::weights_file::{decode, decode_const, FILE_LEN};
+use shared::format::weights_file::{decode, decode_const, FILE_LEN};
 
 fn agree(data: &[u8]) {
     let runtime = decode(data);

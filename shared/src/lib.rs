@@ -1,20 +1,18 @@
 //! The contract between the trainer on the desktop and the firmware on the board.
 //!
-//! Everything both sides must agree on lives here and nowhere else:
-//! - [`boards`]: the boards the firmware runs on and how each is emulated,
-//! - [`classes`]: what the ten outputs mean (digits or Fashion-MNIST),
-//! - [`dims`]: the network's fixed sizes (28×28 → 10 → 10),
-//! - [`framing`]: COBS, the framing of every UART message,
-//! - [`int_math`]: exact integer division and square root for the fixed-point code,
-//! - [`int_softmax`]: the int8 network's softmax, in integers,
-//! - [`model_kind`]: f32 or int8, which decoder a weight file goes to,
-//! - [`network`]: the fixed 784→10→10 network and its one `forward` pass,
-//! - [`pixels`]: an image's nonzero pixels, read from raw or zero-run bytes,
-//! - [`preprocess`]: deskew and size normalisation a model can ask for,
-//! - [`quantized`]: the int8 version of the network and its file,
-//! - [`soft_float`]: bit-exact f32 multiply and add for cores without an FPU,
-//! - [`weights_file`]: the on-disk / in-flash weight format,
-//! - [`protocol`]: every type that crosses the UART.
+//! Everything both sides must agree on lives here and nowhere else, in four rooms:
+//! - [`network`]: the fixed 784→10→10 network, f32 and int8 ([`network::int8`]),
+//!   each with its one forward pass, and the exact arithmetic they use
+//!   ([`network::soft_float`], [`network::int_softmax`]),
+//! - [`input`]: what the first layer reads: an image's nonzero pixels
+//!   ([`input::pixels`]) and the model preprocessing streamed into it ([`input::deskew`]),
+//! - [`format`]: the weight files, f32 and int8, and the class sets,
+//! - [`wire`]: every type that crosses the UART and its COBS framing,
+//!
+//! and beside them [`model`] (a network behind its preprocessing, as a file
+//! describes it), [`boards`] (the boards the firmware runs on and how each is
+//! emulated), [`dims`] (the fixed sizes) and [`int_math`] (exact integer
+//! division and square root).
 //!
 //! The crate is `no_std`, allocation-free and free of `unsafe`, so the same
 //! code runs on a Cortex-M0+ and on the host, bit for bit.
@@ -25,23 +23,17 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
 pub mod boards;
-pub mod classes;
 pub mod dims;
-pub mod framing;
+pub mod format;
+pub mod input;
 pub mod int_math;
-pub mod int_softmax;
-pub mod model_kind;
+pub mod model;
 pub mod network;
-pub mod pixels;
-pub mod preprocess;
-pub mod protocol;
-pub mod quantized;
-pub mod soft_float;
-pub mod weights_file;
+pub mod wire;
 
-pub use classes::Classes;
 pub use dims::{HIDDEN, INPUT, OUTPUT, SIDE};
-pub use model_kind::ModelKind;
+pub use format::classes::Classes;
+pub use format::model_kind::ModelKind;
+pub use input::pixels::PixelBytes;
+pub use network::int8::{forward_int8, QuantizedWeights};
 pub use network::{forward, Classifier, Prediction, Weights};
-pub use pixels::PixelBytes;
-pub use quantized::{forward_int8, QuantizedWeights};

@@ -1,11 +1,11 @@
 //! Property tests: every wire and file type round-trips, and no byte string
 //! makes a decoder panic.
 use proptest::prelude::*;
-use shared::protocol::{
+use shared::format::weights_file::{self, ModelInfo, FILE_LEN};
+use shared::wire::protocol::{
     decode_frame, encode_frame, DeviceInfo, DeviceStats, FrameError, FrameEvent, FrameReader, Request, Response,
     BOARD_NAME_LEN, MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME,
 };
-use shared::weights_file::{self, ModelInfo, FILE_LEN};
 use shared::{Classifier, PixelBytes, Prediction, Weights, INPUT};
 
 /// Images shaped like digits: mostly zero, with runs of ink.

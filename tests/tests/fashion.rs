@@ -30,7 +30,7 @@ fn fashion_mnist_trains_and_runs_on_the_board_with_class_names() {
     assert!(accuracy > 0.78, "test accuracy {accuracy}");
 
     let path = scratch().join("fashion.bin");
-    let info = shared::weights_file::ModelInfo { classes: all.classes, epochs: 2, ..Default::default() };
+    let info = shared::format::weights_file::ModelInfo { classes: all.classes, epochs: 2, ..Default::default() };
     trainer::model_file::save(&path, &trained.weights, &info).expect("save");
     let model = trainer::model_file::load(&path).expect("load");
     assert_eq!(model.info.classes.name(9), "Ankle boot", "the file keeps the class names");

@@ -46,12 +46,12 @@ fn parity_on(board: &Board, weights: &Path, tag: &str, count: usize) -> Report {
 }
 
 /// A model trained here and now, so parity is not an accident of one weight
-/// file; it deskews its input, so every board runs `shared::preprocess` too.
+/// file; it deskews its input, so every board runs `shared::input::deskew` too.
 fn freshly_trained_model() -> PathBuf {
     static MODEL: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     MODEL
         .get_or_init(|| {
-            let deskew = shared::preprocess::Preprocessing::Deskew;
+            let deskew = shared::input::Preprocessing::Deskew;
             let all = trainer::mnist::Source::bundled().load(trainer::mnist::Split::Train).expect("training set");
             let all = all.preprocessed(deskew);
             let config = trainer::train::Config { epochs: 1, seed: 7, ..trainer::train::Config::default() };
@@ -59,8 +59,12 @@ fn freshly_trained_model() -> PathBuf {
             let trained =
                 trainer::train::train(&config, &all, &train, &validation, None, &mut |_| {}).expect("training");
             let path = scratch().join("fresh.bin");
-            let info =
-                shared::weights_file::ModelInfo { seed: 7, epochs: 1, preprocessing: deskew, ..Default::default() };
+            let info = shared::format::weights_file::ModelInfo {
+                seed: 7,
+                epochs: 1,
+                preprocessing: deskew,
+                ..Default::default()
+            };
             trainer::model_file::save(&path, &trained.weights, &info).expect("save");
             path
         })

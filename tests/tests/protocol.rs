@@ -2,7 +2,7 @@
 use board::device::Board;
 use e2e::{board, boot, firmware_with, test_set};
 use rand::{Rng, SeedableRng};
-use shared::protocol::{FrameError, Request, Response};
+use shared::wire::protocol::{FrameError, Request, Response};
 use shared::PixelBytes;
 
 fn garbage_between_valid_frames(board: &Board) {
@@ -26,7 +26,7 @@ fn garbage_between_valid_frames(board: &Board) {
         junk.push(0);
         let expected = expected_answers(&junk, &model, &info);
         assert_eq!(expected.len(), 1, "one frame, one answer");
-        if len > shared::protocol::MAX_REQUEST_FRAME {
+        if len > shared::wire::protocol::MAX_REQUEST_FRAME {
             assert_eq!(expected[0], Some(Response::Error(FrameError::Oversized)));
         }
         device.send_raw(&junk).expect("send garbage");
@@ -64,9 +64,9 @@ fn garbage_frames_on_every_board() {
 fn expected_answers(
     bytes: &[u8],
     model: &impl shared::Classifier,
-    info: &shared::protocol::DeviceInfo,
+    info: &shared::wire::protocol::DeviceInfo,
 ) -> Vec<Option<Response>> {
-    use shared::protocol::{decode_frame, FrameEvent, FrameReader, MAX_REQUEST_FRAME};
+    use shared::wire::protocol::{decode_frame, FrameEvent, FrameReader, MAX_REQUEST_FRAME};
     let mut reader = FrameReader::<MAX_REQUEST_FRAME>::new();
     let mut answers = Vec::new();
     for &b in bytes {

@@ -90,7 +90,7 @@ pub struct CostModel {
 fn image_shape(image: &trainer::mnist::Pixels) -> (f64, f64) {
     let pixels = image.iter().filter(|&&p| p != 0).count();
     let mut buf = [0u8; shared::INPUT];
-    let runs = match shared::pixels::zero_run_encode(image, &mut buf) {
+    let runs = match shared::input::pixels::zero_run_encode(image, &mut buf) {
         // Each run is a 0 marker followed by its length, and a nonzero byte is a pixel.
         Some(len) => len.saturating_sub(pixels) / 2,
         None => 0,
@@ -238,7 +238,7 @@ pub fn run(args: Args) -> Result<()> {
         let inputs: Vec<_> = images.iter().map(|i| loaded.info.preprocessing.apply(i)).collect();
         inputs_per_model.push(inputs);
         let kind = loaded.network.kind().name();
-        let preprocessed = loaded.info.preprocessing != shared::preprocess::Preprocessing::None;
+        let preprocessed = loaded.info.preprocessing != shared::input::Preprocessing::None;
         for board in crate::firmware::selected(args.board.as_deref())? {
             let elf = out_dir.join(format!("measure-{}-{kind}.elf", board.name));
             board::firmware::build(&board, Some(model), Some(&elf), crate::shell::quiet_builds())?;
@@ -284,7 +284,7 @@ pub fn run(args: Args) -> Result<()> {
         (p / n, r / n)
     };
     let (pixels, runs) = average(&|i| *i);
-    let (deskewed_pixels, deskewed_runs) = average(&shared::preprocess::normalise);
+    let (deskewed_pixels, deskewed_runs) = average(&shared::input::deskew::normalise);
     println!();
     println!(
         "Where the network's instructions go (least squares over the images it reads; on average an image has \

@@ -207,7 +207,7 @@ fn write_inputs(dir: &Path, inputs: &[Pixels]) -> Result<()> {
         raw.extend_from_slice(&(shared::INPUT as u16).to_le_bytes());
         raw.extend_from_slice(image);
         let mut buf = [0u8; shared::INPUT];
-        let frame = match shared::pixels::zero_run_encode(image, &mut buf) {
+        let frame = match shared::input::pixels::zero_run_encode(image, &mut buf) {
             Some(len) => &buf[..len],
             None => &image[..],
         };

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use shared::protocol::{
+use shared::wire::protocol::{
     decode_frame, encode_frame, DeviceInfo, FrameEvent, FrameReader, Request, Response, MAX_REQUEST_FRAME,
     MAX_RESPONSE_FRAME,
 };
@@ -383,7 +383,7 @@ impl Device {
     }
 
     /// Asks the device for its resource use.
-    pub fn stats(&mut self) -> Result<shared::protocol::DeviceStats> {
+    pub fn stats(&mut self) -> Result<shared::wire::protocol::DeviceStats> {
         match self.request(&Request::Stats)? {
             Response::Stats(stats) => Ok(stats),
             other => bail!("{}: expected stats, got {other:?}", self.name),

@@ -10,7 +10,7 @@ use anyhow::{anyhow, Context, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use shared::preprocess::Preprocessing;
+use shared::input::Preprocessing;
 use shared::{Classes, HIDDEN, INPUT, OUTPUT};
 
 use trainer::mnist::Pixels;

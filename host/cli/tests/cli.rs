@@ -158,7 +158,7 @@ fn committed_int8_model_is_within_a_third_of_a_point_of_its_f32_source() {
     let q = trainer::evaluate::accuracy(&int8.network, &test);
     assert!((f - q).abs() <= 0.003, "f32 {f}, int8 {q}");
     // And it is the quantization of exactly that model.
-    let requantized = shared::quantized::quantize(&f32_model);
+    let requantized = shared::network::int8::quantize(&f32_model);
     assert!(matches!(int8.network, trainer::model_file::Network::Int8(ref w) if **w == requantized));
 }
 

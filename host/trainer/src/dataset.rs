@@ -97,8 +97,8 @@ impl Dataset {
     }
 
     /// The same images as the network sees them after `preprocessing`, on all cores.
-    pub fn preprocessed(self, preprocessing: shared::preprocess::Preprocessing) -> Dataset {
-        if preprocessing == shared::preprocess::Preprocessing::None {
+    pub fn preprocessed(self, preprocessing: shared::input::Preprocessing) -> Dataset {
+        if preprocessing == shared::input::Preprocessing::None {
             return self;
         }
         use rayon::prelude::*;

@@ -53,7 +53,7 @@ pub fn load(path: &Path) -> Result<(Dataset, bool), CsvError> {
     let io = |source| CsvError::Io { path: path.to_owned(), source };
     let raw = std::fs::read(path).map_err(io)?;
     if raw.starts_with(&[0x1f, 0x8b]) {
-        return parse(path, &crate::mnist::gunzip_bytes(&raw).map_err(io)?);
+        return parse(path, &crate::gzip::gunzip(&raw).map_err(io)?);
     }
     parse(path, &raw)
 }

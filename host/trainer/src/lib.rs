@@ -4,6 +4,7 @@
 pub mod bundled;
 pub mod dataset;
 pub mod evaluate;
+pub mod gzip;
 pub mod kaggle_csv;
 pub mod mnist;
 pub mod model_file;

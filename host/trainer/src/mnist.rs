@@ -305,14 +305,7 @@ pub fn read_idx_file(dir: &Path, stem: &str) -> Result<(PathBuf, IdxBytes), Data
 /// Decompresses a gzip file, all its members (`cat a.gz b.gz` is one file to
 /// `gunzip`, and so here), checking each member's CRC-32 and size.
 fn gunzip(raw: &[u8]) -> std::io::Result<IdxBytes> {
-    Ok(IdxBytes { bytes: gunzip_bytes(raw)? })
-}
-
-/// Decompresses every member of a gzip file (IDX files here, CSV files in `kaggle_csv`).
-pub(crate) fn gunzip_bytes(raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(raw), &mut bytes)?;
-    Ok(bytes)
+    Ok(IdxBytes { bytes: crate::gzip::gunzip(raw)? })
 }
 
 fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {

@@ -3,8 +3,10 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use shared::quantized::{self, QuantizedWeights};
-use shared::weights_file::{self, ModelInfo, FILE_LEN};
+use shared::format::int8_file;
+use shared::format::weights_file::{self, ModelInfo, FILE_LEN};
+use shared::input::deskew::Normalised;
+use shared::QuantizedWeights;
 use shared::{Classifier, ModelKind, Weights};
 
 /// The network in a weight file: f32 or int8.
@@ -20,6 +22,13 @@ impl Classifier for Network {
         match self {
             Network::F32(w) => w.classify_pixels(image),
             Network::Int8(q) => q.classify_pixels(image),
+        }
+    }
+
+    fn classify_normalised(&self, image: Normalised<'_>) -> shared::Prediction {
+        match self {
+            Network::F32(w) => w.classify_normalised(image),
+            Network::Int8(q) => q.classify_normalised(image),
         }
     }
 
@@ -51,6 +60,11 @@ impl Network {
 
 /// A model classifies as its file says: preprocessing (from the header), then the network.
 impl Classifier for Model {
+    /// `image` is taken as already deskewed.
+    fn classify_normalised(&self, image: Normalised<'_>) -> shared::Prediction {
+        self.network.classify_normalised(image)
+    }
+
     fn classify_pixels(&self, image: shared::PixelBytes<'_>) -> shared::Prediction {
         self.as_classifier().classify_pixels(image)
     }
@@ -62,8 +76,8 @@ impl Classifier for Model {
 
 impl Model {
     /// The network behind the preprocessing its header names.
-    fn as_classifier(&self) -> shared::preprocess::Preprocessed<'_, Network> {
-        shared::preprocess::Preprocessed { preprocessing: self.info.preprocessing, network: &self.network }
+    fn as_classifier(&self) -> shared::model::Model<'_, Network> {
+        shared::model::Model::new(self.info.preprocessing, &self.network)
     }
 }
 
@@ -92,8 +106,8 @@ pub fn default_model() -> Result<Model> {
 pub fn decode(bytes: &[u8]) -> Result<Model> {
     match ModelKind::of(bytes) {
         ModelKind::Int8 => {
-            let (q, info) = quantized::decode(bytes)?;
-            let checksum = quantized::model_checksum(bytes)?;
+            let (q, info) = int8_file::decode(bytes)?;
+            let checksum = int8_file::model_checksum(bytes)?;
             Ok(Model { network: Network::Int8(Box::new(q)), info, checksum })
         }
         ModelKind::F32 => {
@@ -115,8 +129,8 @@ pub fn load_f32(path: &Path) -> Result<(Box<Weights>, ModelInfo)> {
 
 /// Encodes an int8 weight file in memory.
 pub fn encode_int8(q: &QuantizedWeights, info: &ModelInfo) -> Result<Vec<u8>> {
-    let mut bytes = vec![0u8; quantized::FILE_LEN];
-    quantized::encode(q, info, &mut bytes).context("cannot encode int8 weights")?;
+    let mut bytes = vec![0u8; int8_file::FILE_LEN];
+    int8_file::encode(q, info, &mut bytes).context("cannot encode int8 weights")?;
     Ok(bytes)
 }
 

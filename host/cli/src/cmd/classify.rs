@@ -6,7 +6,7 @@ use crate::render::parse_pgm;
 use anyhow::{bail, Context, Result};
 use board::device::{Device, Endpoint, Options};
 use board::parity;
-use shared::protocol::{DeviceInfo, PROTOCOL_VERSION};
+use shared::wire::protocol::{DeviceInfo, PROTOCOL_VERSION};
 use trainer::mnist::{Source, Split};
 use trainer::model_file::Model;
 

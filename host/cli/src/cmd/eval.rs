@@ -36,7 +36,7 @@ pub fn run(args: Args) -> Result<()> {
     let test = Source::from_option(args.data).load(Split::Test)?;
     super::warn_if_classes_differ(&model, &test);
     if let (Some(dir), p) = (&args.plots, model.info.preprocessing) {
-        if p != shared::preprocess::Preprocessing::None {
+        if p != shared::input::Preprocessing::None {
             std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
             let path = dir.join("preprocessing.png");
             crate::plots::preprocessing(&path, &test, p)?;

@@ -2,8 +2,8 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
-use shared::quantized::quantize;
-use shared::weights_file::ModelInfo;
+use shared::format::weights_file::ModelInfo;
+use shared::network::int8::quantize;
 use trainer::evaluate::accuracy;
 use trainer::mnist::{Source, Split};
 use trainer::model_file::Network;

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
-use shared::weights_file::ModelInfo;
+use shared::format::weights_file::ModelInfo;
 use trainer::mnist::{Source, Split};
 use trainer::train::{self, Config, ConfigError, EpochReport, Init, Method, TrainError};
 
@@ -101,7 +101,7 @@ pub struct Args {
     /// command and the firmware do the same): none, or deskew (deskew, size-normalise, centre)
     /// [default: deskew for digits, none for Fashion-MNIST].
     #[arg(long, value_name = "none|deskew", value_parser = parse_preprocessing)]
-    preprocess: Option<shared::preprocess::Preprocessing>,
+    preprocess: Option<shared::input::Preprocessing>,
     /// Random seed: same options and seed give a byte-identical weight file.
     #[arg(long)]
     seed: Option<u64>,
@@ -214,8 +214,8 @@ pub fn run(args: Args) -> Result<()> {
     let (all, test) = (all?, test?);
     // Deskewing stands digits upright; clothing has no slant to remove.
     let preprocessing = args.preprocess.unwrap_or(match args.classes.unwrap_or(all.classes) {
-        shared::Classes::Digits => shared::preprocess::Preprocessing::Deskew,
-        shared::Classes::Fashion => shared::preprocess::Preprocessing::None,
+        shared::Classes::Digits => shared::input::Preprocessing::Deskew,
+        shared::Classes::Fashion => shared::input::Preprocessing::None,
     });
     let (all, test) = (all.preprocessed(preprocessing), test.preprocessed(preprocessing));
     let load_seconds = load_started.elapsed().as_secs_f64();
@@ -377,8 +377,8 @@ fn flag_error(e: ConfigError, args: &Args) -> anyhow::Error {
 }
 
 /// `--preprocess`'s values.
-fn parse_preprocessing(s: &str) -> Result<shared::preprocess::Preprocessing, String> {
-    use shared::preprocess::Preprocessing;
+fn parse_preprocessing(s: &str) -> Result<shared::input::Preprocessing, String> {
+    use shared::input::Preprocessing;
     [Preprocessing::None, Preprocessing::Deskew]
         .into_iter()
         .find(|p| p.name() == s)

@@ -116,7 +116,7 @@ impl AdamState {
         learning_rate: f32,
     ) -> (f64, usize) {
         let (loss_sum, correct) =
-            super::optimizer::whole_gradient(weights, sparse, labels, batch, &mut self.grad_w1, &mut self.tail);
+            super::backprop::whole_gradient(weights, sparse, labels, batch, &mut self.grad_w1, &mut self.tail);
         self.steps += 1;
         let step = Step {
             learning_rate,

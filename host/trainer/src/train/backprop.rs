@@ -6,6 +6,7 @@
 use shared::network::{argmax, output_activations, Activations};
 use shared::{Weights, HIDDEN, INPUT, OUTPUT};
 
+use super::data::SparseImages;
 use super::first_layer::{self, Nonzero, Row};
 
 /// d(loss)/d(logits) of softmax + cross-entropy: `p - onehot(label)`.
@@ -111,6 +112,25 @@ pub fn accumulate(
     let example = backward_from_sums(weights, &z1, label, grad);
     first_layer::hidden_backward(grad_w1, &example.dz1, nonzero);
     (example.loss, example.predicted)
+}
+
+/// Adds the batch's whole gradient (W1's over the nonzero pixels) to `grad_w1` and
+/// `tail`, one example after another; returns the summed loss and the number predicted right.
+pub(super) fn whole_gradient(
+    weights: &Weights,
+    sparse: &SparseImages,
+    labels: &[u8],
+    batch: &[usize],
+    grad_w1: &mut [Row; INPUT],
+    tail: &mut TailGrad,
+) -> (f64, usize) {
+    let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+    for &i in batch {
+        let (loss, predicted) = accumulate(weights, sparse.image(i), labels[i], grad_w1, tail);
+        loss_sum += f64::from(loss);
+        correct += usize::from(predicted == labels[i]);
+    }
+    (loss_sum, correct)
 }
 
 #[cfg(test)]

@@ -228,7 +228,7 @@ mod tests {
     }
 
     fn file_bytes(t: &Trained) -> Vec<u8> {
-        crate::model_file::encode(&t.weights, &shared::weights_file::ModelInfo::default()).expect("encode")
+        crate::model_file::encode(&t.weights, &shared::format::weights_file::ModelInfo::default()).expect("encode")
     }
 
     #[test]

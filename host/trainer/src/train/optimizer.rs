@@ -225,25 +225,6 @@ impl SgdState {
     }
 }
 
-/// Adds the batch's whole gradient (W1's over the nonzero pixels) to `grad_w1` and
-/// `tail`, one example after another; returns the summed loss and the number predicted right.
-pub(super) fn whole_gradient(
-    weights: &Weights,
-    sparse: &SparseImages,
-    labels: &[u8],
-    batch: &[usize],
-    grad_w1: &mut [Row; INPUT],
-    tail: &mut TailGrad,
-) -> (f64, usize) {
-    let (mut loss_sum, mut correct) = (0.0f64, 0usize);
-    for &i in batch {
-        let (loss, predicted) = backprop::accumulate(weights, sparse.image(i), labels[i], grad_w1, tail);
-        loss_sum += f64::from(loss);
-        correct += usize::from(predicted == labels[i]);
-    }
-    (loss_sum, correct)
-}
-
 impl Optimizer {
     /// One mini-batch: forward and backward passes, then one step. Returns
     /// the summed loss and the number predicted right (before the step).
@@ -263,7 +244,7 @@ impl Optimizer {
             Optimizer::Adam(state) => state.batch(weights, sparse, labels, batch, learning_rate),
             Optimizer::Momentum { velocity, grad_w1, tail, momentum } => {
                 let step = learning_rate / batch.len() as f32;
-                let (loss_sum, correct) = whole_gradient(weights, sparse, labels, batch, grad_w1, tail);
+                let (loss_sum, correct) = backprop::whole_gradient(weights, sparse, labels, batch, grad_w1, tail);
                 for ((w, v), g) in weights.w1.iter_mut().zip(velocity.w1.iter_mut()).zip(grad_w1.iter_mut()) {
                     descend_with_momentum(w, v, g, step, *momentum);
                 }

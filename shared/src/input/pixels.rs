@@ -151,6 +151,14 @@ impl NonzeroPixels for PixelBytes<'_> {
     }
 }
 
+impl NonzeroPixels for &[u8; INPUT] {
+    /// A raw image: as [`PixelBytes::raw`] reads it.
+    #[inline(always)]
+    fn for_each_nonzero<T>(self, rows: &[T; INPUT], f: impl FnMut(u8, &T)) {
+        for_each_nonzero_in(self, rows, f);
+    }
+}
+
 /// `f(pixel, row)` for the nonzero pixels of `pixels`, in order, with the
 /// matching `rows` entry; four pixels per 32-bit test.
 #[inline(always)]

@@ -1,10 +1,6 @@
-//! Input preprocessing a model can ask for: deskew, size normalisation and
-//! centring of a 28×28 image, in integer arithmetic, so that every board
-//! computes the same bytes as the host.
-//!
-//! A weight file records the preprocessing its model was trained with (header
-//! byte 41, [`Preprocessing`]); files written before it existed hold 0 there,
-//! which is [`Preprocessing::None`]. [`Preprocessed`] runs a network behind it.
+//! The deskew a model can ask for (`Preprocessing::Deskew`): deskew, size
+//! normalisation and centring of a 28×28 image, in integer arithmetic, so that
+//! every board computes the same bytes as the host.
 //!
 //! [`normalise`], step by step (all quantities in pixels; `Q16` means the
 //! value times 2^16, as an integer):
@@ -28,74 +24,9 @@
 //! Shifts of negative numbers round toward −∞ (Rust's `>>` on signed integers),
 //! divisions toward zero; both are exact integer operations on every target.
 //! A blank image is returned unchanged.
-use serde::{Deserialize, Serialize};
-
+use super::pixels::{for_each_nonzero_in, NonzeroPixels, PixelBytes, Rows};
 use crate::dims::{INPUT, SIDE};
 use crate::int_math::{divide, isqrt};
-use crate::network::{Classifier, Prediction};
-use crate::pixels::{for_each_nonzero_in, NonzeroPixels, PixelBytes, Rows};
-
-/// What a model does to an image before its first layer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Preprocessing {
-    /// The image as it comes (MNIST's own centring).
-    #[default]
-    None,
-    /// [`normalise`]: deskew, size normalisation, centre of mass at (14, 14).
-    Deskew,
-}
-
-impl Preprocessing {
-    /// The header byte's meaning, or `None` for a code this build does not know.
-    pub const fn from_code(code: u8) -> Option<Preprocessing> {
-        match code {
-            0 => Some(Preprocessing::None),
-            1 => Some(Preprocessing::Deskew),
-            _ => None,
-        }
-    }
-
-    /// How the command line and messages name it.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Preprocessing::None => "none",
-            Preprocessing::Deskew => "deskew",
-        }
-    }
-
-    /// The image the network sees.
-    pub fn apply(self, image: &[u8; INPUT]) -> [u8; INPUT] {
-        match self {
-            Preprocessing::None => *image,
-            Preprocessing::Deskew => normalise(image),
-        }
-    }
-}
-
-/// A network behind its preprocessing: what a model file describes.
-#[derive(Clone, Copy, Debug)]
-pub struct Preprocessed<'a, C: ?Sized> {
-    /// The preprocessing.
-    pub preprocessing: Preprocessing,
-    /// The network.
-    pub network: &'a C,
-}
-
-impl<C: Classifier + ?Sized> Classifier for Preprocessed<'_, C> {
-    fn classify_pixels(&self, image: PixelBytes<'_>) -> Prediction {
-        match self.preprocessing {
-            Preprocessing::None => self.network.classify_pixels(image),
-            Preprocessing::Deskew => self.network.classify(&normalise(&image.to_array())),
-        }
-    }
-
-    fn predict_class(&self, image: &[u8; INPUT]) -> u8 {
-        match self.preprocessing {
-            Preprocessing::None => self.network.predict_class(image),
-            Preprocessing::Deskew => self.network.predict_class(&normalise(image)),
-        }
-    }
-}
 
 /// 1.0 in Q16.
 const ONE: i64 = 1 << 16;
@@ -507,7 +438,7 @@ mod tests {
             w2: core::array::from_fn(|_| core::array::from_fn(|_| (next() % 2001) as f32 / 1000.0 - 1.0)),
             b2: core::array::from_fn(|_| (next() % 2001) as f32 / 1000.0 - 1.0),
         };
-        let quantized = crate::quantized::quantize(&weights);
+        let quantized = crate::network::int8::quantize(&weights);
         for case in 0..500u32 {
             let density = 2 + case % 9;
             let (x0, y0) = ((next() % 28) as usize, (next() % 28) as usize);
@@ -522,15 +453,14 @@ mod tests {
             });
             let whole = normalise(&image);
             let mut buf = [0u8; INPUT];
-            let encoded =
-                crate::pixels::zero_run_encode(&image, &mut buf).map(|len| PixelBytes::new(&buf[..len]).unwrap());
+            let encoded = super::super::pixels::zero_run_encode(&image, &mut buf)
+                .map(|len| PixelBytes::new(&buf[..len]).unwrap());
             for source in [Some(PixelBytes::raw(&image)), encoded].into_iter().flatten() {
-                let streamed = crate::network::forward_normalised(&weights, Normalised::new(source, Markers::NONE));
+                let streamed = crate::forward(&weights, Normalised::new(source, Markers::NONE));
                 let expected = crate::forward(&weights, &whole);
                 assert_eq!(streamed.digit, expected.digit, "case {case}");
                 assert_eq!(streamed.probabilities.map(f32::to_bits), expected.probabilities.map(f32::to_bits));
-                let streamed =
-                    crate::quantized::forward_int8_normalised(&quantized, Normalised::new(source, Markers::NONE));
+                let streamed = crate::forward_int8(&quantized, Normalised::new(source, Markers::NONE));
                 let expected = crate::forward_int8(&quantized, &whole);
                 assert_eq!(streamed.probabilities.map(f32::to_bits), expected.probabilities.map(f32::to_bits));
             }
@@ -553,13 +483,5 @@ mod tests {
             assert_eq!(STARTS.load(Ordering::Relaxed), (n + 1) * PIECES);
             assert_eq!(ENDS.load(Ordering::Relaxed), (n + 1) * PIECES);
         }
-    }
-
-    #[test]
-    fn codes_round_trip() {
-        for p in [Preprocessing::None, Preprocessing::Deskew] {
-            assert_eq!(Preprocessing::from_code(p as u8), Some(p));
-        }
-        assert_eq!(Preprocessing::from_code(2), None);
     }
 }

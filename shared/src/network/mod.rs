@@ -12,9 +12,13 @@
 //! 5. softmax: `m = max(z2)` scanning `k` ascending; `e[k] = libm::expf(z2[k] - m)`;
 //!    `s = e[0] + e[1] + … + e[9]` left to right; `p[k] = e[k] / s`.
 //! 6. `digit` = the first index of the largest logit `z2`.
+pub mod int8;
+pub mod int_softmax;
+pub mod soft_float;
+
 pub use crate::dims::{HIDDEN, INPUT, OUTPUT};
-use crate::pixels::{NonzeroPixels, PixelBytes};
-use crate::preprocess::Normalised;
+use crate::input::deskew::Normalised;
+use crate::input::pixels::{NonzeroPixels, PixelBytes};
 use serde::{Deserialize, Serialize};
 use serde_big_array::BigArray;
 
@@ -135,12 +139,12 @@ fn accumulate_row(z1: &mut [f32; HIDDEN], pixel: u8, row: &[f32; HIDDEN]) {
 
 /// `acc + a * b` with two roundings, never fused: the network's only
 /// multiply-accumulate. Cores without an FPU (`target_abi = "eabi"` on ARM) use
-/// [`soft_float`](crate::soft_float): the same bits in about 90 instructions on
+/// [`soft_float`]: the same bits in about 90 instructions on
 /// the Cortex-M3 instead of the generic routines' 130.
 #[inline(always)]
 pub fn mul_add(acc: f32, a: f32, b: f32) -> f32 {
     if cfg!(all(target_arch = "arm", target_abi = "eabi")) {
-        crate::soft_float::add(acc, crate::soft_float::mul(a, b))
+        soft_float::add(acc, soft_float::mul(a, b))
     } else {
         acc + a * b
     }
@@ -232,13 +236,16 @@ pub fn forward_activations(weights: &Weights, image: &[u8; INPUT]) -> Activation
     output_activations(weights, &hidden_forward_pixels(&weights.w1, &weights.b1, PixelBytes::raw(image)))
 }
 
-/// Anything that turns an image into a [`Prediction`]: the f32 network and
-/// its int8 quantization. The firmware and the host's comparisons are
-/// written against this.
+/// Anything that turns an image into a [`Prediction`]: the f32 network, its
+/// int8 quantization, a model behind its preprocessing. The firmware and the
+/// host's comparisons are written against this.
 pub trait Classifier {
     /// Classifies an image in either byte form: what the firmware calls on
     /// the bytes it received.
     fn classify_pixels(&self, image: PixelBytes<'_>) -> Prediction;
+
+    /// Classifies an image as the deskew streams it in (a model that deskews).
+    fn classify_normalised(&self, image: Normalised<'_>) -> Prediction;
 
     /// Classifies a raw 28×28 image: the same pass over the same pixels.
     fn classify(&self, image: &[u8; INPUT]) -> Prediction {
@@ -252,12 +259,20 @@ pub trait Classifier {
     }
 }
 
+/// [`forward`] for each input a device reads. Not generic and not inlined on
+/// purpose: the device's passes are compiled (and optimised, at opt-level 3)
+/// in this crate whoever calls them; instantiated in the firmware at its
+/// opt-level `s` the M4F's f32 pass took 19,100 instructions instead of 6,550.
 impl Classifier for Weights {
     fn classify_pixels(&self, image: PixelBytes<'_>) -> Prediction {
-        forward_pixels(self, image)
+        forward(self, image)
     }
 
-    /// The argmax of the logits, as in [`forward_pixels`], without the ten `expf`.
+    fn classify_normalised(&self, image: Normalised<'_>) -> Prediction {
+        forward(self, image)
+    }
+
+    /// The argmax of the logits, as in [`forward`], without the ten `expf`.
     fn predict_class(&self, image: &[u8; INPUT]) -> u8 {
         self.class_of_sums(&hidden_forward_pixels(&self.w1, &self.b1, PixelBytes::raw(image)))
     }
@@ -281,28 +296,10 @@ impl Weights {
     }
 }
 
-/// Classifies one raw image.
-pub fn forward(weights: &Weights, image: &[u8; INPUT]) -> Prediction {
-    forward_pixels(weights, PixelBytes::raw(image))
-}
-
-/// Classifies one image in either byte form. This is the function the firmware runs.
-pub fn forward_pixels(weights: &Weights, image: PixelBytes<'_>) -> Prediction {
-    forward_from(weights, image)
-}
-
-/// Classifies one image as its preprocessing streams it in: what the firmware
-/// runs for a model that deskews. The same sums as [`forward`] on
-/// [`crate::preprocess::normalise`]'s image.
-pub fn forward_normalised(weights: &Weights, image: Normalised<'_>) -> Prediction {
-    forward_from(weights, image)
-}
-
-/// Classifies one image from any source of its nonzero pixels. Generic, so it
-/// is instantiated (and optimised) where it is used: the two functions above
-/// keep the device's passes compiled in this crate.
+/// The forward pass: classifies one image from any source of its nonzero
+/// pixels (`&[u8; 784]`, received bytes, an image deskewed on the way in).
 #[inline(always)]
-fn forward_from(weights: &Weights, image: impl NonzeroPixels) -> Prediction {
+pub fn forward(weights: &Weights, image: impl NonzeroPixels) -> Prediction {
     let a = output_activations(weights, &hidden_forward_pixels(&weights.w1, &weights.b1, image));
     Prediction {
         // argmax < OUTPUT = 10, so it fits a u8.
@@ -361,7 +358,7 @@ mod tests {
         }
         let image: [u8; INPUT] = core::array::from_fn(|i| if i % 5 == 0 { (i % 251) as u8 } else { 0 });
         let mut buf = [0u8; INPUT];
-        let len = crate::pixels::zero_run_encode(&image, &mut buf).unwrap();
+        let len = crate::input::pixels::zero_run_encode(&image, &mut buf).unwrap();
         let encoded = PixelBytes::new(&buf[..len]).unwrap();
         let from_wire = w.classify_pixels(encoded);
         let from_raw = forward(&w, &image);

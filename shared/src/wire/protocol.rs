@@ -6,9 +6,9 @@
 //! the device receives gets exactly one [`Response`], in order.
 use serde::{Deserialize, Serialize};
 
-use crate::framing::{self, max_encoded_len};
+use super::framing::{self, max_encoded_len};
+use crate::input::pixels::{zero_run_encode, PixelBytes};
 use crate::network::{Prediction, INPUT};
-use crate::pixels::{zero_run_encode, PixelBytes};
 
 /// Bumped whenever a message's encoding changes.
 pub const PROTOCOL_VERSION: u16 = 1;

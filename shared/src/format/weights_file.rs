@@ -11,7 +11,7 @@
 //! 32      4      validation accuracy (f32 LE, 0–1)
 //! 36      4      test accuracy (f32 LE, 0–1)
 //! 40      1      class set (0 digits, 1 Fashion-MNIST)
-//! 41      1      preprocessing (0 none, 1 deskew: `crate::preprocess`)
+//! 41      1      preprocessing (0 none, 1 deskew: `crate::input`)
 //! 42      22     reserved, zero
 //! 64      31840  body: postcard(Weights) = 7960 f32 LE, w1, b1, w2, b2
 //! 31904   4      CRC-32/ISO-HDLC of bytes 0..31904 (u32 LE)
@@ -22,9 +22,9 @@
 //! at compile time with [`decode_const`] and reads it in place from flash.
 use serde::{Deserialize, Serialize};
 
-use crate::classes::Classes;
+use super::classes::Classes;
+use crate::input::Preprocessing;
 use crate::network::{Weights, HIDDEN, INPUT, OUTPUT, PARAMETER_COUNT};
-use crate::preprocess::Preprocessing;
 
 /// First bytes of every weight file.
 pub const MAGIC: [u8; 8] = *b"TNYMNIST";

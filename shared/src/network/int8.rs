@@ -1,5 +1,6 @@
-//! The int8 network: post-training quantized weights, integer accumulation,
-//! and its own weight file. Host and firmware both run [`forward_int8`].
+//! The int8 network: post-training quantized weights and integer
+//! accumulation (its file is `format::int8_file`). Host and firmware both run
+//! [`forward_int8`].
 //!
 //! Arithmetic (exact, in integers, in this order):
 //! 1. `acc1[j] = b1[j] + Σ p_i * w1[i][j]` over the nonzero pixels `p_i` (raw
@@ -8,7 +9,7 @@
 //! 3. `acc2[k] = b2[k] + Σ_j a1[j] * w2[k][j]` in `i64`.
 //! 4. `digit` = the first index of the largest `acc2`.
 //! 5. The probabilities: the softmax of `acc2[k] · output_scale`, computed in
-//!    integers ([`crate::int_softmax`]), so an int8 model needs no floating-point
+//!    integers ([`super::int_softmax`]), so an int8 model needs no floating-point
 //!    arithmetic on any core.
 //!
 //! Real-valued meaning: `acc1 * s1 / 255 ≈ z1`, `acc2 * output_scale ≈ z2`
@@ -16,20 +17,9 @@
 use serde::{Deserialize, Serialize};
 use serde_big_array::BigArray;
 
-use crate::network::{Prediction, Weights, HIDDEN, INPUT, OUTPUT};
-use crate::pixels::{NonzeroPixels, PixelBytes};
-use crate::preprocess::Normalised;
-use crate::weights_file::{
-    check_container, container_checksum, container_info, encode_container, BodyReader, FormatError, ModelInfo,
-    CHECKSUM_LEN, HEADER_LEN,
-};
-
-/// First bytes of an int8 weight file.
-pub const MAGIC: [u8; 8] = *b"TNYMNSQ8";
-/// Size of the int8 body: i8 weights, i32 biases, the f32 output scale.
-pub const BODY_LEN: usize = INPUT * HIDDEN + HIDDEN * 4 + OUTPUT * HIDDEN + OUTPUT * 4 + 4;
-/// Size of a whole int8 weight file.
-pub const FILE_LEN: usize = HEADER_LEN + BODY_LEN + CHECKSUM_LEN;
+use super::{Classifier, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
+use crate::input::deskew::Normalised;
+use crate::input::pixels::{NonzeroPixels, PixelBytes};
 
 /// Quantized parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,32 +52,21 @@ mod fixed_i32 {
     }
 }
 
-impl crate::network::Classifier for QuantizedWeights {
+/// [`forward_int8`] for each input a device reads, compiled here (see `Weights`' impl).
+impl Classifier for QuantizedWeights {
     fn classify_pixels(&self, image: PixelBytes<'_>) -> Prediction {
-        forward_int8_pixels(self, image)
+        forward_int8(self, image)
+    }
+
+    fn classify_normalised(&self, image: Normalised<'_>) -> Prediction {
+        forward_int8(self, image)
     }
 }
 
-/// Classifies one raw image with integer arithmetic.
-pub fn forward_int8(q: &QuantizedWeights, image: &[u8; INPUT]) -> Prediction {
-    forward_int8_pixels(q, PixelBytes::raw(image))
-}
-
-/// Classifies one image in either byte form with integer arithmetic.
-/// This is the function the int8 firmware runs.
-pub fn forward_int8_pixels(q: &QuantizedWeights, image: PixelBytes<'_>) -> Prediction {
-    forward_int8_from(q, image)
-}
-
-/// [`forward_int8_pixels`] for a model that deskews, as its preprocessing
-/// streams the image in (see `network::forward_normalised`).
-pub fn forward_int8_normalised(q: &QuantizedWeights, image: Normalised<'_>) -> Prediction {
-    forward_int8_from(q, image)
-}
-
-/// Classifies one image from any source of its nonzero pixels with integer arithmetic.
+/// The int8 forward pass: classifies one image from any source of its nonzero
+/// pixels with integer arithmetic.
 #[inline(always)]
-fn forward_int8_from(q: &QuantizedWeights, image: impl NonzeroPixels) -> Prediction {
+pub fn forward_int8(q: &QuantizedWeights, image: impl NonzeroPixels) -> Prediction {
     let mut acc1 = q.b1;
     image.for_each_nonzero(&q.w1, |pixel, row| {
         let p = i32::from(pixel);
@@ -111,7 +90,7 @@ fn forward_int8_from(q: &QuantizedWeights, image: impl NonzeroPixels) -> Predict
         }
     }
     // digit < OUTPUT = 10 fits a u8.
-    Prediction { digit: digit as u8, probabilities: crate::int_softmax::softmax(&acc2, q.output_scale) }
+    Prediction { digit: digit as u8, probabilities: super::int_softmax::softmax(&acc2, q.output_scale) }
 }
 
 /// Largest |b1| kept, so that `b1 + Σ p * w` (at most 784 * 255 * 127 in
@@ -137,46 +116,6 @@ pub fn quantize(w: &Weights) -> QuantizedWeights {
     }
 }
 
-/// Writes an int8 weight file into `out`; returns its length.
-pub fn encode(q: &QuantizedWeights, info: &ModelInfo, out: &mut [u8]) -> Result<usize, FormatError> {
-    if !q.output_scale.is_finite() {
-        return Err(FormatError::NonFiniteWeight { index: BODY_LEN / 4 });
-    }
-    encode_container(MAGIC, q, BODY_LEN, info, out)
-}
-
-/// Validates and decodes an int8 weight file.
-pub fn decode(bytes: &[u8]) -> Result<(QuantizedWeights, ModelInfo), FormatError> {
-    let q = decode_const(bytes)?;
-    Ok((q, container_info(bytes)?))
-}
-
-/// The CRC-32 of a valid int8 file: the model's identity on the wire.
-pub const fn model_checksum(bytes: &[u8]) -> Result<u32, FormatError> {
-    match check_container(bytes, MAGIC, BODY_LEN) {
-        Ok(()) => Ok(container_checksum(bytes, BODY_LEN)),
-        Err(e) => Err(e),
-    }
-}
-
-/// Decodes an int8 weight file at compile time (the firmware's `static`).
-pub const fn decode_const(bytes: &[u8]) -> Result<QuantizedWeights, FormatError> {
-    if let Err(e) = check_container(bytes, MAGIC, BODY_LEN) {
-        return Err(e);
-    }
-    // File order: w1, b1, w2, b2, output_scale.
-    let mut body = BodyReader { bytes, at: HEADER_LEN };
-    let w1 = body.i8_matrix();
-    let b1 = body.i32_vector();
-    let w2 = body.i8_matrix();
-    let b2 = body.i32_vector();
-    let output_scale = match body.f32_matrix::<1, 1>() {
-        Ok([[scale]]) => scale,
-        Err(_) => return Err(FormatError::NonFiniteWeight { index: BODY_LEN / 4 }),
-    };
-    Ok(QuantizedWeights { w1, b1, w2, b2, output_scale })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,22 +126,6 @@ mod tests {
             *p = ((n * 7919 % 2000) as f32 - 1000.0) / 4000.0;
         }
         w
-    }
-
-    #[test]
-    fn round_trip_and_const_decoder_agree() {
-        let q = quantize(&model());
-        let info = ModelInfo { seed: 1, ..Default::default() };
-        let mut buf = vec![0u8; FILE_LEN];
-        assert_eq!(encode(&q, &info, &mut buf), Ok(FILE_LEN));
-        let (back, back_info) = decode(&buf).unwrap();
-        assert_eq!(back, q);
-        assert_eq!(back_info, info);
-        // Fixed offsets: w1[0][0] is the first body byte, output_scale the last four.
-        assert_eq!(buf[HEADER_LEN] as i8, q.w1[0][0]);
-        assert_eq!(buf[FILE_LEN - 8..FILE_LEN - 4], q.output_scale.to_le_bytes());
-        // An f32 file is not an int8 file, and the other way round.
-        assert_eq!(crate::weights_file::decode(&buf).unwrap_err(), FormatError::BadMagic);
     }
 
     #[test]

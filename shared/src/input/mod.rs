@@ -1,0 +1,64 @@
+//! What the first layer reads: an image's nonzero pixels, as received
+//! ([`pixels`]) or as a model preprocessing streams them in ([`deskew`]).
+//!
+//! A weight file records the preprocessing its model was trained with (header
+//! byte 41, [`Preprocessing`]); files written before it existed hold 0 there,
+//! which is [`Preprocessing::None`]. `model::Model` runs a network behind it.
+pub mod deskew;
+pub mod pixels;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dims::INPUT;
+use deskew::normalise;
+
+/// What a model does to an image before its first layer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Preprocessing {
+    /// The image as it comes (MNIST's own centring).
+    #[default]
+    None,
+    /// [`normalise`]: deskew, size normalisation, centre of mass at (14, 14).
+    Deskew,
+}
+
+impl Preprocessing {
+    /// The header byte's meaning, or `None` for a code this build does not know.
+    pub const fn from_code(code: u8) -> Option<Preprocessing> {
+        match code {
+            0 => Some(Preprocessing::None),
+            1 => Some(Preprocessing::Deskew),
+            _ => None,
+        }
+    }
+
+    /// How the command line and messages name it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Preprocessing::None => "none",
+            Preprocessing::Deskew => "deskew",
+        }
+    }
+
+    /// The whole image the network sees (the host's pictures, datasets and plots;
+    /// the same bytes a device streams into the first layer).
+    pub fn apply(self, image: &[u8; INPUT]) -> [u8; INPUT] {
+        match self {
+            Preprocessing::None => *image,
+            Preprocessing::Deskew => normalise(image),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for p in [Preprocessing::None, Preprocessing::Deskew] {
+            assert_eq!(Preprocessing::from_code(p as u8), Some(p));
+        }
+        assert_eq!(Preprocessing::from_code(2), None);
+    }
+}
