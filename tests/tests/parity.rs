@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use board::device::{Board, Emulator};
+use board::device::{Board, Emulator, Endpoint};
 use board::parity::{compare, Report};
 use e2e::{boot, firmware_with, scratch, test_set};
 
@@ -19,27 +19,22 @@ fn parity_on(board: &Board, weights: &Path, tag: &str, count: usize) -> Report {
     let elf = firmware_with(board, weights, tag);
     let mut device = boot(board, &elf);
     let info = device.info().expect("device info");
-    assert_eq!(info.model_checksum, model.checksum, "the device embeds {}", weights.display());
-    assert_eq!(info.board.as_str(), board.name);
+    board::parity::check_device(&Endpoint::Emulated(*board), &info, &weights.display().to_string(), model.checksum)
+        .unwrap_or_else(|e| panic!("{}: {e:#}", board.name));
     let test = test_set();
     let (images, labels) = (&test.images[..count], &test.labels[..count]);
     let report = compare(&mut device, model, images, Some(labels), 8, |_, _, _| {})
         .unwrap_or_else(|e| panic!("{}: {e:#}", board.name));
     println!(
-        "parity {}: {}/{} bit-exact ({tag} model, {:.1} s, device accuracy {:.2} %, max difference {} ULP)",
-        board.name,
-        report.bit_exact,
-        report.compared,
+        "{} ({tag} model, {:.1} s, device accuracy {:.2} %, max difference {} ULP)",
+        report.verdict(board.name),
         report.seconds,
-        report.device_correct as f64 / report.compared as f64 * 100.0,
+        report.device_accuracy(),
         report.max_ulps
     );
-    if let Some(m) = &report.first_mismatch {
-        panic!(
-            "{}: first mismatch at test image {}: host {:?}, device {:?}, largest difference {} ULP",
-            board.name, m.index, m.host, m.device, m.max_ulps
-        );
-    }
+    report
+        .ensure_bit_exact(|i| format!("test image {i}"), |digit| digit.to_string())
+        .unwrap_or_else(|e| panic!("{}: {e:#}", board.name));
     assert_eq!(report.compared, count);
     assert_eq!(report.bit_exact, count);
     report

@@ -32,7 +32,8 @@ pub fn run(args: Args) -> Result<()> {
     }
     // One progress bar per board (drawn on a terminal only).
     let bars = indicatif::MultiProgress::new();
-    let (model, test) = (&model, &test);
+    let name = path.display().to_string();
+    let (model, test, name) = (&model, &test, &name);
     let results: Vec<Result<String>> = std::thread::scope(|s| {
         let handles: Vec<_> = boards
             .iter()
@@ -42,7 +43,7 @@ pub fn run(args: Args) -> Result<()> {
                 let style = indicatif::ProgressStyle::with_template(&template)
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
                 let bar = bars.add(indicatif::ProgressBar::new(test.len() as u64).with_style(style));
-                s.spawn(move || one_board(board, elf.clone(), model, test, &bar))
+                s.spawn(move || one_board(board, elf.clone(), (name, model), test, &bar))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|_| bail!("parity thread panicked"))).collect()
@@ -66,38 +67,17 @@ pub fn run(args: Args) -> Result<()> {
 fn one_board(
     board: &Board,
     elf: PathBuf,
-    model: &trainer::model_file::Model,
+    (model_name, model): (&str, &trainer::model_file::Model),
     test: &trainer::mnist::Dataset,
     bar: &indicatif::ProgressBar,
 ) -> Result<String> {
     let options = Options { firmware: Some(elf), ..Options::default() };
     let mut device = Device::open(&Endpoint::Emulated(*board), &options)?;
     let info = device.info().with_context(|| format!("{} did not identify itself", board.name))?;
-    if info.model_checksum != model.checksum {
-        bail!("{} runs model {:08x}, expected {:08x}", board.name, info.model_checksum, model.checksum);
-    }
+    board::parity::check_device(&Endpoint::Emulated(*board), &info, model_name, model.checksum)?;
     let r = board::parity::compare(&mut device, model, &test.images, Some(&test.labels), 8, |_, _, _| bar.inc(1))?;
     bar.finish_and_clear();
-    println!(
-        "{}: {} images compared, {} bit-exact, device accuracy {:.2} %, {:.1} s ({:.0} images/s)",
-        board.name,
-        r.compared,
-        r.bit_exact,
-        r.device_correct as f64 / r.compared as f64 * 100.0,
-        r.seconds,
-        r.compared as f64 / r.seconds
-    );
-    if let Some(m) = r.first_mismatch {
-        bail!(
-            "parity {}: {}/{} bit-exact; first difference at test image {}: host {:?}, device {:?} ({} ULP)",
-            board.name,
-            r.bit_exact,
-            r.compared,
-            m.index,
-            m.host,
-            m.device,
-            m.max_ulps
-        );
-    }
-    Ok(format!("parity {}: {}/{} bit-exact", board.name, r.bit_exact, r.compared))
+    println!("{}: {}, device accuracy {:.2} %", board.name, r.summary(), r.device_accuracy());
+    r.ensure_bit_exact(|i| format!("test image {i}"), |digit| digit.to_string())?;
+    Ok(r.verdict(board.name))
 }

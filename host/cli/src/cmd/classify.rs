@@ -6,9 +6,7 @@ use crate::render::parse_pgm;
 use anyhow::{bail, Context, Result};
 use board::device::{Device, Endpoint, Options};
 use board::parity;
-use shared::wire::protocol::{DeviceInfo, PROTOCOL_VERSION};
 use trainer::mnist::{Source, Split};
-use trainer::model_file::Model;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -70,7 +68,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let mut device = Device::open(&endpoint, &options)?;
     let info = device.info().context("the device did not identify itself")?;
-    check_device(&endpoint, &info, &name, &model)?;
+    parity::check_device(&endpoint, &info, &name, model.checksum)?;
     let json = args.json;
     let mut answers = Vec::new();
     if !json {
@@ -141,68 +139,17 @@ pub fn run(args: Args) -> Result<()> {
         }
         return Ok(());
     }
-    println!(
-        "{} images in {:.2} s ({:.0} images/s), {} bit-exact, max difference {} ULP",
-        report.compared,
-        report.seconds,
-        report.compared as f64 / report.seconds.max(1e-9),
-        report.bit_exact,
-        report.max_ulps
-    );
+    println!("{}", report.summary());
     if labels.is_some() {
         println!(
             "accuracy on the device: {:.2} % ({}/{})",
-            report.device_correct as f64 / report.compared.max(1) as f64 * 100.0,
+            report.device_accuracy(),
             report.device_correct,
             report.compared
         );
     }
-    println!("parity {}: {}/{} bit-exact", info.board, report.bit_exact, report.compared);
-    if let Some(m) = report.first_mismatch {
-        bail!(
-            "host and device disagree on {} images; first at {}: host {} p={:?}, device {} p={:?} ({} ULP apart)",
-            report.compared - report.bit_exact,
-            names[m.index],
-            classes.name(m.host.digit),
-            m.host.probabilities,
-            classes.name(m.device.digit),
-            m.device.probabilities,
-            m.max_ulps
-        );
-    }
-    Ok(())
-}
-
-/// Refuses a device that cannot agree with the host: another protocol,
-/// another board than the emulator booted, another model.
-pub fn check_device(endpoint: &Endpoint, info: &DeviceInfo, name: &str, model: &Model) -> Result<()> {
-    if info.protocol_version != PROTOCOL_VERSION {
-        bail!(
-            "the device speaks protocol version {}, this tiny-mnist speaks {PROTOCOL_VERSION}; \
-             build the firmware from the same checkout as the host",
-            info.protocol_version
-        );
-    }
-    if let Endpoint::Emulated(board) = endpoint {
-        if info.board.as_str() != board.name {
-            bail!(
-                "the firmware says it is for {}, not {}; build it with `cargo xtask firmware --board {}`",
-                info.board,
-                board.name,
-                board.name
-            );
-        }
-    }
-    if info.model_checksum != model.checksum {
-        bail!(
-            "the device runs another model (crc {:08x}) than the host's {name} (crc {:08x}), so they cannot \
-             agree; pass the --model the firmware embeds, or embed this one: `tiny-mnist export -m <file>`, \
-             then `cargo xtask firmware --board <board>`",
-            info.model_checksum,
-            model.checksum
-        );
-    }
-    Ok(())
+    println!("{}", report.verdict(&info.board));
+    report.ensure_bit_exact(|i| names[i].clone(), |digit| classes.name(digit).to_string())
 }
 
 type Images = (Vec<trainer::mnist::Pixels>, Option<Vec<u8>>, Vec<String>);
@@ -250,26 +197,4 @@ fn parse_range(s: &str) -> Result<std::ops::Range<usize>> {
     let a: usize = a.trim().parse().with_context(|| format!("--range {s:?}: bad start"))?;
     let b: usize = b.trim().parse().with_context(|| format!("--range {s:?}: bad end"))?;
     Ok(a..b)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn info(protocol_version: u16, board: &str, model_checksum: u32) -> DeviceInfo {
-        DeviceInfo { protocol_version, format_version: 1, model_checksum, board: board.try_into().unwrap() }
-    }
-
-    /// A device that cannot agree with the host is refused before any image, saying why.
-    #[test]
-    fn protocol_board_and_model_are_checked() {
-        let model = trainer::model_file::default_model().unwrap();
-        let lm3s = Endpoint::parse("emu:lm3s6965evb").unwrap();
-        let ok = info(PROTOCOL_VERSION, "lm3s6965evb", model.checksum);
-        assert!(check_device(&lm3s, &ok, "m", &model).is_ok());
-        let err = |i: &DeviceInfo| check_device(&lm3s, i, "m", &model).unwrap_err().to_string();
-        assert!(err(&info(PROTOCOL_VERSION + 1, "lm3s6965evb", model.checksum)).contains("speaks protocol version 2"));
-        assert!(err(&info(PROTOCOL_VERSION, "mps2-an386", model.checksum)).contains("says it is for mps2-an386"));
-        assert!(err(&info(PROTOCOL_VERSION, "lm3s6965evb", 7)).contains("runs another model (crc 00000007)"));
-    }
 }

@@ -49,7 +49,7 @@ pub fn run(args: Args) -> Result<()> {
             let mut device = Device::open(&endpoint, &options)?;
             let info = device.info().context("the device did not identify itself")?;
             // The same checks as `classify`: protocol, board, and above all the same model.
-            super::classify::check_device(&endpoint, &info, &name, &model)?;
+            board::parity::check_device(&endpoint, &info, &name, model.checksum)?;
             eprintln!("device {} (model crc {:08x}) answers beside the host", info.board, info.model_checksum);
             Some((d.clone(), Mutex::new(device)))
         }
