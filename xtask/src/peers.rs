@@ -10,7 +10,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
+use board::device::EmulatedBoard;
 use rayon::prelude::*;
 use shared::network::Classifier;
 use trainer::mnist::{Pixels, Source, Split};
@@ -326,16 +327,11 @@ fn run_peer(
     let input = if peer.reads_zero_runs { "peer-zero-run.bin" } else { "peer-raw.bin" };
     std::fs::copy(dir.join(input), work.join("peer-in.bin"))?;
     let counts = work.join("counts.txt");
+    // The board's own emulator command line; the peer reads and writes files through semihosting.
     let qemu_board = board::device::board(board.0)?;
-    let board::device::Emulator::Qemu { machine, cpu, .. } = qemu_board.emulator else {
-        bail!("{} is not a QEMU board", board.0)
-    };
-    let mut qemu = Command::new("qemu-system-arm");
-    qemu.args(["-machine", machine, "-cpu", cpu, "-nographic", "-monitor", "none", "-serial", "null"])
-        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
-        .arg(elf)
-        .args(crate::measure::counting_args(&qemu_board, elf, plugin, &counts)?)
-        .current_dir(&work);
+    let counting = crate::measure::counting_args(&qemu_board, elf, plugin, &counts)?;
+    let mut qemu = qemu_board.emulator_command(elf, &counting)?;
+    qemu.current_dir(&work);
     let output = qemu.output().context("cannot run qemu-system-arm")?;
     ensure!(
         output.status.success(),
