@@ -99,10 +99,7 @@ fn last_identifier(symbol: &str) -> String {
 }
 
 fn symbols(elf: &Path) -> Vec<(String, u64)> {
-    use object::{Object, ObjectSymbol};
-    let bytes = std::fs::read(elf).expect("read the ELF");
-    let file = object::File::parse(&*bytes).expect("parse the ELF");
-    file.symbols().filter_map(|s| Some((s.name().ok()?.to_owned(), s.address()))).collect()
+    board::firmware_image::FirmwareImage::read(elf).and_then(|image| image.symbols()).expect("read the ELF's symbols")
 }
 
 fn float_routines(elf: &Path) -> BTreeSet<String> {

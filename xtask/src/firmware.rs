@@ -1,9 +1,9 @@
 //! `cargo xtask firmware`: build for every board, print the footprint.
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use board::device::{Board, BOARDS};
-use object::{Object, ObjectSection};
+use board::firmware_image::{FirmwareImage, Footprint};
 
 #[derive(clap::Args, Default)]
 pub struct Args {
@@ -15,25 +15,9 @@ pub struct Args {
     weights: Option<PathBuf>,
 }
 
-/// Flash and static RAM of a firmware image.
-pub struct Footprint {
-    /// .vector_table + .text + .rodata + .data (its initial values live in flash).
-    pub flash: u64,
-    /// .data + .bss + .uninit; the stack takes the rest of RAM.
-    pub ram: u64,
-}
-
-/// Reads section sizes from the ELF.
+/// Flash and static RAM of a firmware image (read by `board::firmware_image`).
 pub fn footprint(elf: &Path) -> Result<Footprint> {
-    let bytes = std::fs::read(elf).with_context(|| format!("cannot read {}", elf.display()))?;
-    let file = object::File::parse(&*bytes).with_context(|| format!("{} is not an ELF file", elf.display()))?;
-    let size = |names: &[&str]| -> u64 {
-        file.sections().filter(|s| s.name().is_ok_and(|n| names.contains(&n))).map(|s| s.size()).sum()
-    };
-    Ok(Footprint {
-        flash: size(&[".vector_table", ".text", ".rodata", ".data"]),
-        ram: size(&[".data", ".bss", ".uninit"]),
-    })
+    FirmwareImage::read(elf)?.footprint()
 }
 
 /// The boards `--board` selects.

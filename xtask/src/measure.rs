@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use board::device::{Board, Device, Emulator, Endpoint, Options};
-use object::{Object, ObjectSymbol};
+use board::firmware_image::FirmwareImage;
 use rayon::prelude::*;
 use trainer::mnist::{Source, Split};
 
@@ -37,13 +37,6 @@ pub fn build_plugin() -> Result<PathBuf> {
     gcc.args(["-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", "-o"]).arg(&lib).arg(&src);
     sh(&mut gcc, None).context("cannot build the QEMU plugin (is gcc installed?)")?;
     Ok(lib)
-}
-
-fn symbol(elf: &Path, name: &str) -> Result<u64> {
-    let bytes = std::fs::read(elf)?;
-    let file = object::File::parse(&*bytes)?;
-    let sym = file.symbols().find(|s| s.name() == Ok(name)).with_context(|| format!("no symbol {name} in the ELF"))?;
-    Ok(sym.address() & !1) // clear the Thumb bit
 }
 
 /// Min, mean and max of a per-inference figure.
@@ -139,9 +132,10 @@ impl CostModel {
 pub fn counting_args(board: &Board, elf: &Path, plugin: &Path, out: &Path) -> Result<Vec<String>> {
     Ok(match board.emulator {
         Emulator::Qemu { .. } => {
+            let image = FirmwareImage::read(elf)?;
             let [start, end, pre_start, pre_end] =
                 ["inference_start", "inference_end", "preprocess_start", "preprocess_end"]
-                    .map(|name| symbol(elf, name));
+                    .map(|name| image.function(name));
             let arg = format!(
                 "{},start={:#x},end={:#x},pre_start={:#x},pre_end={:#x},out={}",
                 plugin.display(),

@@ -1,11 +1,66 @@
-//! A firmware image checked before an emulator boots it, so that a wrong file
-//! gets a sentence instead of an emulator's register dump or a hard fault.
+//! A firmware image as an ELF file: read once here for everyone (its symbols,
+//! its flash and RAM), and checked before an emulator boots it, so that a
+//! wrong file gets a sentence instead of an emulator's register dump or a hard fault.
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::{bail, Context, Result};
-use object::{Object, ObjectSection, SectionKind};
+use object::{Object, ObjectSection, ObjectSymbol, SectionKind};
 use shared::boards::{Board, BOARDS};
+
+/// A firmware ELF file's bytes.
+pub struct FirmwareImage {
+    path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+/// Flash and static RAM of a firmware image.
+pub struct Footprint {
+    /// .vector_table + .text + .rodata + .data (its initial values live in flash).
+    pub flash: u64,
+    /// .data + .bss + .uninit; the stack takes the rest of RAM.
+    pub ram: u64,
+}
+
+impl FirmwareImage {
+    /// Reads `path`.
+    pub fn read(path: &Path) -> Result<FirmwareImage> {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read firmware {}", path.display()))?;
+        Ok(FirmwareImage { path: path.to_owned(), bytes })
+    }
+
+    /// The parsed ELF.
+    pub fn elf(&self) -> Result<object::File<'_>> {
+        object::File::parse(&*self.bytes).with_context(|| format!("{} is not an ELF file", self.path.display()))
+    }
+
+    /// Every named symbol and its address.
+    pub fn symbols(&self) -> Result<Vec<(String, u64)>> {
+        Ok(self.elf()?.symbols().filter_map(|s| Some((s.name().ok()?.to_owned(), s.address()))).collect())
+    }
+
+    /// The address of the function `name`, without the Thumb bit.
+    pub fn function(&self, name: &str) -> Result<u64> {
+        let elf = self.elf()?;
+        let symbol = elf
+            .symbols()
+            .find(|s| s.name() == Ok(name))
+            .with_context(|| format!("no symbol {name} in {}", self.path.display()))?;
+        Ok(symbol.address() & !1)
+    }
+
+    /// Flash and static RAM, from the section sizes.
+    pub fn footprint(&self) -> Result<Footprint> {
+        let elf = self.elf()?;
+        let size = |names: &[&str]| -> u64 {
+            elf.sections().filter(|s| s.name().is_ok_and(|n| names.contains(&n))).map(|s| s.size()).sum()
+        };
+        Ok(Footprint {
+            flash: size(&[".vector_table", ".text", ".rodata", ".data"]),
+            ram: size(&[".data", ".bss", ".uninit"]),
+        })
+    }
+}
 
 /// Checks that `path` is a tiny-mnist firmware ELF built for `board`.
 ///
@@ -13,8 +68,8 @@ use shared::boards::{Board, BOARDS};
 /// the names found in the image's loaded sections say which board it is for.
 pub fn check(board: &Board, path: &Path) -> Result<()> {
     let rebuild = format!("build it with `cargo xtask firmware --board {}`", board.name);
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read firmware {}", path.display()))?;
-    let Ok(elf) = object::File::parse(&*bytes) else {
+    let image = FirmwareImage::read(path)?;
+    let Ok(elf) = image.elf() else {
         bail!("{} is not a firmware image (not an ELF file); {rebuild}", path.display());
     };
     if elf.architecture() != object::Architecture::Arm {
