@@ -207,16 +207,10 @@ pub fn encode(weights: &Weights, info: &ModelInfo, out: &mut [u8]) -> Result<usi
     encode_container(MAGIC, weights, BODY_LEN, info, out)
 }
 
-/// Checks the header and checksum, decodes the body with postcard.
+/// Checks the header and checksum, decodes the body: [`decode_const`] and the header's model info.
 pub fn decode(bytes: &[u8]) -> Result<(Weights, ModelInfo), FormatError> {
-    let info = check(bytes)?;
-    let wrong_length = FormatError::WrongLength { expected: FILE_LEN, found: bytes.len() };
-    let body = bytes.get(HEADER_LEN..HEADER_LEN + BODY_LEN).ok_or(wrong_length)?;
-    let weights: Weights = postcard::from_bytes(body).map_err(|_| wrong_length)?;
-    if let Some(index) = weights.parameters().position(|w| !w.is_finite()) {
-        return Err(FormatError::NonFiniteWeight { index });
-    }
-    Ok((weights, info))
+    let weights = decode_const(bytes)?;
+    Ok((weights, container_info(bytes)?))
 }
 
 /// Validates everything but the weights' values; returns the header's model info.
@@ -378,7 +372,6 @@ pub(crate) const fn container_checksum(bytes: &[u8], body_len: usize) -> u32 {
 ///
 /// The firmware uses it as `static WEIGHTS: Weights = match decode_const(..)`,
 /// which places the weights in flash with no RAM copy and no runtime parsing.
-/// A test checks it agrees with [`decode`] bit for bit.
 pub const fn decode_const(bytes: &[u8]) -> Result<Weights, FormatError> {
     if let Err(e) = check_const(bytes) {
         return Err(e);
