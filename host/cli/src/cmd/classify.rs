@@ -2,7 +2,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::render::parse_pgm;
 use anyhow::{bail, Context, Result};
 use board::device::{Device, Endpoint, Options};
 use board::parity;
@@ -156,11 +155,7 @@ type Images = (Vec<trainer::mnist::Pixels>, Option<Vec<u8>>, Vec<String>);
 
 fn images(args: &Args) -> Result<Images> {
     if !args.pgm.is_empty() {
-        let mut images = Vec::new();
-        for p in &args.pgm {
-            let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-            images.push(parse_pgm(&bytes).with_context(|| format!("{}", p.display()))?);
-        }
+        let images = args.pgm.iter().map(|p| super::images::read_pgm(p)).collect::<Result<Vec<_>>>()?;
         return Ok((images, None, args.pgm.iter().map(|p| p.display().to_string()).collect()));
     }
     if !args.image.is_empty() {
@@ -168,33 +163,19 @@ fn images(args: &Args) -> Result<Images> {
         return Ok((images, None, args.image.iter().map(|p| p.display().to_string()).collect()));
     }
     let test = Source::from_option(args.data.clone()).load(Split::Test)?;
-    let range = if args.all {
-        0..test.len()
+    let (range, what) = if args.all {
+        (0..test.len(), "--all".to_owned())
     } else if let Some(i) = args.index {
-        i..i + 1
+        (i..i + 1, format!("--index {i}"))
     } else if let Some(r) = &args.range {
-        parse_range(r)?
+        (super::images::parse_range(r)?, format!("--range {r}"))
     } else {
         eprintln!(
             "no images chosen: classifying test images 0..10 (choose with --index, --range, --all, --image or --pgm)"
         );
-        0..10
+        (0..10, "test images 0..10".to_owned())
     };
-    if range.is_empty() {
-        bail!("--range {range:?} is empty: the end is exclusive, e.g. 0..100 for the first hundred");
-    }
-    if range.end > test.len() {
-        bail!("image range {range:?} is outside the test set (0..{})", test.len());
-    }
     let names = range.clone().map(|i| format!("test image {i}")).collect();
-    let indices: Vec<usize> = range.collect();
-    let subset = test.select(&indices);
+    let subset = super::images::test_images(&test, range, &what)?;
     Ok((subset.images.to_vec(), Some(subset.labels), names))
-}
-
-fn parse_range(s: &str) -> Result<std::ops::Range<usize>> {
-    let (a, b) = s.split_once("..").with_context(|| format!("--range {s:?}: expected START..END, e.g. 0..100"))?;
-    let a: usize = a.trim().parse().with_context(|| format!("--range {s:?}: bad start"))?;
-    let b: usize = b.trim().parse().with_context(|| format!("--range {s:?}: bad end"))?;
-    Ok(a..b)
 }

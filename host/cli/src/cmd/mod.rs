@@ -2,6 +2,7 @@
 pub mod classify;
 pub mod eval;
 pub mod export;
+pub mod images;
 pub mod predict;
 pub mod quantize;
 pub mod serve;

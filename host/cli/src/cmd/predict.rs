@@ -1,8 +1,8 @@
 //! `tiny-mnist predict`
 use std::path::PathBuf;
 
-use crate::render::{image_to_text, parse_pgm};
-use anyhow::{bail, Context, Result};
+use crate::render::image_to_text;
+use anyhow::{bail, Result};
 use pictures::photo::{Found, NotADigit};
 use trainer::mnist::{Source, Split};
 
@@ -35,20 +35,15 @@ pub fn run(args: Args) -> Result<()> {
     let (image, label) = match (args.index, &args.image, &args.pgm) {
         (Some(index), None, None) => {
             let test = Source::from_option(args.data).load(Split::Test)?;
-            if index >= test.len() {
-                bail!("--index {index} is out of range: the test set has {} images (0-{})", test.len(), test.len() - 1);
-            }
+            let picked = super::images::test_images(&test, index..index + 1, &format!("--index {index}"))?;
             super::warn_if_classes_differ(&model, &test);
-            (test.images[index], Some(test.labels[index]))
+            (picked.images[0], Some(picked.labels[0]))
         }
         (None, Some(picture), None) => match pictures::photo::load(picture)? {
             Found::Digit(image) => (*image, None),
             Found::NotADigit(why) => return not_a_digit(why, &name, args.json),
         },
-        (None, None, Some(pgm)) => {
-            let bytes = std::fs::read(pgm).with_context(|| format!("cannot read {}", pgm.display()))?;
-            (parse_pgm(&bytes).with_context(|| format!("{}", pgm.display()))?, None)
-        }
+        (None, None, Some(pgm)) => (super::images::read_pgm(pgm)?, None),
         _ => bail!("give --index N, --image FILE or --pgm FILE"),
     };
     // What the network sees (and the picture shows): the image after the model's preprocessing.
