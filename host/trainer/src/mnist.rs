@@ -193,6 +193,16 @@ impl Source {
         self.path().map_or_else(|| crate::bundled::MNIST_NAME.to_owned(), |p| p.display().to_string())
     }
 
+    /// Where the test set comes from when training on this source: itself, but
+    /// the bundled MNIST for a CSV file (a Kaggle CSV is one training set).
+    pub fn test_source(&self) -> Source {
+        if self.is_csv() {
+            Source::bundled()
+        } else {
+            self.clone()
+        }
+    }
+
     /// True if this is a Kaggle-style CSV file (`.csv`, or gzipped `.csv.gz`) rather than an IDX directory.
     pub fn is_csv(&self) -> bool {
         self.path().is_some_and(crate::kaggle_csv::is_csv_path)

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::ValueEnum;
 use shared::format::weights_file::ModelInfo;
 use trainer::mnist::{Source, Split};
-use trainer::train::{self, Config, ConfigError, EpochReport, Init, Method, TrainError};
+use trainer::train::{self, Config, ConfigError, EpochReport, Init, Method, Sweep, SweepEvent, TrainError};
 
 /// Starting points for the options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -201,8 +201,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let source = Source::from_option(args.data.clone());
     let load_started = Instant::now();
-    // A CSV file is one training set; test on the bundled MNIST test set then.
-    let test_source = if source.is_csv() { Source::bundled() } else { source.clone() };
+    let test_source = source.test_source();
     if source.is_csv() {
         eprintln!("training on {}; testing on the bundled MNIST test set", source.name());
     }
@@ -212,11 +211,8 @@ pub fn run(args: Args) -> Result<()> {
         (all, test.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
     });
     let (all, test) = (all?, test?);
-    // Deskewing stands digits upright; clothing has no slant to remove.
-    let preprocessing = args.preprocess.unwrap_or(match args.classes.unwrap_or(all.classes) {
-        shared::Classes::Digits => shared::input::Preprocessing::Deskew,
-        shared::Classes::Fashion => shared::input::Preprocessing::None,
-    });
+    let preprocessing =
+        args.preprocess.unwrap_or_else(|| train::config::default_preprocessing(args.classes.unwrap_or(all.classes)));
     let (all, test) = (all.preprocessed(preprocessing), test.preprocessed(preprocessing));
     let load_seconds = load_started.elapsed().as_secs_f64();
     let (train_indices, validation) =
@@ -239,18 +235,17 @@ pub fn run(args: Args) -> Result<()> {
     let validation_text =
         |accuracy: Option<f64>| accuracy.map_or(String::new(), |a| format!("validation {:.2} %", a * 100.0));
 
-    let mut train_seconds = 0.0;
-    let mut best: Option<(f32, train::Trained)> = None;
-    let mut tried = Vec::new();
-    for &rate in &rates {
-        let cfg = Config { learning_rate: rate, ..config.clone() };
-        let bar = crate::progress::bar(u64::from(cfg.epochs), "epoch {pos}/{len} {bar:30} {msg}");
-        let lines = crate::progress::style() == crate::progress::Style::Lines;
-        if rates.len() > 1 {
-            bar.println(format!("learning rate {rate}"));
+    let monitor = (args.monitor_test || args.plots.is_some()).then_some(&test);
+    let lines = crate::progress::style() == crate::progress::Style::Lines;
+    let mut bar = indicatif::ProgressBar::hidden();
+    let swept = train::sweep(&config, &rates, &all, &train_indices, &validation, monitor, &mut |event| match event {
+        SweepEvent::Starting { rate } => {
+            bar = crate::progress::bar(u64::from(config.epochs), "epoch {pos}/{len} {bar:30} {msg}");
+            if rates.len() > 1 {
+                bar.println(format!("learning rate {rate}"));
+            }
         }
-        let monitor = (args.monitor_test || args.plots.is_some()).then_some(&test);
-        let trained = train::train(&cfg, &all, &train_indices, &validation, monitor, &mut |r| {
+        SweepEvent::Epoch(r) => {
             let message = format!(
                 "loss {:.4}  train {:.2} %  {}",
                 r.loss,
@@ -258,30 +253,27 @@ pub fn run(args: Args) -> Result<()> {
                 validation_text(r.validation_accuracy)
             );
             if lines {
-                eprintln!("epoch {:.2}/{}: {message}", r.epoch, cfg.epochs);
+                eprintln!("epoch {:.2}/{}: {message}", r.epoch, config.epochs);
             }
             bar.set_position(r.epoch.floor() as u64);
             bar.set_message(message);
-        });
-        bar.finish_and_clear();
-        let trained = trained.map_err(|e| match e {
-            TrainError::Config(e) => flag_error(e, &args),
-            other => other.into(),
-        })?;
-        train_seconds += trained.history.last().map_or(0.0, |r| r.train_seconds);
-        if let Some(accuracy) = trained.validation_accuracy {
-            eprintln!(
-                "learning rate {rate}: validation accuracy {:.2} % after {} epochs",
-                accuracy * 100.0,
-                cfg.epochs
-            );
         }
-        tried.push((rate, trained.validation_accuracy));
-        if best.as_ref().is_none_or(|(_, b)| trained.validation_accuracy > b.validation_accuracy) {
-            best = Some((rate, trained));
+        SweepEvent::Finished { rate, validation_accuracy } => {
+            bar.finish_and_clear();
+            if let Some(accuracy) = validation_accuracy {
+                eprintln!(
+                    "learning rate {rate}: validation accuracy {:.2} % after {} epochs",
+                    accuracy * 100.0,
+                    config.epochs
+                );
+            }
         }
-    }
-    let (rate, trained) = best.context("no learning rate to try")?;
+    });
+    bar.finish_and_clear();
+    let Sweep { rate, trained, tried, train_seconds } = swept.map_err(|e| match e {
+        TrainError::Config(e) => flag_error(e, &args),
+        other => other.into(),
+    })?;
     config.learning_rate = rate;
 
     refuse_chance_level(&trained, rate, &args)?;

@@ -192,3 +192,12 @@ impl Config {
         Ok(())
     }
 }
+
+/// The model preprocessing a class set trains with unless told otherwise:
+/// deskewing stands digits upright; clothing has no slant to remove.
+pub fn default_preprocessing(classes: shared::Classes) -> shared::input::Preprocessing {
+    match classes {
+        shared::Classes::Digits => shared::input::Preprocessing::Deskew,
+        shared::Classes::Fashion => shared::input::Preprocessing::None,
+    }
+}

@@ -16,6 +16,7 @@ pub mod data;
 pub mod first_layer;
 mod optimizer;
 pub mod pixel_lists;
+pub mod sweep;
 
 use std::time::Instant;
 
@@ -30,6 +31,7 @@ pub use config::{Config, ConfigError, Init, Method};
 pub use data::split;
 use data::{sparse_accuracy, SparseImages};
 use optimizer::{Optimizer, SgdState};
+pub use sweep::{sweep, Sweep, SweepEvent};
 
 use crate::dataset::Dataset;
 use crate::evaluate::accuracy;
