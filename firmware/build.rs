@@ -1,5 +1,6 @@
 //! Finds the board in `shared::boards` from its cargo feature, checks the
-//! target, provides its `memory.x` and driver module, and validates and
+//! target, writes its `memory.x` from the row's memory map, provides its
+//! driver module, and validates and
 //! embeds the weight file.
 //!
 //! Weights come from, in order: `$TINY_MNIST_WEIGHTS`, `model/exported.bin`
@@ -22,9 +23,7 @@ fn main() {
     if let Some(board) = board {
         println!("cargo::rustc-cfg=board=\"{}\"", board.name);
         println!("cargo::rustc-env=BOARD_NAME={}", board.name);
-        let memory = manifest.join("memory").join(format!("{}.x", board.name));
-        fs::copy(&memory, out.join("memory.x")).unwrap_or_else(|e| fail_board(board, &memory, &e.to_string()));
-        println!("cargo::rerun-if-changed={}", memory.display());
+        fs::write(out.join("memory.x"), board.memory.linker_script()).expect("write memory.x");
         // The driver: src/board/<name>.rs, included by src/board/mod.rs.
         let driver = manifest.join("src/board").join(format!("{}.rs", board.name.replace('-', "_")));
         if !driver.exists() {

@@ -17,6 +17,8 @@ pub enum Mode {
     Check,
     /// Write the measured figures as the new snapshot.
     Update,
+    /// Check, and add the rows of boards and models the snapshot does not have yet (a new board).
+    Bless,
 }
 
 /// One board × model's figures.
@@ -63,6 +65,21 @@ pub fn apply(mode: Mode, images: usize, rows: &[Row]) -> Result<()> {
     if snapshot.images != images {
         bail!("the snapshot counts {} images; measure with --images {}", snapshot.images, snapshot.images);
     }
+    let (known, new): (Vec<Row>, Vec<Row>) =
+        rows.iter().cloned().partition(|r| snapshot.rows.iter().any(|o| o.board == r.board && o.model == r.model));
+    if mode == Mode::Bless && !new.is_empty() {
+        let failures = compare(&snapshot.rows, &known);
+        if !failures.is_empty() {
+            bail!("not blessing new rows while {} figure(s) grew:\n  {}", failures.len(), failures.join("\n  "));
+        }
+        let added: Vec<String> = new.iter().map(|r| format!("{} {}", r.board, r.model)).collect();
+        let snapshot = Snapshot { images, rows: snapshot.rows.into_iter().chain(new).collect() };
+        let mut json = serde_json::to_string_pretty(&snapshot)?;
+        json.push('\n');
+        std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("\nadded {} to {}; commit it with the new board", added.join(", "), path.display());
+        return Ok(());
+    }
     let failures = compare(&snapshot.rows, rows);
     if !failures.is_empty() {
         bail!(
@@ -82,7 +99,10 @@ fn compare(committed: &[Row], measured: &[Row]) -> Vec<String> {
     let mut failures = Vec::new();
     for row in measured {
         let Some(old) = committed.iter().find(|o| o.board == row.board && o.model == row.model) else {
-            failures.push(format!("{} {}: not in the snapshot", row.board, row.model));
+            failures.push(format!(
+                "{} {}: not in the snapshot (a new board? `cargo xtask measure --images 1000 --snapshot bless` adds its rows)",
+                row.board, row.model
+            ));
             continue;
         };
         let figures = [
