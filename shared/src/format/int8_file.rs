@@ -58,15 +58,7 @@ pub const fn decode_const(bytes: &[u8]) -> Result<QuantizedWeights, FormatError>
 mod tests {
     use super::*;
     use crate::network::int8::quantize;
-    use crate::Weights;
-
-    fn model() -> Weights {
-        let mut w = Weights::ZERO;
-        for (n, p) in w.parameters_mut().enumerate() {
-            *p = ((n * 7919 % 2000) as f32 - 1000.0) / 4000.0;
-        }
-        w
-    }
+    use crate::network::int8::tests::model;
 
     #[test]
     fn round_trip_and_const_decoder_agree() {

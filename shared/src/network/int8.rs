@@ -117,10 +117,11 @@ pub fn quantize(w: &Weights) -> QuantizedWeights {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn model() -> Weights {
+    /// A float model with every weight distinct, for the int8 tests here and in `format::int8_file`.
+    pub(crate) fn model() -> Weights {
         let mut w = Weights::ZERO;
         for (n, p) in w.parameters_mut().enumerate() {
             *p = ((n * 7919 % 2000) as f32 - 1000.0) / 4000.0;
