@@ -12,7 +12,8 @@ use shared::Weights as Network;
 
 use crate::measure::{measured, PREPROCESSING_MARKERS};
 use shared::format::weights_file::preprocessing_const;
-use shared::input::deskew::{Normalised, PIECES};
+use shared::input::deskew::Normalised;
+use shared::input::strokes::StrokeMaps;
 use shared::input::Preprocessing;
 use shared::{Classifier, PixelBytes, Prediction};
 
@@ -43,6 +44,10 @@ impl Classifier for Model {
         measured(|| WEIGHTS.classify_normalised(image))
     }
 
+    fn classify_strokes(&self, image: StrokeMaps<'_>) -> Prediction {
+        measured(|| WEIGHTS.classify_strokes(image))
+    }
+
     /// The preprocessing's pieces inside carry their own markers, so it is
     /// counted apart too; it streams into the first layer, so no 784-byte
     /// image is held.
@@ -57,11 +62,9 @@ impl Classifier for Model {
 /// includes besides the work (the firmware runs it once at boot).
 pub fn empty_pass() {
     measured(|| {
-        if PREPROCESSING != Preprocessing::None {
-            for _ in 0..PIECES {
-                (PREPROCESSING_MARKERS.start)();
-                (PREPROCESSING_MARKERS.end)();
-            }
+        for _ in 0..PREPROCESSING.pieces() {
+            (PREPROCESSING_MARKERS.start)();
+            (PREPROCESSING_MARKERS.end)();
         }
     });
 }

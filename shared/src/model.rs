@@ -1,6 +1,7 @@
 //! A model as a weight file describes it: its preprocessing, then a network.
 use crate::input::deskew::{Markers, Normalised};
 use crate::input::pixels::PixelBytes;
+use crate::input::strokes::StrokeMaps;
 use crate::input::Preprocessing;
 use crate::network::{Classifier, Prediction};
 use crate::INPUT;
@@ -34,12 +35,18 @@ impl<C: Classifier + ?Sized> Classifier for Model<'_, C> {
         match self.preprocessing {
             Preprocessing::None => self.network.classify_pixels(image),
             Preprocessing::Deskew => self.network.classify_normalised(Normalised::new(image, self.markers)),
+            Preprocessing::Strokes => self.network.classify_strokes(StrokeMaps::new(image, self.markers)),
         }
     }
 
     /// `image` is taken as already deskewed.
     fn classify_normalised(&self, image: Normalised<'_>) -> Prediction {
         self.network.classify_normalised(image)
+    }
+
+    /// `image` is taken as already the stroke maps.
+    fn classify_strokes(&self, image: StrokeMaps<'_>) -> Prediction {
+        self.network.classify_strokes(image)
     }
 
     fn predict_class(&self, image: &[u8; INPUT]) -> u8 {

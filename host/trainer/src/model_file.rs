@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use shared::format::int8_file;
 use shared::format::weights_file::{self, ModelInfo, FILE_LEN};
 use shared::input::deskew::Normalised;
+use shared::input::strokes::StrokeMaps;
 use shared::QuantizedWeights;
 use shared::{Classifier, ModelKind, Weights};
 
@@ -29,6 +30,13 @@ impl Classifier for Network {
         match self {
             Network::F32(w) => w.classify_normalised(image),
             Network::Int8(q) => q.classify_normalised(image),
+        }
+    }
+
+    fn classify_strokes(&self, image: StrokeMaps<'_>) -> shared::Prediction {
+        match self {
+            Network::F32(w) => w.classify_strokes(image),
+            Network::Int8(q) => q.classify_strokes(image),
         }
     }
 
@@ -63,6 +71,11 @@ impl Classifier for Model {
     /// `image` is taken as already deskewed.
     fn classify_normalised(&self, image: Normalised<'_>) -> shared::Prediction {
         self.network.classify_normalised(image)
+    }
+
+    /// `image` is taken as already the stroke maps.
+    fn classify_strokes(&self, image: StrokeMaps<'_>) -> shared::Prediction {
+        self.network.classify_strokes(image)
     }
 
     fn classify_pixels(&self, image: shared::PixelBytes<'_>) -> shared::Prediction {

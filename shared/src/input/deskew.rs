@@ -30,6 +30,9 @@ use crate::int_math::{divide, isqrt};
 
 /// 1.0 in Q16.
 const ONE: i64 = 1 << 16;
+/// The ink's horizontal spread after the stroke maps' normalisation, Q16
+/// pixels: 3.5 chosen on validation (`strokes`).
+pub const WIDTH_SPREAD: i64 = 7 * ONE / 2;
 /// The ink's vertical spread (standard deviation of its rows) after
 /// normalisation, in Q16 pixels. Chosen on the validation split: the default
 /// trainer over seeds 1–5 reached 96.29, 96.47, 96.49, 96.35 and 96.48 % with
@@ -51,9 +54,7 @@ pub fn normalise(image: &[u8; INPUT]) -> [u8; INPUT] {
     let source = PixelBytes::raw(image);
     if let Some(plan) = Plan::measure(source) {
         let mut window = Window::new(source);
-        for (first_row, band) in (0..).step_by(BAND_ROWS).zip(out.as_chunks_mut::<BAND>().0) {
-            plan.resample(&mut window, first_row, band);
-        }
+        plan.resample(&mut window, 0, out.as_chunks_mut::<SIDE>().0);
     }
     out
 }
@@ -90,7 +91,7 @@ impl Markers {
     /// No markers (the host).
     pub const NONE: Markers = Markers { start: || {}, end: || {} };
 
-    fn around<T>(&self, piece: impl FnOnce() -> T) -> T {
+    pub(super) fn around<T>(&self, piece: impl FnOnce() -> T) -> T {
         (self.start)();
         let out = piece();
         (self.end)();
@@ -109,7 +110,7 @@ impl NonzeroPixels for Normalised<'_> {
             self.markers.around(|| {
                 band.fill(0);
                 if let Some(plan) = &plan {
-                    plan.resample(&mut window, first_row, &mut band);
+                    plan.resample(&mut window, first_row, band.as_chunks_mut::<SIDE>().0);
                 }
             });
             for_each_nonzero_in(&band, band_rows, &mut f);
@@ -118,14 +119,16 @@ impl NonzeroPixels for Normalised<'_> {
 }
 
 /// Steps 1–4 of the module's recipe: where the resampling reads from.
-struct Plan {
+pub(super) struct Plan {
     /// Centre of mass, Q16.
     cx: i64,
     cy: i64,
     /// Slant, Q16.
     alpha: i64,
-    /// Scale, Q16 source pixels per output pixel.
-    k: i64,
+    /// Scale, Q16 source pixels per output pixel: down the rows, and along them
+    /// (the same for the deskew; the stroke maps normalise the width apart).
+    ky: i64,
+    kx: i64,
     /// Bounding box of the ink.
     x_min: i32,
     x_max: i32,
@@ -135,22 +138,44 @@ struct Plan {
 
 impl Plan {
     /// `None` for a blank image.
-    fn measure(image: PixelBytes<'_>) -> Option<Plan> {
-        let ink = Ink::measure(image)?;
-        // `divide` is `/` (m > 0, so never a division by zero).
-        let (cx, cy) = (divide(ink.sx << 16, ink.m), divide(ink.sy << 16, ink.m));
-        let mu11 = ink.m * ink.sxy - ink.sx * ink.sy; // m² · μ11
-        let mu02 = ink.m * ink.syy - ink.sy * ink.sy; // m² · μ02, never negative
-        let alpha = if mu02 > 0 { divide(mu11 << 16, mu02).clamp(-ONE, ONE) } else { 0 };
-        let k = divide((isqrt(mu02.unsigned_abs()) as i64) << 32, ink.m * TARGET_SPREAD).clamp(ONE / 2, 2 * ONE);
-        Some(Plan { cx, cy, alpha, k, x_min: ink.x_min, x_max: ink.x_max, y_min: ink.y_min, y_max: ink.y_max })
+    pub(super) fn measure(image: PixelBytes<'_>) -> Option<Plan> {
+        let ink = Ink::measure::<false>(image)?;
+        let (cx, cy, alpha, k) = ink.centre_slant_scale();
+        Some(Plan {
+            cx,
+            cy,
+            alpha,
+            ky: k,
+            kx: k,
+            x_min: ink.x_min,
+            x_max: ink.x_max,
+            y_min: ink.y_min,
+            y_max: ink.y_max,
+        })
     }
 
-    /// Step 5 for the output rows from `first_row` on, into `out` (zeros where
-    /// no ink can reach). `window` walks down the source as the rows do.
-    fn resample(&self, window: &mut Window<'_>, first_row: i64, out: &mut [u8; BAND]) {
-        for (yo, out_row) in (first_row..).zip(out.as_chunks_mut::<SIDE>().0) {
-            let ys = self.cy + ((self.k * (yo * ONE - CENTRE)) >> 16);
+    /// [`Plan::measure`] with the width normalised too: the x scale makes the
+    /// deskewed ink's horizontal spread `WIDTH_SPREAD`, within 0.7–1.6 times
+    /// the y scale (`strokes`' step 1).
+    pub(super) fn measure_wide(image: PixelBytes<'_>) -> Option<Plan> {
+        let ink = Ink::measure::<true>(image)?;
+        let (cx, cy, alpha, k) = ink.centre_slant_scale();
+        let mu11 = ink.m * ink.sxy - ink.sx * ink.sy; // m² · μ11
+        let mu02 = ink.m * ink.syy - ink.sy * ink.sy; // m² · μ02
+        let mu20 = ink.m * ink.sxx - ink.sx * ink.sx; // m² · μ20
+                                                      // m² times the variance of x − α·(y − cy), the sheared columns.
+        let sheared = (mu20 - ((2 * alpha * mu11) >> 16) + ((alpha * ((alpha * mu02) >> 16)) >> 16)).max(0);
+        let kx = divide((isqrt(sheared.unsigned_abs()) as i64) << 32, ink.m * WIDTH_SPREAD);
+        let kx = kx.clamp(divide(7 * k, 10), divide(16 * k, 10));
+        Some(Plan { cx, cy, alpha, ky: k, kx, x_min: ink.x_min, x_max: ink.x_max, y_min: ink.y_min, y_max: ink.y_max })
+    }
+
+    /// Step 5 for the output rows from `first_row` on, into `out` (left as
+    /// they are where no ink can reach: the caller clears them). `window`
+    /// walks down the source as the rows do.
+    pub(super) fn resample(&self, window: &mut Window<'_>, first_row: i64, out: &mut [[u8; SIDE]]) {
+        for (yo, out_row) in (first_row..).zip(out) {
+            let ys = self.cy + ((self.ky * (yo * ONE - CENTRE)) >> 16);
             let (y0, fy) = ((ys >> 16) as i32, ((ys >> 8) & 0xff) as i32);
             // Rows y0 and y0 + 1 without ink give a row of zeros (what sampling them would give).
             if y0 < self.y_min - 1 || y0 > self.y_max {
@@ -161,7 +186,7 @@ impl Plan {
             let (upper, lower) = (&window.upper, &window.lower);
             // Along a row only x moves: start at xo = 0 and step by k. Coordinates
             // stay within ±2^23 (k ≤ 2, α ≤ 1, centres inside the image): i32 from here.
-            let mut xs = (self.cx + ((self.k * -CENTRE) >> 16) + ((self.alpha * (ys - self.cy)) >> 16)) as i32;
+            let mut xs = (self.cx + ((self.kx * -CENTRE) >> 16) + ((self.alpha * (ys - self.cy)) >> 16)) as i32;
             for slot in out_row {
                 let x0 = xs >> 16;
                 // Columns x0 and x0 + 1 without ink sample to 0: skip them.
@@ -174,14 +199,14 @@ impl Plan {
                     let bottom = (c << 8) + (d - c) * fx;
                     *slot = (((top << 8) + (bottom - top) * fy + (1 << 15)) >> 16) as u8;
                 }
-                xs += self.k as i32;
+                xs += self.kx as i32;
             }
         }
     }
 }
 
 /// Source rows `top` and `top + 1` (zeros outside the image), moving down.
-struct Window<'a> {
+pub(super) struct Window<'a> {
     rows: Rows<'a>,
     top: i32,
     upper: [u8; SIDE],
@@ -190,7 +215,7 @@ struct Window<'a> {
 
 impl<'a> Window<'a> {
     /// Rows −1 (outside: zeros) and 0.
-    fn new(image: PixelBytes<'a>) -> Self {
+    pub(super) fn new(image: PixelBytes<'a>) -> Self {
         let mut rows = image.rows();
         let lower = rows.next().unwrap_or([0; SIDE]);
         Window { rows, top: -1, upper: [0; SIDE], lower }
@@ -213,6 +238,8 @@ struct Ink {
     sy: i64,
     sxy: i64,
     syy: i64,
+    /// `Σp·x²`, taken only when the width is normalised (0 otherwise).
+    sxx: i64,
     x_min: i32,
     x_max: i32,
     y_min: i32,
@@ -220,10 +247,11 @@ struct Ink {
 }
 
 impl Ink {
-    /// Step 1 of the module's recipe, and where the ink is; `None` for a blank image.
-    fn measure(image: PixelBytes<'_>) -> Option<Ink> {
+    /// Step 1 of the module's recipe (with `Σp·x²` if `WIDE`), and where the
+    /// ink is; `None` for a blank image.
+    fn measure<const WIDE: bool>(image: PixelBytes<'_>) -> Option<Ink> {
         // Every sum fits an i32: at most 784 · 255 · 27 · 27 < 2^28.
-        let (mut m, mut sx, mut sy, mut sxy, mut syy) = (0i32, 0i32, 0i32, 0i32, 0i32);
+        let (mut m, mut sx, mut sy, mut sxy, mut syy, mut sxx) = (0i32, 0i32, 0i32, 0i32, 0i32, 0i32);
         let (mut x_min, mut x_max, mut y_min, mut y_max) = (i32::MAX, -1, i32::MAX, -1);
         for (y, row) in (0i32..).zip(image.rows()) {
             for (x, &p) in (0i32..).zip(&row) {
@@ -234,6 +262,9 @@ impl Ink {
                     sy += p * y;
                     sxy += p * x * y;
                     syy += p * y * y;
+                    if WIDE {
+                        sxx += p * x * x;
+                    }
                     x_min = x_min.min(x);
                     x_max = x_max.max(x);
                     y_min = y_min.min(y);
@@ -247,11 +278,25 @@ impl Ink {
             sy: i64::from(sy),
             sxy: i64::from(sxy),
             syy: i64::from(syy),
+            sxx: i64::from(sxx),
             x_min,
             x_max,
             y_min,
             y_max,
         })
+    }
+}
+
+impl Ink {
+    /// Steps 2–4: centre of mass, slant and scale, all Q16.
+    fn centre_slant_scale(&self) -> (i64, i64, i64, i64) {
+        // `divide` is `/` (m > 0, so never a division by zero).
+        let (cx, cy) = (divide(self.sx << 16, self.m), divide(self.sy << 16, self.m));
+        let mu11 = self.m * self.sxy - self.sx * self.sy; // m² · μ11
+        let mu02 = self.m * self.syy - self.sy * self.sy; // m² · μ02, never negative
+        let alpha = if mu02 > 0 { divide(mu11 << 16, mu02).clamp(-ONE, ONE) } else { 0 };
+        let k = divide((isqrt(mu02.unsigned_abs()) as i64) << 32, self.m * TARGET_SPREAD).clamp(ONE / 2, 2 * ONE);
+        (cx, cy, alpha, k)
     }
 }
 

@@ -6,11 +6,13 @@
 //! which is [`Preprocessing::None`]. `model::Model` runs a network behind it.
 pub mod deskew;
 pub mod pixels;
+pub mod strokes;
 
 use serde::{Deserialize, Serialize};
 
 use crate::dims::INPUT;
 use deskew::normalise;
+use strokes::stroke_maps;
 
 /// What a model does to an image before its first layer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +22,8 @@ pub enum Preprocessing {
     None,
     /// [`normalise`]: deskew, size normalisation, centre of mass at (14, 14).
     Deskew,
+    /// [`stroke_maps`]: the deskewed image's edges by direction, summed over cells.
+    Strokes,
 }
 
 impl Preprocessing {
@@ -28,6 +32,7 @@ impl Preprocessing {
         match code {
             0 => Some(Preprocessing::None),
             1 => Some(Preprocessing::Deskew),
+            2 => Some(Preprocessing::Strokes),
             _ => None,
         }
     }
@@ -37,6 +42,16 @@ impl Preprocessing {
         match self {
             Preprocessing::None => "none",
             Preprocessing::Deskew => "deskew",
+            Preprocessing::Strokes => "strokes",
+        }
+    }
+
+    /// Pieces of work a device brackets with its preprocessing markers per image.
+    pub const fn pieces(self) -> usize {
+        match self {
+            Preprocessing::None => 0,
+            Preprocessing::Deskew => deskew::PIECES,
+            Preprocessing::Strokes => strokes::PIECES,
         }
     }
 
@@ -46,6 +61,7 @@ impl Preprocessing {
         match self {
             Preprocessing::None => *image,
             Preprocessing::Deskew => normalise(image),
+            Preprocessing::Strokes => stroke_maps(image),
         }
     }
 }
@@ -56,9 +72,9 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for p in [Preprocessing::None, Preprocessing::Deskew] {
+        for p in [Preprocessing::None, Preprocessing::Deskew, Preprocessing::Strokes] {
             assert_eq!(Preprocessing::from_code(p as u8), Some(p));
         }
-        assert_eq!(Preprocessing::from_code(2), None);
+        assert_eq!(Preprocessing::from_code(3), None);
     }
 }

@@ -20,6 +20,7 @@ use serde_big_array::BigArray;
 use super::{Classifier, Prediction, Weights, HIDDEN, INPUT, OUTPUT};
 use crate::input::deskew::Normalised;
 use crate::input::pixels::{NonzeroPixels, PixelBytes};
+use crate::input::strokes::StrokeMaps;
 
 /// Quantized parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,6 +60,10 @@ impl Classifier for QuantizedWeights {
     }
 
     fn classify_normalised(&self, image: Normalised<'_>) -> Prediction {
+        forward_int8(self, image)
+    }
+
+    fn classify_strokes(&self, image: StrokeMaps<'_>) -> Prediction {
         forward_int8(self, image)
     }
 }

@@ -19,6 +19,7 @@ pub mod soft_float;
 pub use crate::dims::{HIDDEN, INPUT, OUTPUT};
 use crate::input::deskew::Normalised;
 use crate::input::pixels::{NonzeroPixels, PixelBytes};
+use crate::input::strokes::StrokeMaps;
 use serde::{Deserialize, Serialize};
 use serde_big_array::BigArray;
 
@@ -247,6 +248,9 @@ pub trait Classifier {
     /// Classifies an image as the deskew streams it in (a model that deskews).
     fn classify_normalised(&self, image: Normalised<'_>) -> Prediction;
 
+    /// Classifies an image's stroke maps as they stream in (a model that reads strokes).
+    fn classify_strokes(&self, image: StrokeMaps<'_>) -> Prediction;
+
     /// Classifies a raw 28×28 image: the same pass over the same pixels.
     fn classify(&self, image: &[u8; INPUT]) -> Prediction {
         self.classify_pixels(PixelBytes::raw(image))
@@ -269,6 +273,10 @@ impl Classifier for Weights {
     }
 
     fn classify_normalised(&self, image: Normalised<'_>) -> Prediction {
+        forward(self, image)
+    }
+
+    fn classify_strokes(&self, image: StrokeMaps<'_>) -> Prediction {
         forward(self, image)
     }
 

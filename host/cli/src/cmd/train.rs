@@ -100,7 +100,7 @@ pub struct Args {
     /// What to do to every image before the network (recorded in the weight file, so every
     /// command and the firmware do the same): none, or deskew (deskew, size-normalise, centre)
     /// [default: deskew for digits, none for Fashion-MNIST].
-    #[arg(long, value_name = "none|deskew", value_parser = parse_preprocessing)]
+    #[arg(long, value_name = "none|deskew|strokes", value_parser = parse_preprocessing)]
     preprocess: Option<shared::input::Preprocessing>,
     /// Random seed: same options and seed give a byte-identical weight file.
     #[arg(long)]
@@ -371,10 +371,10 @@ fn flag_error(e: ConfigError, args: &Args) -> anyhow::Error {
 /// `--preprocess`'s values.
 fn parse_preprocessing(s: &str) -> Result<shared::input::Preprocessing, String> {
     use shared::input::Preprocessing;
-    [Preprocessing::None, Preprocessing::Deskew]
+    [Preprocessing::None, Preprocessing::Deskew, Preprocessing::Strokes]
         .into_iter()
         .find(|p| p.name() == s)
-        .ok_or_else(|| format!("{s:?} is not one of: none, deskew"))
+        .ok_or_else(|| format!("{s:?} is not one of: none, deskew, strokes"))
 }
 
 /// VmHWM from /proc/self/status: the most memory this process ever held.
