@@ -37,7 +37,7 @@ def read_model(path):
     if zlib.crc32(data[: 64 + body_len]) != stored_crc:
         raise ValueError(f"{path}: CRC mismatch")
     validation, test = struct.unpack_from("<ff", data, 32)
-    if data[40] not in (0, 1) or data[41] not in (0, 1) or not (0 <= validation <= 1 and 0 <= test <= 1):
+    if data[40] not in (0, 1) or data[41] not in (0, 1, 2) or not (0 <= validation <= 1 and 0 <= test <= 1):
         raise ValueError(f"{path}: bad class set, preprocessing or accuracy")
     preprocessing = data[41]
     if kind == "f32":
@@ -79,8 +79,9 @@ def isqrt(n):
     return np.where((r + 1) * (r + 1) <= n, r + 1, r)
 
 
-def deskew(images):
-    """docs/format.md §2.0 for a batch of images (rows), in exact integers."""
+def deskew(images, wide=False):
+    """docs/format.md §2.0 for a batch of images (rows), in exact integers;
+    with `wide`, the x scale of §2.3 step 1 (the width normalised too)."""
     one, centre, target = 1 << 16, 14 << 16, 5 << 16
     p = images.astype(np.int64)
     x = np.tile(np.arange(28, dtype=np.int64), 28)
@@ -94,11 +95,18 @@ def deskew(images):
     mu11, mu02 = m * sxy - sx * sy, m * syy - sy * sy
     alpha = np.where(mu02 > 0, np.clip(tdiv(mu11 << 16, np.where(mu02 > 0, mu02, 1)), -one, one), 0)
     k = np.clip(tdiv(isqrt(mu02) << 32, m * target), one // 2, 2 * one)
+    kx = k
+    if wide:
+        sxx = (p * x * x).sum(1)
+        mu20 = m * sxx - sx * sx
+        t = np.maximum(mu20 - ((2 * alpha * mu11) >> 16) + ((alpha * ((alpha * mu02) >> 16)) >> 16), 0)
+        kx = tdiv(isqrt(t) << 32, m * (7 * one // 2))
+        kx = np.minimum(np.maximum(kx, tdiv(7 * k, 10)), tdiv(16 * k, 10))
     out = np.zeros_like(p)
     rows = np.arange(len(p))
     for yo in range(28):
         ys = cy + ((k * (yo * one - centre)) >> 16)
-        xs = cx + ((k * -centre) >> 16) + ((alpha * (ys - cy)) >> 16)
+        xs = cx + ((kx * -centre) >> 16) + ((alpha * (ys - cy)) >> 16)
         for xo in range(28):
             x0, y0 = xs >> 16, ys >> 16
             fx, fy = (xs >> 8) & 0xFF, (ys >> 8) & 0xFF
@@ -111,8 +119,25 @@ def deskew(images):
             top = at(x0, y0) * (256 - fx) + at(x0 + 1, y0) * fx
             bottom = at(x0, y0 + 1) * (256 - fx) + at(x0 + 1, y0 + 1) * fx
             out[:, yo * 28 + xo] = (top * (256 - fy) + bottom * fy + (1 << 15)) >> 16
-            xs = xs + k
+            xs = xs + kx
     return np.where(blank[:, None], p, out).astype(np.uint8)
+
+
+COS = [128, 118, 91, 49, 0, -49, -91, -118, -128, -118, -91, -49, 0, 49, 91, 118]
+SIN = [0, 49, 91, 118, 128, 118, 91, 49, 0, -49, -91, -118, -128, -118, -91, -49]
+
+
+def strokes(images):
+    """docs/format.md §2.3: stroke maps of a batch of images, in exact integers."""
+    d = deskew(images, wide=True).astype(np.int64).reshape(-1, 28, 28)
+    padded = np.pad(d, ((0, 0), (1, 1), (1, 1)))
+    gx = padded[:, 1:-1, 2:] - padded[:, 1:-1, :-2]
+    gy = padded[:, 2:, 1:-1] - padded[:, :-2, 1:-1]
+    out = np.zeros((len(d), 7, 7, 16), dtype=np.int64)
+    for k in range(16):
+        response = np.maximum(gx * COS[k] + gy * SIN[k], 0)
+        out[:, :, :, k] = response.reshape(-1, 7, 4, 7, 4).sum(axis=(2, 4))
+    return np.minimum((out + (1 << 9)) >> 10, 255).reshape(-1, 784).astype(np.uint8)
 
 
 def bits(x):
@@ -239,6 +264,8 @@ def main():
     images = read_images(images_path)
     if preprocessing == 1:
         images = deskew(images)
+    elif preprocessing == 2:
+        images = strokes(images)
     digits, probabilities = (forward_f32 if kind == "f32" else forward_int8)(model, images)
     out = sys.stdout
     for digit, p in zip(digits, bits(probabilities)):

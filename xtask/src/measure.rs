@@ -278,12 +278,16 @@ pub fn run(args: Args) -> Result<()> {
         (p / n, r / n)
     };
     let (pixels, runs) = average(&|i| *i);
-    let (deskewed_pixels, deskewed_runs) = average(&shared::input::deskew::normalise);
     println!();
-    println!(
+    print!(
         "Where the network's instructions go (least squares over the images it reads; on average an image has \
-         {pixels:.1} nonzero pixels and {runs:.1} zero runs, {deskewed_pixels:.1} and {deskewed_runs:.1} deskewed):"
+         {pixels:.1} nonzero pixels and {runs:.1} zero runs"
     );
+    for p in [shared::input::Preprocessing::Deskew, shared::input::Preprocessing::Strokes] {
+        let (pixels, runs) = average(&|i| p.apply(i));
+        print!(", {pixels:.1} and {runs:.1} after {}", p.name());
+    }
+    println!("):");
     println!("| board | model | fixed (second layer, softmax) | per nonzero pixel | per zero run |");
     println!("|---|---|---|---|---|");
     for (board, kind, c, _) in &rows {

@@ -166,7 +166,8 @@ impl Plan {
                                                       // m² times the variance of x − α·(y − cy), the sheared columns.
         let sheared = (mu20 - ((2 * alpha * mu11) >> 16) + ((alpha * ((alpha * mu02) >> 16)) >> 16)).max(0);
         let kx = divide((isqrt(sheared.unsigned_abs()) as i64) << 32, ink.m * WIDTH_SPREAD);
-        let kx = kx.clamp(divide(7 * k, 10), divide(16 * k, 10));
+        // max then min rather than clamp: the same here (7k/10 < 16k/10), and no panic path.
+        let kx = kx.max(divide(7 * k, 10)).min(divide(16 * k, 10));
         Some(Plan { cx, cy, alpha, ky: k, kx, x_min: ink.x_min, x_max: ink.x_max, y_min: ink.y_min, y_max: ink.y_max })
     }
 

@@ -130,7 +130,8 @@ impl NonzeroPixels for StrokeMaps<'_> {
                 let fresh = if r == 0 {
                     1
                 } else {
-                    deskewed.copy_within(CELL.., 0);
+                    let [first, second, _, _, fifth, sixth] = &mut deskewed;
+                    (*first, *second) = (*fifth, *sixth);
                     2
                 };
                 if let Some(new) = deskewed.get_mut(fresh..) {

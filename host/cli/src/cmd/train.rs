@@ -98,8 +98,8 @@ pub struct Args {
     #[arg(long, value_enum)]
     init: Option<InitArg>,
     /// What to do to every image before the network (recorded in the weight file, so every
-    /// command and the firmware do the same): none, or deskew (deskew, size-normalise, centre)
-    /// [default: deskew for digits, none for Fashion-MNIST].
+    /// command and the firmware do the same): none; deskew (deskew, size-normalise, centre);
+    /// or strokes (the deskewed image's edges in 16 directions over 7x7 cells) [default: strokes].
     #[arg(long, value_name = "none|deskew|strokes", value_parser = parse_preprocessing)]
     preprocess: Option<shared::input::Preprocessing>,
     /// Random seed: same options and seed give a byte-identical weight file.

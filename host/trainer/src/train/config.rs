@@ -193,11 +193,10 @@ impl Config {
     }
 }
 
-/// The model preprocessing a class set trains with unless told otherwise:
-/// deskewing stands digits upright; clothing has no slant to remove.
-pub fn default_preprocessing(classes: shared::Classes) -> shared::input::Preprocessing {
-    match classes {
-        shared::Classes::Digits => shared::input::Preprocessing::Deskew,
-        shared::Classes::Fashion => shared::input::Preprocessing::None,
-    }
+/// The model preprocessing a class set trains with unless told otherwise.
+/// The stroke maps for both: on validation (default trainer, seeds 1–6) they
+/// beat the deskew on digits (98.57 % against 96.4 %) and the raw image on
+/// Fashion-MNIST (84.96 % against 84.29 %; the deskew, 82.6 %, hurts clothing).
+pub fn default_preprocessing(_classes: shared::Classes) -> shared::input::Preprocessing {
+    shared::input::Preprocessing::Strokes
 }
