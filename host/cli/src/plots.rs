@@ -265,7 +265,7 @@ fn draw_digit(root: &Area, image: &Pixels, (x0, y0): (i32, i32), scale: i32) -> 
 }
 
 /// The first 20 test images as they come (top row) and as the network sees
-/// them after `preprocessing` (bottom row).
+/// them after `preprocessing` (bottom row; stroke maps drawn as lines, see `pictures::view`).
 pub fn preprocessing(path: &Path, test: &trainer::mnist::Dataset, preprocessing: Preprocessing) -> Result<()> {
     const SCALE: i32 = 3;
     const CELL: i32 = shared::SIDE as i32 * SCALE + 8;
@@ -279,10 +279,27 @@ pub fn preprocessing(path: &Path, test: &trainer::mnist::Dataset, preprocessing:
         for (n, image) in shown.iter().enumerate() {
             let x0 = 10 + n as i32 * CELL;
             draw_digit(root, image, (x0, 45), SCALE)?;
-            draw_digit(root, &preprocessing.apply(image), (x0, 45 + CELL + 10), SCALE)?;
+            let view = pictures::view::network_view(preprocessing, image);
+            // Drawn at the digit's size whatever the view's resolution.
+            draw_view(root, &view, (x0, 45 + CELL + 10), shared::SIDE as i32 * SCALE)?;
         }
         Ok(())
     })
+}
+
+/// A view of what the network sees, black on white, `side` screen pixels square, framed in grey.
+fn draw_view(root: &Area, view: &image::GrayImage, (x0, y0): (i32, i32), side: i32) -> Result<()> {
+    let (w, h) = view.dimensions();
+    for y in 0..side {
+        for x in 0..side {
+            let value = view.get_pixel(x as u32 * w / side as u32, y as u32 * h / side as u32).0[0];
+            let ink = 255 - value;
+            root.draw(&Rectangle::new([(x0 + x, y0 + y), (x0 + x + 1, y0 + y + 1)], RGBColor(ink, ink, ink).filled()))
+                .map_err(plot_error)?;
+        }
+    }
+    root.draw(&Rectangle::new([(x0, y0), (x0 + side, y0 + side)], RGBColor(180, 180, 180))).map_err(plot_error)?;
+    Ok(())
 }
 
 /// A grid of misclassified images with true and predicted classes (at most 60).

@@ -97,6 +97,8 @@ fn classify(
     };
     let input = model.info.preprocessing.apply(&image);
     let host = model.network.classify(&input);
+    // What the network sees, drawn for a person (stroke maps as lines).
+    let view = pictures::view::network_view(model.info.preprocessing, &image);
     let board = match device {
         Some((name, device)) => {
             let mut device = device.lock().map_err(|_| anyhow::anyhow!("the board's link broke earlier"))?;
@@ -116,7 +118,8 @@ fn classify(
         "digit": host.digit,
         "class": model.info.classes.name(host.digit),
         "probabilities": host.probabilities,
-        "input": input.to_vec(),
+        "input": view.as_raw(),
+        "input_side": view.width(),
         "not_a_digit": null,
         "device": board,
     }))
