@@ -310,6 +310,7 @@ fn pixel_pair(row: &[u8; SIDE], x: i32) -> (i32, i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::testing::{pieces, xorshift};
 
     /// Side of the image as the signed integer the coordinates use.
     const SIDE_I: i64 = SIDE as i64;
@@ -374,16 +375,6 @@ mod tests {
         let top = at(x0, y0) * (256 - fx) + at(x0 + 1, y0) * fx;
         let bottom = at(x0, y0 + 1) * (256 - fx) + at(x0 + 1, y0 + 1) * fx;
         ((top * (256 - fy) + bottom * fy + (1 << 15)) >> 16) as u8
-    }
-
-    /// A small deterministic generator for test images.
-    fn xorshift(mut state: u32) -> impl FnMut() -> u32 {
-        move || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state
-        }
     }
 
     /// The fast path (skipping rows and columns without ink, fewer multiplies)
@@ -516,18 +507,11 @@ mod tests {
     /// Each piece of the streamed work is bracketed: [`PIECES`] per image.
     #[test]
     fn markers_bracket_every_piece() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static STARTS: AtomicUsize = AtomicUsize::new(0);
-        static ENDS: AtomicUsize = AtomicUsize::new(0);
-        let counting = Markers {
-            start: || _ = STARTS.fetch_add(1, Ordering::Relaxed),
-            end: || _ = ENDS.fetch_add(1, Ordering::Relaxed),
-        };
-        let rows = [0u8; INPUT];
-        for (n, image) in [[0u8; INPUT], [7; INPUT]].iter().enumerate() {
-            Normalised::new(PixelBytes::raw(image), counting).for_each_nonzero(&rows, |_, _| {});
-            assert_eq!(STARTS.load(Ordering::Relaxed), (n + 1) * PIECES);
-            assert_eq!(ENDS.load(Ordering::Relaxed), (n + 1) * PIECES);
+        for image in [[0u8; INPUT], [7; INPUT]] {
+            let counted = pieces(|markers| {
+                Normalised::new(PixelBytes::raw(&image), markers).for_each_nonzero(&[0u8; INPUT], |_, _| {})
+            });
+            assert_eq!(counted, (PIECES, PIECES));
         }
     }
 }

@@ -66,6 +66,39 @@ impl Preprocessing {
     }
 }
 
+/// What the tests of both preprocessings use.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::deskew::Markers;
+    use std::cell::Cell;
+
+    /// A small deterministic generator for test images.
+    pub fn xorshift(mut state: u32) -> impl FnMut() -> u32 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        }
+    }
+
+    thread_local! {
+        static STARTS: Cell<usize> = const { Cell::new(0) };
+        static ENDS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// The markers' starts and ends while `work` runs with counting markers.
+    pub fn pieces(work: impl FnOnce(Markers)) -> (usize, usize) {
+        fn bump(counter: &'static std::thread::LocalKey<Cell<usize>>) {
+            counter.with(|c| c.set(c.get() + 1));
+        }
+        let counting = Markers { start: || bump(&STARTS), end: || bump(&ENDS) };
+        let before = (STARTS.with(Cell::get), ENDS.with(Cell::get));
+        work(counting);
+        (STARTS.with(Cell::get) - before.0, ENDS.with(Cell::get) - before.1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

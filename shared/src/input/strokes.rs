@@ -154,6 +154,7 @@ impl NonzeroPixels for StrokeMaps<'_> {
 mod tests {
     use super::*;
     use crate::input::deskew::{TARGET_SPREAD, WIDTH_SPREAD};
+    use crate::input::testing::{pieces, xorshift};
     use crate::int_math::isqrt;
 
     /// Step 1 written plainly, sampling every output pixel.
@@ -222,15 +223,6 @@ mod tests {
         sums.map(|s| ((s + (1 << (SHIFT - 1))) >> SHIFT).min(255) as u8)
     }
 
-    fn xorshift(mut state: u32) -> impl FnMut() -> u32 {
-        move || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state
-        }
-    }
-
     /// Random images, some with ink in a box like a digit's, some touching the borders.
     fn images(n: usize) -> Vec<[u8; INPUT]> {
         let mut next = xorshift(0x2545_f491);
@@ -284,17 +276,11 @@ mod tests {
 
     #[test]
     fn markers_bracket_every_piece() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static STARTS: AtomicUsize = AtomicUsize::new(0);
-        static ENDS: AtomicUsize = AtomicUsize::new(0);
-        let counting = Markers {
-            start: || _ = STARTS.fetch_add(1, Ordering::Relaxed),
-            end: || _ = ENDS.fetch_add(1, Ordering::Relaxed),
-        };
-        for (n, image) in [[0u8; INPUT], [7; INPUT]].iter().enumerate() {
-            StrokeMaps::new(PixelBytes::raw(image), counting).for_each_nonzero(&[0u8; INPUT], |_, _| {});
-            assert_eq!(STARTS.load(Ordering::Relaxed), (n + 1) * PIECES);
-            assert_eq!(ENDS.load(Ordering::Relaxed), (n + 1) * PIECES);
+        for image in [[0u8; INPUT], [7; INPUT]] {
+            let counted = pieces(|markers| {
+                StrokeMaps::new(PixelBytes::raw(&image), markers).for_each_nonzero(&[0u8; INPUT], |_, _| {})
+            });
+            assert_eq!(counted, (PIECES, PIECES));
         }
     }
 
