@@ -133,11 +133,13 @@ def strokes(images):
     padded = np.pad(d, ((0, 0), (1, 1), (1, 1)))
     gx = padded[:, 1:-1, 2:] - padded[:, 1:-1, :-2]
     gy = padded[:, 2:, 1:-1] - padded[:, :-2, 1:-1]
+    p = np.stack([gx * COS[k] + gy * SIN[k] for k in range(16)])
+    strongest = p.max(axis=0)
     out = np.zeros((len(d), 7, 7, 16), dtype=np.int64)
     for k in range(16):
-        response = np.maximum(gx * COS[k] + gy * SIN[k], 0)
+        response = np.maximum(4 * p[k] - 3 * strongest, 0)
         out[:, :, :, k] = response.reshape(-1, 7, 4, 7, 4).sum(axis=(2, 4))
-    return np.minimum((out + (1 << 9)) >> 10, 255).reshape(-1, 784).astype(np.uint8)
+    return np.minimum((out + (1 << 8)) >> 9, 255).reshape(-1, 784).astype(np.uint8)
 
 
 def bits(x):
