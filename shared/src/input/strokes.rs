@@ -90,7 +90,10 @@ fn cell_row_maps(rows: &Rows, out: &mut [u8; CELL_ROW]) {
                 if gx == 0 && gy == 0 {
                     continue;
                 }
-                let p: [i32; DIRECTIONS] = core::array::from_fn(|k| gx * COS[k] + gy * SIN[k]);
+                let mut p = [0i32; DIRECTIONS];
+                for ((p, &c), &s) in p.iter_mut().zip(&COS).zip(&SIN) {
+                    *p = gx * c + gy * s;
+                }
                 let strongest = p.iter().copied().max().unwrap_or(0);
                 for (sum, &p) in sums.iter_mut().zip(&p) {
                     *sum += (4 * p - 3 * strongest).max(0);
