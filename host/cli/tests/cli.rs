@@ -528,3 +528,27 @@ fn classify_on_a_board_from_outside_the_checkout() {
     let o = classify(&["--index", "0", "-m", int8.to_str().unwrap()]);
     assert_clean_failure(&o, "the device runs another model (crc 98038b3a)");
 }
+
+/// An output that is an input or another output is refused before any work,
+/// and the file it names is left as it was (symbolic links included).
+#[test]
+fn an_output_never_overwrites_an_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.bin");
+    std::fs::copy(board::paths::default_model(), &model).unwrap();
+    let before = std::fs::read(&model).unwrap();
+    std::os::unix::fs::symlink("m.bin", dir.path().join("link.bin")).unwrap();
+    let cases: [&[&str]; 5] = [
+        &["eval", "-m", "m.bin", "--predictions", "m.bin"],
+        &["eval", "-m", "m.bin", "--predictions", "link.bin"],
+        &["quantize", "-m", "m.bin", "-o", "./m.bin"],
+        &["export", "-m", "m.bin", "-o", "m.bin"],
+        &["train", "-o", "t.bin", "--metrics", "t.bin", "--epochs", "1"],
+    ];
+    for args in cases {
+        let o = host_in(dir.path(), args);
+        assert_clean_failure(&o, "is the same file as");
+        assert_eq!(std::fs::read(&model).unwrap(), before, "{args:?} changed the model");
+    }
+    assert!(!dir.path().join("t.bin").exists(), "train refused before writing anything");
+}

@@ -188,6 +188,50 @@ pub fn output_target(path: &Path) -> Result<std::path::PathBuf> {
     }
 }
 
+/// Refuses, before any work, an output that is the same file as an input or
+/// as another output: a tab-completion slip such as `eval -m m.bin
+/// --predictions m.bin` would otherwise replace the model for good. Each path
+/// comes with the flag that named it, for the message. Symbolic links and
+/// (on Unix) hard links count as the same file.
+pub fn check_distinct(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result<()> {
+    for (n, &(flag, output)) in outputs.iter().enumerate() {
+        for &(other_flag, other) in inputs.iter().chain(&outputs[..n]) {
+            if same_file(output, other) {
+                anyhow::bail!(
+                    "{flag} {} is the same file as {other_flag} {}; writing it would destroy that file: \
+                     give another path",
+                    output.display(),
+                    other.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether two paths name one file (the second may be an output not written yet).
+fn same_file(a: &Path, b: &Path) -> bool {
+    // Where each would be read or written: links followed, the directory made absolute.
+    let place = |p: &Path| -> Option<std::path::PathBuf> {
+        let target = output_target(p).ok()?;
+        let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        Some(std::fs::canonicalize(dir).ok()?.join(target.file_name()?))
+    };
+    if let (Some(a), Some(b)) = (place(a), place(b)) {
+        if a == b {
+            return true;
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(a), Ok(b)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return a.dev() == b.dev() && a.ino() == b.ino();
+        }
+    }
+    false
+}
+
 /// Writes `bytes` to `path` atomically: a temporary file in the same
 /// directory, flushed, then renamed over the target. A crash leaves either
 /// the old file or the new one, never half of one. A symlink is written

@@ -19,6 +19,9 @@ pub fn run(args: Args) -> Result<()> {
         None => board::paths::firmware_model()?,
     };
     trainer::model_file::output_target(&output)?;
+    if let Some(model) = &args.model {
+        trainer::model_file::check_distinct(&[("--model", model)], &[("--output", &output)])?;
+    }
     let (name, model) = super::load_model(args.model)?;
     eprintln!("{}", super::describe(&name, &model));
     let bytes = trainer::model_file::encode_model(&model)?;

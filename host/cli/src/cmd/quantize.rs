@@ -28,6 +28,11 @@ pub fn run(args: Args) -> Result<()> {
         PathBuf::from(format!("{stem}-int8.bin"))
     });
     trainer::model_file::output_target(&output)?;
+    let inputs: Vec<(&str, &std::path::Path)> = [("--model", args.model.as_deref()), ("--data", args.data.as_deref())]
+        .into_iter()
+        .filter_map(|(flag, p)| Some((flag, p?)))
+        .collect();
+    trainer::model_file::check_distinct(&inputs, &[("--output", &output)])?;
     let (name, model) = super::load_model(args.model)?;
     eprintln!("{}", super::describe(&name, &model));
     let Network::F32(weights) = model.network else {

@@ -199,6 +199,11 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(metrics) = &args.metrics {
         trainer::model_file::output_target(metrics).context("--metrics")?;
     }
+    let outputs: Vec<(&str, &std::path::Path)> = std::iter::once(("--output", args.output.as_path()))
+        .chain(args.metrics.as_deref().map(|m| ("--metrics", m)))
+        .collect();
+    let inputs: Vec<(&str, &std::path::Path)> = args.data.as_deref().map(|d| ("--data", d)).into_iter().collect();
+    trainer::model_file::check_distinct(&inputs, &outputs)?;
     let source = Source::from_option(args.data.clone());
     let load_started = Instant::now();
     let test_source = source.test_source();
