@@ -58,7 +58,9 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", error_text(&e));
-            std::process::ExitCode::FAILURE
+            // A command-line mistake exits as clap's own do.
+            let usage = e.chain().any(|cause| cause.is::<cmd::UsageError>());
+            std::process::ExitCode::from(if usage { 2 } else { 1 })
         }
     }
 }

@@ -552,3 +552,22 @@ fn an_output_never_overwrites_an_input() {
     }
     assert!(!dir.path().join("t.bin").exists(), "train refused before writing anything");
 }
+
+/// Every command-line mistake exits with 2, as clap's own do; a failure at work exits with 1.
+#[test]
+fn command_line_mistakes_exit_with_2() {
+    let cases: [&[&str]; 6] = [
+        &["train", "--epochs", "0"],
+        &["train", "--learning-rate", "-1"],
+        &["train", "--momentum", "1"],
+        &["predict"],
+        &["predict", "--index", "10000"],
+        &["train", "--no-such-flag"],
+    ];
+    for args in cases {
+        let o = host(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+    let o = host(&["eval", "-m", "/no/such/model.bin"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}

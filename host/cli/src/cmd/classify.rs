@@ -57,7 +57,7 @@ pub fn run(args: Args) -> Result<()> {
     eprintln!("{}", super::describe(&name, &model));
     let (images, labels, names) = images(&args)?;
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        bail!("--timeout must be a positive number of seconds");
+        return Err(super::usage("--timeout must be a positive number of seconds"));
     }
     let options = Options {
         baud: args.baud,

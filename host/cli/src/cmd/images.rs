@@ -3,7 +3,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use trainer::mnist::Dataset;
 
 use crate::render::parse_pgm;
@@ -17,18 +17,23 @@ pub fn read_pgm(path: &Path) -> Result<trainer::mnist::Pixels> {
 /// The test images `range` picks (`what` names the option in messages), with their labels.
 pub fn test_images(test: &Dataset, range: Range<usize>, what: &str) -> Result<Dataset> {
     if range.is_empty() {
-        bail!("{what} is empty: the end is exclusive, e.g. 0..100 for the first hundred");
+        return Err(super::usage(format!("{what} is empty: the end is exclusive, e.g. 0..100 for the first hundred")));
     }
     if range.end > test.len() {
-        bail!("{what} is out of range: the test set has {} images (0-{})", test.len(), test.len().saturating_sub(1));
+        return Err(super::usage(format!(
+            "{what} is out of range: the test set has {} images (0-{})",
+            test.len(),
+            test.len().saturating_sub(1)
+        )));
     }
     Ok(test.select(&range.collect::<Vec<_>>()))
 }
 
 /// `START..END`, end exclusive.
 pub fn parse_range(s: &str) -> Result<Range<usize>> {
-    let (a, b) = s.split_once("..").with_context(|| format!("--range {s:?}: expected START..END, e.g. 0..100"))?;
-    let a: usize = a.trim().parse().with_context(|| format!("--range {s:?}: bad start"))?;
-    let b: usize = b.trim().parse().with_context(|| format!("--range {s:?}: bad end"))?;
+    let wrong = || super::usage(format!("--range {s:?}: expected START..END, e.g. 0..100"));
+    let (a, b) = s.split_once("..").ok_or_else(wrong)?;
+    let a: usize = a.trim().parse().map_err(|_| wrong())?;
+    let b: usize = b.trim().parse().map_err(|_| wrong())?;
     Ok(a..b)
 }

@@ -12,6 +12,24 @@ use std::path::PathBuf;
 
 use trainer::model_file::{self, Model};
 
+/// A mistake on the command line that clap cannot see (a value out of range, a
+/// missing choice): `main` exits with 2 for it, as clap does for its own.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// A [`UsageError`] as an `anyhow::Error`.
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(message.into()))
+}
+
 /// Loads `--model`, or the built-in default (never a file found lying
 /// around), and returns how messages name it.
 pub fn load_model(explicit: Option<PathBuf>) -> anyhow::Result<(String, Model)> {

@@ -2,7 +2,7 @@
 use std::path::PathBuf;
 
 use crate::render::image_to_text;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use pictures::photo::{Found, NotADigit};
 use trainer::mnist::{Source, Split};
 
@@ -44,7 +44,7 @@ pub fn run(args: Args) -> Result<()> {
             Found::NotADigit(why) => return not_a_digit(why, &name, args.json),
         },
         (None, None, Some(pgm)) => (super::images::read_pgm(pgm)?, None),
-        _ => bail!("give --index N, --image FILE or --pgm FILE"),
+        _ => return Err(super::usage("give --index N, --image FILE or --pgm FILE")),
     };
     // What the network sees (and the picture shows): the image after the model's preprocessing.
     let image = model.info.preprocessing.apply(&image);

@@ -224,7 +224,9 @@ pub fn run(args: Args) -> Result<()> {
         train::split(&all, config.validation, config.seed).map_err(|e| flag_error(e, &args))?;
     let has_validation = !validation.is_empty();
     if rates.len() > 1 && !has_validation {
-        anyhow::bail!("--preset seed picks its learning rate on the validation split; --validation 0 leaves none");
+        return Err(super::usage(
+            "--preset seed picks its learning rate on the validation split; --validation 0 leaves none",
+        ));
     }
     if has_validation {
         eprintln!(
@@ -370,7 +372,7 @@ fn flag_error(e: ConfigError, args: &Args) -> anyhow::Error {
             args.preset.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned())
         ),
     };
-    anyhow::anyhow!(message)
+    super::usage(message)
 }
 
 /// `--preprocess`'s values.
