@@ -191,11 +191,12 @@ pub fn output_target(path: &Path) -> Result<std::path::PathBuf> {
 /// Refuses, before any work, an output that is the same file as an input or
 /// as another output: a tab-completion slip such as `eval -m m.bin
 /// --predictions m.bin` would otherwise replace the model for good. Each path
-/// comes with the flag that named it, for the message. Symbolic links and
-/// (on Unix) hard links count as the same file.
-pub fn check_distinct(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result<()> {
+/// comes with the flag that named it, for the message; an input not given is
+/// `None`. Symbolic links and (on Unix) hard links count as the same file.
+pub fn check_distinct(inputs: &[(&str, Option<&Path>)], outputs: &[(&str, &Path)]) -> Result<()> {
+    let given = inputs.iter().filter_map(|&(flag, path)| Some((flag, path?)));
     for (n, &(flag, output)) in outputs.iter().enumerate() {
-        for &(other_flag, other) in inputs.iter().chain(&outputs[..n]) {
+        for (other_flag, other) in given.clone().chain(outputs[..n].iter().copied()) {
             if same_file(output, other) {
                 anyhow::bail!(
                     "{flag} {} is the same file as {other_flag} {}; writing it would destroy that file: \

@@ -139,35 +139,35 @@ pub(super) struct Plan {
 impl Plan {
     /// `None` for a blank image.
     pub(super) fn measure(image: PixelBytes<'_>) -> Option<Plan> {
-        let ink = Ink::measure::<false>(image)?;
-        let (cx, cy, alpha, k) = ink.centre_slant_scale();
-        Some(Plan {
-            cx,
-            cy,
-            alpha,
-            ky: k,
-            kx: k,
-            x_min: ink.x_min,
-            x_max: ink.x_max,
-            y_min: ink.y_min,
-            y_max: ink.y_max,
-        })
+        Plan::measure_with::<false>(image)
     }
 
     /// [`Plan::measure`] with the width normalised too: the x scale makes the
     /// deskewed ink's horizontal spread `WIDTH_SPREAD`, within 0.7–1.6 times
     /// the y scale (`strokes`' step 1).
     pub(super) fn measure_wide(image: PixelBytes<'_>) -> Option<Plan> {
-        let ink = Ink::measure::<true>(image)?;
-        let (cx, cy, alpha, k) = ink.centre_slant_scale();
+        Plan::measure_with::<true>(image)
+    }
+
+    /// Steps 1–4, with the x scale of its own if `WIDE` (else `kx = ky`).
+    fn measure_with<const WIDE: bool>(image: PixelBytes<'_>) -> Option<Plan> {
+        let ink = Ink::measure::<WIDE>(image)?;
+        // `divide` is `/` (m > 0, so never a division by zero).
+        let (cx, cy) = (divide(ink.sx << 16, ink.m), divide(ink.sy << 16, ink.m));
         let mu11 = ink.m * ink.sxy - ink.sx * ink.sy; // m² · μ11
-        let mu02 = ink.m * ink.syy - ink.sy * ink.sy; // m² · μ02
-        let mu20 = ink.m * ink.sxx - ink.sx * ink.sx; // m² · μ20
-                                                      // m² times the variance of x − α·(y − cy), the sheared columns.
-        let sheared = (mu20 - ((2 * alpha * mu11) >> 16) + ((alpha * ((alpha * mu02) >> 16)) >> 16)).max(0);
-        let kx = divide((isqrt(sheared.unsigned_abs()) as i64) << 32, ink.m * WIDTH_SPREAD);
-        // max then min rather than clamp: the same here (7k/10 < 16k/10), and no panic path.
-        let kx = kx.max(divide(7 * k, 10)).min(divide(16 * k, 10));
+        let mu02 = ink.m * ink.syy - ink.sy * ink.sy; // m² · μ02, never negative
+        let alpha = if mu02 > 0 { divide(mu11 << 16, mu02).clamp(-ONE, ONE) } else { 0 };
+        let k = divide((isqrt(mu02.unsigned_abs()) as i64) << 32, ink.m * TARGET_SPREAD).clamp(ONE / 2, 2 * ONE);
+        let kx = if WIDE {
+            // m² times the variance of x − α·(y − cy): the columns once sheared upright.
+            let mu20 = ink.m * ink.sxx - ink.sx * ink.sx;
+            let sheared = (mu20 - ((2 * alpha * mu11) >> 16) + ((alpha * ((alpha * mu02) >> 16)) >> 16)).max(0);
+            let kx = divide((isqrt(sheared.unsigned_abs()) as i64) << 32, ink.m * WIDTH_SPREAD);
+            // max then min rather than clamp: the same here (7k/10 < 16k/10), and no panic path.
+            kx.max(divide(7 * k, 10)).min(divide(16 * k, 10))
+        } else {
+            k
+        };
         Some(Plan { cx, cy, alpha, ky: k, kx, x_min: ink.x_min, x_max: ink.x_max, y_min: ink.y_min, y_max: ink.y_max })
     }
 
@@ -285,19 +285,6 @@ impl Ink {
             y_min,
             y_max,
         })
-    }
-}
-
-impl Ink {
-    /// Steps 2–4: centre of mass, slant and scale, all Q16.
-    fn centre_slant_scale(&self) -> (i64, i64, i64, i64) {
-        // `divide` is `/` (m > 0, so never a division by zero).
-        let (cx, cy) = (divide(self.sx << 16, self.m), divide(self.sy << 16, self.m));
-        let mu11 = self.m * self.sxy - self.sx * self.sy; // m² · μ11
-        let mu02 = self.m * self.syy - self.sy * self.sy; // m² · μ02, never negative
-        let alpha = if mu02 > 0 { divide(mu11 << 16, mu02).clamp(-ONE, ONE) } else { 0 };
-        let k = divide((isqrt(mu02.unsigned_abs()) as i64) << 32, self.m * TARGET_SPREAD).clamp(ONE / 2, 2 * ONE);
-        (cx, cy, alpha, k)
     }
 }
 

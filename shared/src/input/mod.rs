@@ -27,6 +27,9 @@ pub enum Preprocessing {
 }
 
 impl Preprocessing {
+    /// Every preprocessing, in the order of their header codes.
+    pub const ALL: [Preprocessing; 3] = [Preprocessing::None, Preprocessing::Deskew, Preprocessing::Strokes];
+
     /// The header byte's meaning, or `None` for a code this build does not know.
     pub const fn from_code(code: u8) -> Option<Preprocessing> {
         match code {
@@ -105,7 +108,7 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for p in [Preprocessing::None, Preprocessing::Deskew, Preprocessing::Strokes] {
+        for p in Preprocessing::ALL {
             assert_eq!(Preprocessing::from_code(p as u8), Some(p));
         }
         assert_eq!(Preprocessing::from_code(3), None);

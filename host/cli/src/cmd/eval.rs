@@ -30,11 +30,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     if let Some(out) = &args.predictions {
         trainer::model_file::output_target(out).context("--predictions")?;
-        let inputs: Vec<(&str, &std::path::Path)> =
-            [("--model", args.model.as_deref()), ("--data", args.data.as_deref())]
-                .into_iter()
-                .filter_map(|(flag, p)| Some((flag, p?)))
-                .collect();
+        let inputs = [("--model", args.model.as_deref()), ("--data", args.data.as_deref())];
         trainer::model_file::check_distinct(&inputs, &[("--predictions", out)])?;
     }
     let (name, model) = super::load_model(args.model)?;

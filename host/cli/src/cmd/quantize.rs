@@ -28,10 +28,7 @@ pub fn run(args: Args) -> Result<()> {
         PathBuf::from(format!("{stem}-int8.bin"))
     });
     trainer::model_file::output_target(&output)?;
-    let inputs: Vec<(&str, &std::path::Path)> = [("--model", args.model.as_deref()), ("--data", args.data.as_deref())]
-        .into_iter()
-        .filter_map(|(flag, p)| Some((flag, p?)))
-        .collect();
+    let inputs = [("--model", args.model.as_deref()), ("--data", args.data.as_deref())];
     trainer::model_file::check_distinct(&inputs, &[("--output", &output)])?;
     let (name, model) = super::load_model(args.model)?;
     eprintln!("{}", super::describe(&name, &model));

@@ -202,8 +202,7 @@ pub fn run(args: Args) -> Result<()> {
     let outputs: Vec<(&str, &std::path::Path)> = std::iter::once(("--output", args.output.as_path()))
         .chain(args.metrics.as_deref().map(|m| ("--metrics", m)))
         .collect();
-    let inputs: Vec<(&str, &std::path::Path)> = args.data.as_deref().map(|d| ("--data", d)).into_iter().collect();
-    trainer::model_file::check_distinct(&inputs, &outputs)?;
+    trainer::model_file::check_distinct(&[("--data", args.data.as_deref())], &outputs)?;
     let source = Source::from_option(args.data.clone());
     let load_started = Instant::now();
     let test_source = source.test_source();
@@ -378,10 +377,10 @@ fn flag_error(e: ConfigError, args: &Args) -> anyhow::Error {
 /// `--preprocess`'s values.
 fn parse_preprocessing(s: &str) -> Result<shared::input::Preprocessing, String> {
     use shared::input::Preprocessing;
-    [Preprocessing::None, Preprocessing::Deskew, Preprocessing::Strokes]
-        .into_iter()
-        .find(|p| p.name() == s)
-        .ok_or_else(|| format!("{s:?} is not one of: none, deskew, strokes"))
+    Preprocessing::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| {
+        let names: Vec<&str> = Preprocessing::ALL.iter().map(|p| p.name()).collect();
+        format!("{s:?} is not one of: {}", names.join(", "))
+    })
 }
 
 /// VmHWM from /proc/self/status: the most memory this process ever held.
