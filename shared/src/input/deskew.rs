@@ -174,7 +174,12 @@ impl Plan {
     /// Step 5 for the output rows from `first_row` on, into `out` (left as
     /// they are where no ink can reach: the caller clears them). `window`
     /// walks down the source as the rows do.
-    pub(super) fn resample(&self, window: &mut Window<'_>, first_row: i64, out: &mut [[u8; SIDE]]) {
+    pub(super) fn resample<'o>(
+        &self,
+        window: &mut Window<'_>,
+        first_row: i64,
+        out: impl IntoIterator<Item = &'o mut [u8; SIDE]>,
+    ) {
         for (yo, out_row) in (first_row..).zip(out) {
             let ys = self.cy + ((self.ky * (yo * ONE - CENTRE)) >> 16);
             let (y0, fy) = ((ys >> 16) as i32, ((ys >> 8) & 0xff) as i32);
@@ -255,22 +260,30 @@ impl Ink {
         let (mut m, mut sx, mut sy, mut sxy, mut syy, mut sxx) = (0i32, 0i32, 0i32, 0i32, 0i32, 0i32);
         let (mut x_min, mut x_max, mut y_min, mut y_max) = (i32::MAX, -1, i32::MAX, -1);
         for (y, row) in (0i32..).zip(image.rows()) {
-            for (x, &p) in (0i32..).zip(&row) {
-                if p != 0 {
-                    let p = i32::from(p);
-                    m += p;
-                    sx += p * x;
-                    sy += p * y;
-                    sxy += p * x * y;
-                    syy += p * y * y;
-                    if WIDE {
-                        sxx += p * x * x;
-                    }
-                    x_min = x_min.min(x);
-                    x_max = x_max.max(x);
-                    y_min = y_min.min(y);
-                    y_max = y_max.max(y);
+            // The row's own sums Σp, Σp·x, Σp·x², then the row's share of the moments.
+            let (mut r0, mut r1, mut r2) = (0i32, 0i32, 0i32);
+            for (x, quad) in (0i32..).step_by(4).zip(row.as_chunks::<4>().0) {
+                // One 32-bit test skips four blank pixels.
+                if u32::from_ne_bytes(*quad) == 0 {
+                    continue;
                 }
+                for (x, &p) in (x..).zip(quad) {
+                    if p != 0 {
+                        let (p, px) = (i32::from(p), i32::from(p) * x);
+                        (r0, r1) = (r0 + p, r1 + px);
+                        if WIDE {
+                            r2 += px * x;
+                        }
+                        x_min = x_min.min(x);
+                        x_max = x_max.max(x);
+                    }
+                }
+            }
+            if r0 != 0 {
+                (m, sx, sxx) = (m + r0, sx + r1, sxx + r2);
+                (sy, sxy, syy) = (sy + r0 * y, sxy + r1 * y, syy + r0 * y * y);
+                y_min = y_min.min(y);
+                y_max = y;
             }
         }
         (m != 0).then(|| Ink {

@@ -54,8 +54,10 @@ pub const SIN: [i32; DIRECTIONS] = [0, 49, 91, 118, 128, 118, 91, 49, 0, -49, -9
 
 const _: () = assert!(CELLS * CELL_ROW == INPUT);
 
+/// A deskewed row between two zero columns (−1 and 28).
+type PaddedRow = [u8; SIDE + 2];
 /// Deskewed rows `4·r − 1` to `4·r + 4`: what cell row `r` reads.
-type Rows = [[u8; SIDE]; CELL + 2];
+type Rows = [PaddedRow; CELL + 2];
 
 /// The stroke maps of `image` (see the module's steps).
 pub fn stroke_maps(image: &[u8; INPUT]) -> [u8; INPUT] {
@@ -63,9 +65,9 @@ pub fn stroke_maps(image: &[u8; INPUT]) -> [u8; INPUT] {
     let source = PixelBytes::raw(image);
     let Some(plan) = Plan::measure_wide(source) else { return out };
     // Rows −1 to 28 of the deskewed image; the first and the last stay zeros.
-    let mut deskewed = [[0u8; SIDE]; SIDE + 2];
+    let mut deskewed = [[0u8; SIDE + 2]; SIDE + 2];
     if let Some(inner) = deskewed.get_mut(1..=SIDE) {
-        plan.resample(&mut Window::new(source), 0, inner);
+        plan.resample(&mut Window::new(source), 0, pixels_of(inner));
     }
     for (rows, cell_row) in deskewed.windows(CELL + 2).step_by(CELL).zip(out.as_chunks_mut::<CELL_ROW>().0) {
         if let Ok(rows) = <&Rows>::try_from(rows) {
@@ -75,33 +77,84 @@ pub fn stroke_maps(image: &[u8; INPUT]) -> [u8; INPUT] {
     out
 }
 
+/// The image's 28 pixels of each padded row, for the deskew to write.
+fn pixels_of(rows: &mut [PaddedRow]) -> impl Iterator<Item = &mut [u8; SIDE]> {
+    rows.iter_mut().filter_map(|row| row.get_mut(1..)?.first_chunk_mut::<SIDE>())
+}
+
 /// Steps 2–5 for one cell row, from the deskewed rows around it.
 fn cell_row_maps(rows: &Rows, out: &mut [u8; CELL_ROW]) {
     for (cell, cell_out) in out.as_chunks_mut::<DIRECTIONS>().0.iter_mut().enumerate() {
-        let mut sums = [0i32; DIRECTIONS];
-        for y in 1..=CELL {
-            let (Some(above), Some(row), Some(below)) = (rows.get(y - 1), rows.get(y), rows.get(y + 1)) else {
+        // Four more sums stand for directions 0 to 3 again: a pixel's responses
+        // then land on five neighbouring sums, whatever its direction.
+        let mut sums = [0i32; DIRECTIONS + 4];
+        let mut inked = false;
+        let x0 = cell * CELL;
+        for [above, row, below] in rows.array_windows::<3>() {
+            // Four pixels whose neighbours are all blank have no gradient: one test.
+            if word(above, x0 + 1) | word(below, x0 + 1) | word(row, x0) | word(row, x0 + 2) == 0 {
                 continue;
-            };
-            for x in cell * CELL..(cell + 1) * CELL {
-                let at = |r: &[u8; SIDE], x: usize| r.get(x).map_or(0, |&p| i32::from(p));
-                let gx = at(row, x + 1) - x.checked_sub(1).map_or(0, |x| at(row, x));
-                let gy = at(below, x) - at(above, x);
-                if gx == 0 && gy == 0 {
-                    continue;
-                }
-                let mut p = [0i32; DIRECTIONS];
-                for ((p, &c), &s) in p.iter_mut().zip(&COS).zip(&SIN) {
-                    *p = gx * c + gy * s;
-                }
-                let strongest = p.iter().copied().max().unwrap_or(0);
-                for (sum, &p) in sums.iter_mut().zip(&p) {
-                    *sum += (4 * p - 3 * strongest).max(0);
+            }
+            for x in x0..x0 + CELL {
+                // The rows' first and last bytes are the zero columns −1 and 28.
+                let at = |r: &PaddedRow, x: usize| r.get(x).map_or(0, |&p| i32::from(p));
+                let (gx, gy) = (at(row, x + 2) - at(row, x), at(below, x + 1) - at(above, x + 1));
+                if gx != 0 || gy != 0 {
+                    add_responses(&mut sums, gx, gy);
+                    inked = true;
                 }
             }
         }
-        for (byte, sum) in cell_out.iter_mut().zip(sums) {
-            *byte = ((sum + (1 << (SHIFT - 1))) >> SHIFT).min(255) as u8;
+        if !inked {
+            cell_out.fill(0);
+            continue;
+        }
+        let (sums, again) = sums.split_at(DIRECTIONS);
+        for (k, (byte, &sum)) in cell_out.iter_mut().zip(sums).enumerate() {
+            let sum = sum + again.get(k).copied().unwrap_or(0);
+            // Sums are never negative: the clamp is min(255), one saturating instruction on Arm.
+            *byte = ((sum + (1 << (SHIFT - 1))) >> SHIFT).clamp(0, 255) as u8;
+        }
+    }
+}
+
+/// Bytes `from` to `from + 3` of a padded row as one word (0 past its end).
+fn word(row: &PaddedRow, from: usize) -> u32 {
+    row.get(from..).and_then(|r| r.first_chunk::<4>()).map_or(0, |w| u32::from_ne_bytes(*w))
+}
+
+/// Adds one pixel's responses `max(4·p_k − 3·P, 0)` (step 3) to `sums`,
+/// where `sums[16 + k]` stands for `sums[k]`.
+///
+/// The tables are symmetric under a quarter turn of the gradient, exactly
+/// (`p_{k+4}(gx, gy) = p_k(gy, −gx)`), so the gradient is first turned into
+/// the quadrant `gx ≥ 0, gy ≥ 0`. There `P` is one of `p_0`, `p_1`, `p_2`
+/// below the diagonal (`p_2` to `p_4` above it), and only directions −1 to 3
+/// (1 to 5) can respond: five projections instead of sixteen
+/// (`every_gradient_responds_as_the_recipe_says` checks every gradient).
+#[inline(always)]
+fn add_responses(sums: &mut [i32; DIRECTIONS + 4], gx: i32, gy: i32) {
+    // A half turn, then a quarter turn, until a ≥ 0 and b ≥ 0: `turn` directions on.
+    let (mut a, mut b, mut turn) = (gx, gy, 0);
+    if b < 0 {
+        (a, b, turn) = (-a, -b, 8);
+    }
+    if a < 0 {
+        (a, b, turn) = (b, -a, turn + 4);
+    }
+    let project = |c: i32, s: i32| a * c + b * s;
+    // The five directions that can respond, from the first; P is among the middle three.
+    let (first, p) = if b <= a {
+        (turn - 1, [project(118, -49), project(128, 0), project(118, 49), project(91, 91), project(49, 118)])
+    } else {
+        (turn + 1, [project(118, 49), project(91, 91), project(49, 118), project(0, 128), project(-49, 118)])
+    };
+    let [_, p1, p2, p3, _] = p;
+    let strongest = p1.max(p2).max(p3);
+    let window = sums.get_mut((first & 15) as usize..).and_then(|s| s.first_chunk_mut::<5>());
+    if let Some(window) = window {
+        for (sum, p) in window.iter_mut().zip(p) {
+            *sum += (4 * p - 3 * strongest).max(0);
         }
     }
 }
@@ -128,7 +181,7 @@ impl NonzeroPixels for StrokeMaps<'_> {
         let plan = self.markers.around(|| Plan::measure_wide(self.source));
         let mut window = Window::new(self.source);
         // Deskewed rows 4r − 1 to 4r + 4 for cell row r; row −1 is zeros.
-        let mut deskewed: Rows = [[0; SIDE]; CELL + 2];
+        let mut deskewed: Rows = [[0; SIDE + 2]; CELL + 2];
         let mut maps = [0u8; CELL_ROW];
         for (r, cell_rows) in (0..).zip(rows.as_chunks::<CELL_ROW>().0) {
             self.markers.around(|| {
@@ -142,12 +195,12 @@ impl NonzeroPixels for StrokeMaps<'_> {
                     2
                 };
                 if let Some(new) = deskewed.get_mut(fresh..) {
-                    new.fill([0; SIDE]);
+                    new.fill([0; SIDE + 2]);
                     // Rows past the image's last stay zeros.
                     let first = 4 * r + fresh as i64 - 1;
                     let inside = new.len().min((SIDE as i64 - first).max(0) as usize);
                     if let Some(new) = new.get_mut(..inside) {
-                        plan.resample(&mut window, first, new);
+                        plan.resample(&mut window, first, pixels_of(new));
                     }
                 }
                 cell_row_maps(&deskewed, &mut maps);
@@ -279,6 +332,23 @@ mod tests {
                     streamed[usize::from(i)] = p;
                 });
                 assert_eq!(streamed, whole, "case {case}");
+            }
+        }
+    }
+
+    /// Every gradient a pair of bytes can make responds in the octant
+    /// reduction exactly as in the recipe's sixteen directions.
+    #[test]
+    fn every_gradient_responds_as_the_recipe_says() {
+        for gx in -255..=255 {
+            for gy in -255..=255 {
+                let p: [i32; DIRECTIONS] = core::array::from_fn(|k| gx * COS[k] + gy * SIN[k]);
+                let strongest = *p.iter().max().unwrap();
+                let expected = p.map(|p| (4 * p - 3 * strongest).max(0));
+                let mut sums = [0; DIRECTIONS + 4];
+                add_responses(&mut sums, gx, gy);
+                let folded: [i32; DIRECTIONS] = core::array::from_fn(|k| sums[k] + sums.get(k + 16).unwrap_or(&0));
+                assert_eq!(folded, expected, "gradient ({gx}, {gy})");
             }
         }
     }
