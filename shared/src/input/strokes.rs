@@ -90,7 +90,8 @@ fn cell_row_maps(rows: &Rows, out: &mut [u8; CELL_ROW]) {
         let mut sums = [0i32; DIRECTIONS + 4];
         let mut inked = false;
         let x0 = cell * CELL;
-        for [above, row, below] in rows.array_windows::<3>() {
+        for window in rows.windows(3) {
+            let [above, row, below] = window else { continue };
             // Four pixels whose neighbours are all blank have no gradient: one test.
             if word(above, x0 + 1) | word(below, x0 + 1) | word(row, x0) | word(row, x0 + 2) == 0 {
                 continue;
