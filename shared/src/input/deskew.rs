@@ -195,8 +195,12 @@ impl Plan {
             let mut xs = (self.cx + ((self.kx * -CENTRE) >> 16) + ((self.alpha * (ys - self.cy)) >> 16)) as i32;
             for slot in out_row {
                 let x0 = xs >> 16;
-                // Columns x0 and x0 + 1 without ink sample to 0: skip them.
-                if x0 >= self.x_min - 1 && x0 <= self.x_max {
+                // Columns x0 and x0 + 1 without ink sample to 0: skip them, and
+                // stop at the first past the ink (x0 only grows along a row).
+                if x0 > self.x_max {
+                    break;
+                }
+                if x0 >= self.x_min - 1 {
                     let fx = (xs >> 8) & 0xff;
                     let (a, b) = pixel_pair(upper, x0);
                     let (c, d) = pixel_pair(lower, x0);
