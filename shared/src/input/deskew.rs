@@ -263,33 +263,14 @@ impl Ink {
         // Every sum fits an i32: at most 784 · 255 · 27 · 27 < 2^28.
         let (mut m, mut sx, mut sy, mut sxy, mut syy, mut sxx) = (0i32, 0i32, 0i32, 0i32, 0i32, 0i32);
         let (mut x_min, mut x_max, mut y_min, mut y_max) = (i32::MAX, -1, i32::MAX, -1);
-        for (y, row) in (0i32..).zip(image.rows()) {
-            // The row's own sums Σp, Σp·x, Σp·x², then the row's share of the moments.
-            let (mut r0, mut r1, mut r2) = (0i32, 0i32, 0i32);
-            for (x, quad) in (0i32..).step_by(4).zip(row.as_chunks::<4>().0) {
-                // One 32-bit test skips four blank pixels.
-                if u32::from_ne_bytes(*quad) == 0 {
-                    continue;
-                }
-                for (x, &p) in (x..).zip(quad) {
-                    if p != 0 {
-                        let (p, px) = (i32::from(p), i32::from(p) * x);
-                        (r0, r1) = (r0 + p, r1 + px);
-                        if WIDE {
-                            r2 += px * x;
-                        }
-                        x_min = x_min.min(x);
-                        x_max = x_max.max(x);
-                    }
-                }
+        image.for_each_inked(|x, y, p| {
+            let (px, py) = (p * x, p * y);
+            (m, sx, sy, sxy, syy) = (m + p, sx + px, sy + py, sxy + px * y, syy + py * y);
+            if WIDE {
+                sxx += px * x;
             }
-            if r0 != 0 {
-                (m, sx, sxx) = (m + r0, sx + r1, sxx + r2);
-                (sy, sxy, syy) = (sy + r0 * y, sxy + r1 * y, syy + r0 * y * y);
-                y_min = y_min.min(y);
-                y_max = y;
-            }
-        }
+            (x_min, x_max, y_min, y_max) = (x_min.min(x), x_max.max(x), y_min.min(y), y);
+        });
         (m != 0).then(|| Ink {
             m: i64::from(m),
             sx: i64::from(sx),
