@@ -26,7 +26,7 @@
 //! A blank image is returned unchanged.
 use super::pixels::{for_each_nonzero_in, NonzeroPixels, PixelBytes, Rows};
 use crate::dims::{INPUT, SIDE};
-use crate::int_math::{divide, isqrt};
+use crate::int_math::{divide, divide_q16, isqrt};
 
 /// 1.0 in Q16.
 const ONE: i64 = 1 << 16;
@@ -152,8 +152,10 @@ impl Plan {
     /// Steps 1–4, with the x scale of its own if `WIDE` (else `kx = ky`).
     fn measure_with<const WIDE: bool>(image: PixelBytes<'_>) -> Option<Plan> {
         let ink = Ink::measure::<WIDE>(image)?;
-        // `divide` is `/` (m > 0, so never a division by zero).
-        let (cx, cy) = (divide(ink.sx << 16, ink.m), divide(ink.sy << 16, ink.m));
+        // `divide` is `/` (m > 0, so never a division by zero); the sums are
+        // below 2^23 and m below 2^18, within `divide_q16`'s range.
+        let centre = |s: i64| i64::from(divide_q16(s as u32, ink.m as u32));
+        let (cx, cy) = (centre(ink.sx), centre(ink.sy));
         let mu11 = ink.m * ink.sxy - ink.sx * ink.sy; // m² · μ11
         let mu02 = ink.m * ink.syy - ink.sy * ink.sy; // m² · μ02, never negative
         let alpha = if mu02 > 0 { divide(mu11 << 16, mu02).clamp(-ONE, ONE) } else { 0 };
@@ -164,7 +166,9 @@ impl Plan {
             let sheared = (mu20 - ((2 * alpha * mu11) >> 16) + ((alpha * ((alpha * mu02) >> 16)) >> 16)).max(0);
             let kx = divide((isqrt(sheared.unsigned_abs()) as i64) << 32, ink.m * WIDTH_SPREAD);
             // max then min rather than clamp: the same here (7k/10 < 16k/10), and no panic path.
-            kx.max(divide(7 * k, 10)).min(divide(16 * k, 10))
+            // k is at most 2^17: 32-bit divisions, one instruction each on v7-M.
+            let tenths = |t: i64| i64::from((t * k) as u32 / 10);
+            kx.max(tenths(7)).min(tenths(16))
         } else {
             k
         };
