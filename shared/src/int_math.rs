@@ -105,7 +105,9 @@ mod tests {
             let d = ((b >> (b % 64)) as u32 & 0xff_ffff).max(1).max((n >> 16) + 1);
             assert_eq!(u64::from(divide_q16(n, d)), (u64::from(n) << 16) / u64::from(d), "{n} / {d}");
         }
-        for (n, d) in [(0, 1), (0xffff, 1), (0xff_ffff, 0x100), (0xff_ffff, 0xff_ffff), (199_920 * 27, 199_920), (1, 0xff_ffff)] {
+        for (n, d) in
+            [(0, 1), (0xffff, 1), (0xff_ffff, 0x100), (0xff_ffff, 0xff_ffff), (199_920 * 27, 199_920), (1, 0xff_ffff)]
+        {
             assert_eq!(u64::from(divide_q16(n, d)), (u64::from(n) << 16) / u64::from(d), "{n} / {d}");
         }
     }

@@ -193,7 +193,7 @@ impl Plan {
             }
             // ys grows with yo, so the window only moves down.
             window.seek(y0);
-            let (upper, lower) = (&window.upper, &window.lower);
+            let (upper, lower) = window.rows();
             // Along a row only x moves: start at xo = 0 and step by k. Coordinates
             // stay within ±2^23 (k ≤ 2, α ≤ 1, centres inside the image): i32 from here.
             let mut xs = (self.cx + ((self.kx * -CENTRE) >> 16) + ((self.alpha * (ys - self.cy)) >> 16)) as i32;
@@ -223,24 +223,40 @@ impl Plan {
 pub(super) struct Window<'a> {
     rows: Rows<'a>,
     top: i32,
-    upper: [u8; SIDE],
-    lower: [u8; SIDE],
+    /// The two rows, each decoded once into its place: `upper` says which is row `top`.
+    pair: [[u8; SIDE]; 2],
+    upper: usize,
 }
 
 impl<'a> Window<'a> {
     /// Rows −1 (outside: zeros) and 0.
     pub(super) fn new(image: PixelBytes<'a>) -> Self {
-        let mut rows = image.rows();
-        let lower = rows.next().unwrap_or([0; SIDE]);
-        Window { rows, top: -1, upper: [0; SIDE], lower }
+        let mut window = Window { rows: image.rows(), top: -1, pair: [[0; SIDE]; 2], upper: 0 };
+        if let Some(lower) = window.pair.get_mut(1) {
+            window.rows.next_into(lower);
+        }
+        window
     }
 
     /// Moves down until the top row is `y` (never up).
     fn seek(&mut self, y: i32) {
         while self.top < y {
-            self.upper = self.lower;
-            self.lower = self.rows.next().unwrap_or([0; SIDE]);
+            // The upper row leaves; the next source row is decoded into its place.
+            if let Some(leaving) = self.pair.get_mut(self.upper & 1) {
+                self.rows.next_into(leaving);
+            }
+            self.upper ^= 1;
             self.top += 1;
+        }
+    }
+
+    /// Rows `top` and `top + 1`.
+    fn rows(&self) -> (&[u8; SIDE], &[u8; SIDE]) {
+        let [first, second] = &self.pair;
+        if self.upper & 1 == 0 {
+            (first, second)
+        } else {
+            (second, first)
         }
     }
 }

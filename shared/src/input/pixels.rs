@@ -57,8 +57,9 @@ impl<'a> PixelBytes<'a> {
         self.bytes
     }
 
-    /// The image row by row (28 pixels each), decoding zero runs as it goes:
-    /// how the preprocessing reads a received image without a 784-byte copy.
+    /// The image row by row (28 pixels each, [`Rows::next_into`]), decoding
+    /// zero runs as it goes: how the deskew reads a received image without a
+    /// 784-byte copy.
     pub fn rows(&self) -> Rows<'a> {
         match <&[u8; INPUT]>::try_from(self.bytes) {
             Ok(raw) => Rows::Raw(raw.as_chunks::<SIDE>().0.iter()),
@@ -226,15 +227,16 @@ pub enum Rows<'a> {
     },
 }
 
-impl Iterator for Rows<'_> {
-    type Item = [u8; SIDE];
-
-    fn next(&mut self) -> Option<[u8; SIDE]> {
+impl Rows<'_> {
+    /// Writes the next row into `row`, zeros once the rows have run out: the
+    /// deskew's window decodes each source row once, in place.
+    pub fn next_into(&mut self, row: &mut [u8; SIDE]) {
         match self {
-            Rows::Raw(rows) => rows.next().copied(),
+            Rows::Raw(rows) => *row = rows.next().copied().unwrap_or([0; SIDE]),
             Rows::Runs { bytes, zeros, left } => {
-                *left = left.checked_sub(1)?;
-                let mut row = [0u8; SIDE];
+                *row = [0; SIDE];
+                let Some(rest) = left.checked_sub(1) else { return };
+                *left = rest;
                 let mut at = 0;
                 while at < SIDE {
                     if *zeros > 0 {
@@ -255,7 +257,6 @@ impl Iterator for Rows<'_> {
                         None => break,
                     }
                 }
-                Some(row)
             }
         }
     }
@@ -310,12 +311,24 @@ mod tests {
 
     #[test]
     fn rows_decode_both_forms() {
+        // All 28 rows, then two more: zeros past the last.
+        let decode = |image: PixelBytes| {
+            let mut rows = image.rows();
+            (0..SIDE + 2)
+                .map(|_| {
+                    let mut row = [7; SIDE];
+                    rows.next_into(&mut row);
+                    row
+                })
+                .collect::<Vec<_>>()
+        };
         for pixels in [digit_like(), [0; INPUT], [255; INPUT], core::array::from_fn(|i| (i % 3) as u8 * 100)] {
-            let expected: Vec<[u8; SIDE]> = pixels.as_chunks::<SIDE>().0.to_vec();
-            assert_eq!(PixelBytes::raw(&pixels).rows().collect::<Vec<_>>(), expected);
+            let mut expected: Vec<[u8; SIDE]> = pixels.as_chunks::<SIDE>().0.to_vec();
+            expected.extend([[0; SIDE]; 2]);
+            assert_eq!(decode(PixelBytes::raw(&pixels)), expected);
             let mut buf = [0u8; INPUT];
             if let Some(len) = zero_run_encode(&pixels, &mut buf) {
-                assert_eq!(PixelBytes::new(&buf[..len]).unwrap().rows().collect::<Vec<_>>(), expected);
+                assert_eq!(decode(PixelBytes::new(&buf[..len]).unwrap()), expected);
             }
         }
     }
