@@ -20,13 +20,21 @@ use shared::{Classifier, PixelBytes, Prediction};
 /// The weight file `build.rs` validated; only read at compile time.
 const FILE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/weights.bin"));
 
-/// The network's parameters, read in place from flash (no RAM copy).
-pub static WEIGHTS: Network = match decode_const(FILE) {
+/// The network, decoded at compile time.
+const DECODED: Network = match decode_const(FILE) {
     Ok(w) => w,
     // build.rs has already rejected a bad file with a clearer message.
     #[allow(clippy::panic)]
     Err(e) => panic!("{}", e.message()),
 };
+
+/// The network's parameters, read in place from flash (no RAM copy).
+pub static WEIGHTS: Network = DECODED;
+
+/// An int8 stroke-map model on a DSP core: its first layer laid out for the
+/// kernel. Only one of the two layouts is referenced, so only one is linked.
+#[cfg(all(dsp, model_int8))]
+static DSP: crate::int8_dsp::DspNetwork = crate::int8_dsp::DspNetwork::new(&DECODED);
 
 /// What the model does to an image before its first layer (header byte 41).
 pub const PREPROCESSING: Preprocessing = match preprocessing_const(FILE) {
@@ -52,6 +60,10 @@ impl Classifier for Model {
     /// counted apart too; it streams into the first layer, so no 784-byte
     /// image is held.
     fn classify_pixels(&self, image: PixelBytes<'_>) -> Prediction {
+        #[cfg(all(dsp, model_int8))]
+        if PREPROCESSING == Preprocessing::Strokes {
+            return measured(|| DSP.classify_strokes(StrokeMaps::new(image, PREPROCESSING_MARKERS)));
+        }
         let model =
             shared::model::Model { preprocessing: PREPROCESSING, network: &WEIGHTS, markers: PREPROCESSING_MARKERS };
         measured(|| model.classify_pixels(image))

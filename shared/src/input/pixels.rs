@@ -232,7 +232,10 @@ impl Rows<'_> {
     /// deskew's window decodes each source row once, in place.
     pub fn next_into(&mut self, row: &mut [u8; SIDE]) {
         match self {
-            Rows::Raw(rows) => *row = rows.next().copied().unwrap_or([0; SIDE]),
+            Rows::Raw(rows) => match rows.next() {
+                Some(next) => *row = *next,
+                None => *row = [0; SIDE],
+            },
             Rows::Runs { bytes, zeros, left } => {
                 *row = [0; SIDE];
                 let Some(rest) = left.checked_sub(1) else { return };

@@ -174,17 +174,17 @@ impl<'a> StrokeMaps<'a> {
     pub fn new(source: PixelBytes<'a>, markers: Markers) -> Self {
         StrokeMaps { source, markers }
     }
-}
 
-impl NonzeroPixels for StrokeMaps<'_> {
+    /// Calls `f(r, maps)` for each cell row `r` in order with its 112 bytes:
+    /// the first layer's input `112·r` onwards. A device kernel reads them so.
     #[inline(always)]
-    fn for_each_nonzero<T>(self, rows: &[T; INPUT], mut f: impl FnMut(u8, &T)) {
+    pub fn for_each_cell_row(self, mut f: impl FnMut(usize, &[u8; CELL_ROW])) {
         let plan = self.markers.around(|| Plan::measure_wide(self.source));
         let mut window = Window::new(self.source);
         // Deskewed rows 4r − 1 to 4r + 4 for cell row r; row −1 is zeros.
         let mut deskewed: Rows = [[0; SIDE + 2]; CELL + 2];
         let mut maps = [0u8; CELL_ROW];
-        for (r, cell_rows) in (0..).zip(rows.as_chunks::<CELL_ROW>().0) {
+        for r in 0..CELLS {
             self.markers.around(|| {
                 let Some(plan) = &plan else { return maps.fill(0) };
                 // The two rows cell row r − 1 read last are this one's first two.
@@ -198,7 +198,7 @@ impl NonzeroPixels for StrokeMaps<'_> {
                 if let Some(new) = deskewed.get_mut(fresh..) {
                     new.fill([0; SIDE + 2]);
                     // Rows past the image's last stay zeros.
-                    let first = 4 * r + fresh as i64 - 1;
+                    let first = 4 * r as i64 + fresh as i64 - 1;
                     let inside = new.len().min((SIDE as i64 - first).max(0) as usize);
                     if let Some(new) = new.get_mut(..inside) {
                         plan.resample(&mut window, first, pixels_of(new));
@@ -206,8 +206,28 @@ impl NonzeroPixels for StrokeMaps<'_> {
                 }
                 cell_row_maps(&deskewed, &mut maps);
             });
-            for_each_nonzero_in(&maps, cell_rows, &mut f);
+            f(r, &maps);
         }
+    }
+
+    /// [`StrokeMaps::for_each_cell_row`] for a device's own first layer:
+    /// not generic, so the maps are compiled here, at this crate's
+    /// optimisation, whoever calls them (a generic one would be compiled in
+    /// the caller's crate: the firmware's `opt-level = "s"` made it 4 % slower).
+    pub fn for_each_cell_row_dyn(self, f: &mut dyn FnMut(usize, &[u8; CELL_ROW])) {
+        self.for_each_cell_row(f);
+    }
+}
+
+impl NonzeroPixels for StrokeMaps<'_> {
+    #[inline(always)]
+    fn for_each_nonzero<T>(self, rows: &[T; INPUT], mut f: impl FnMut(u8, &T)) {
+        let (blocks, _) = rows.as_chunks::<CELL_ROW>();
+        self.for_each_cell_row(|r, maps| {
+            if let Some(block) = blocks.get(r) {
+                for_each_nonzero_in(maps, block, &mut f);
+            }
+        });
     }
 }
 

@@ -79,9 +79,21 @@ pub fn forward_int8(q: &QuantizedWeights, image: impl NonzeroPixels) -> Predicti
             *a = a.wrapping_add(p * i32::from(w));
         }
     });
+    finish_int8(acc1, &q.w2, &q.b2, q.output_scale)
+}
+
+/// Steps 2–5 from the first layer's sums `acc1`. Wrapping `i32` additions
+/// give the same bits in any order, so a device may form `acc1` its own way
+/// (the M4F's DSP kernel does) and finish here.
+pub fn finish_int8(
+    acc1: [i32; HIDDEN],
+    w2: &[[i8; HIDDEN]; OUTPUT],
+    b2: &[i32; OUTPUT],
+    output_scale: f32,
+) -> Prediction {
     let a1 = acc1.map(|a| a.max(0));
-    let mut acc2 = q.b2.map(i64::from);
-    for (acc, row) in acc2.iter_mut().zip(&q.w2) {
+    let mut acc2 = b2.map(i64::from);
+    for (acc, row) in acc2.iter_mut().zip(w2) {
         for (&a, &w) in a1.iter().zip(row) {
             *acc += i64::from(a) * i64::from(w);
         }
@@ -95,7 +107,7 @@ pub fn forward_int8(q: &QuantizedWeights, image: impl NonzeroPixels) -> Predicti
         }
     }
     // digit < OUTPUT = 10 fits a u8.
-    Prediction { digit: digit as u8, probabilities: super::int_softmax::softmax(&acc2, q.output_scale) }
+    Prediction { digit: digit as u8, probabilities: super::int_softmax::softmax(&acc2, output_scale) }
 }
 
 /// Largest |b1| kept, so that `b1 + Σ p * w` (at most 784 * 255 * 127 in
