@@ -20,12 +20,12 @@ fn main() {
     let names: Vec<String> = BOARDS.iter().map(|b| format!("\"{}\"", b.name)).collect();
     println!("cargo::rustc-check-cfg=cfg(board, values({}))", names.join(", "));
     let board = chosen_board();
-    println!("cargo::rustc-check-cfg=cfg(dsp)");
+    println!("cargo::rustc-check-cfg=cfg(m4f)");
     if let Some(board) = board {
         println!("cargo::rustc-cfg=board=\"{}\"", board.name);
-        // Cortex-M4F: the DSP extension's instructions, for the int8 kernel.
-        if board.target.starts_with("thumbv7em") {
-            println!("cargo::rustc-cfg=dsp");
+        // Cortex-M4F (the DSP extension and an FPU): the first-layer kernels of `src/m4f`.
+        if board.target == "thumbv7em-none-eabihf" {
+            println!("cargo::rustc-cfg=m4f");
         }
         println!("cargo::rustc-env=BOARD_NAME={}", board.name);
         fs::write(out.join("memory.x"), board.memory.linker_script()).expect("write memory.x");

@@ -8,8 +8,8 @@ pub mod app;
 pub mod board;
 #[cfg(target_arch = "arm")]
 pub mod fault;
-#[cfg(any(test, all(dsp, model_int8)))]
-pub mod int8_dsp;
+#[cfg(any(test, m4f))]
+pub mod m4f;
 pub mod measure;
 pub mod model;
 #[cfg(target_arch = "arm")]

@@ -31,10 +31,10 @@ const DECODED: Network = match decode_const(FILE) {
 /// The network's parameters, read in place from flash (no RAM copy).
 pub static WEIGHTS: Network = DECODED;
 
-/// An int8 stroke-map model on a DSP core: its first layer laid out for the
-/// kernel. Only one of the two layouts is referenced, so only one is linked.
-#[cfg(all(dsp, model_int8))]
-static DSP: crate::int8_dsp::DspNetwork = crate::int8_dsp::DspNetwork::new(&DECODED);
+/// An int8 model on the M4F: its first layer laid out for the kernel. Only one
+/// of the two layouts is referenced, so only one is linked.
+#[cfg(all(m4f, model_int8))]
+static M4F_INT8: crate::m4f::int8::Int8Network = crate::m4f::int8::Int8Network::new(&DECODED);
 
 /// What the model does to an image before its first layer (header byte 41).
 pub const PREPROCESSING: Preprocessing = match preprocessing_const(FILE) {
@@ -60,9 +60,14 @@ impl Classifier for Model {
     /// counted apart too; it streams into the first layer, so no 784-byte
     /// image is held.
     fn classify_pixels(&self, image: PixelBytes<'_>) -> Prediction {
-        #[cfg(all(dsp, model_int8))]
+        // On the M4F, a stroke-map model's first layer runs in its kernel.
+        #[cfg(m4f)]
         if PREPROCESSING == Preprocessing::Strokes {
-            return measured(|| DSP.classify_strokes(StrokeMaps::new(image, PREPROCESSING_MARKERS)));
+            let maps = StrokeMaps::new(image, PREPROCESSING_MARKERS);
+            #[cfg(model_int8)]
+            return measured(|| M4F_INT8.classify_strokes(maps));
+            #[cfg(not(model_int8))]
+            return measured(|| crate::m4f::f32::classify_strokes(&WEIGHTS, maps));
         }
         let model =
             shared::model::Model { preprocessing: PREPROCESSING, network: &WEIGHTS, markers: PREPROCESSING_MARKERS };

@@ -308,7 +308,13 @@ impl Weights {
 /// pixels (`&[u8; 784]`, received bytes, an image deskewed on the way in).
 #[inline(always)]
 pub fn forward(weights: &Weights, image: impl NonzeroPixels) -> Prediction {
-    let a = output_activations(weights, &hidden_forward_pixels(&weights.w1, &weights.b1, image));
+    finish(weights, &hidden_forward_pixels(&weights.w1, &weights.b1, image))
+}
+
+/// The prediction from the first layer's sums `z1`: a device that forms them
+/// its own way, in the same order (the M4F's kernel does), finishes here.
+pub fn finish(weights: &Weights, z1: &[f32; HIDDEN]) -> Prediction {
+    let a = output_activations(weights, z1);
     Prediction {
         // argmax < OUTPUT = 10, so it fits a u8.
         digit: argmax(&a.logits) as u8,

@@ -1,11 +1,7 @@
-//! The int8 network's first layer on a core with the DSP extension (the
-//! Cortex-M4F boards): `smlad` multiplies two pixels by two weights and adds
-//! both products to one sum, and all ten sums stay in registers for a whole
-//! cell row of stroke maps. The portable pass (`shared::network::int8`)
-//! defines the result: the sums are wrapping `i32` additions, whose bits do
-//! not depend on their order. The layout and the lane arithmetic are checked
-//! against it on the host here; the assembly by the parity test on all 10,000
-//! test images on both M4F boards.
+//! The int8 network's first layer on the Cortex-M4F: `smlad` (the DSP
+//! extension) multiplies two pixels by two weights and adds both products to
+//! one sum. The sums are wrapping `i32` additions, whose bits do not depend on
+//! their order, so the weights can be laid out for the kernel.
 //!
 //! Layout: the pixels are read four at a time (a quad, `4q` to `4q + 3`) as two
 //! pairs, A = pixels `4q` and `4q + 2` (`uxtb16`) and B = `4q + 1` and `4q + 3`
@@ -30,7 +26,7 @@ const ROW_QUADS: usize = CELL_ROW / 4;
 struct Quads([[i8; QUAD_BYTES]; QUADS]);
 
 /// An int8 network with its first layer laid out for the kernel.
-pub struct DspNetwork {
+pub struct Int8Network {
     w1: Quads,
     b1: [i32; HIDDEN],
     w2: [[i8; HIDDEN]; OUTPUT],
@@ -46,7 +42,7 @@ const fn place(i: usize, j: usize) -> (usize, usize) {
     (i / 4, pair * 2 * HIDDEN + (j / 2) * 4 + 2 * lane + j % 2)
 }
 
-impl DspNetwork {
+impl Int8Network {
     /// `q` re-laid at compile time (the firmware's model is a constant).
     #[allow(clippy::indexing_slicing, reason = "const evaluation: an index out of range stops the build")]
     pub const fn new(q: &QuantizedWeights) -> Self {
@@ -61,7 +57,7 @@ impl DspNetwork {
             }
             i += 1;
         }
-        DspNetwork { w1: Quads(w1), b1: q.b1, w2: q.w2, b2: q.b2, output_scale: q.output_scale }
+        Int8Network { w1: Quads(w1), b1: q.b1, w2: q.w2, b2: q.b2, output_scale: q.output_scale }
     }
 
     /// The int8 forward pass over stroke maps, its first layer in the kernel.
@@ -259,7 +255,7 @@ mod tests {
                 // Case 0: the extremes everywhere.
                 *w = if case == 0 { -127 } else { ((next() % 255) as i32 - 127) as i8 };
             }
-            let dsp = DspNetwork::new(&q);
+            let dsp = Int8Network::new(&q);
             let density = 1 + case % 7;
             let image: [u8; INPUT] = core::array::from_fn(|_| {
                 let r = next();
