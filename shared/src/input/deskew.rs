@@ -219,21 +219,25 @@ impl Plan {
     }
 }
 
+/// A source row between zero columns: pixel x at index x + 1, columns −1 and
+/// 28 to 30 zeros, so that a pixel pair needs no bounds test.
+type PaddedSource = [u8; 32];
+
 /// Source rows `top` and `top + 1` (zeros outside the image), moving down.
 pub(super) struct Window<'a> {
     rows: Rows<'a>,
     top: i32,
     /// The two rows, each decoded once into its place: `upper` says which is row `top`.
-    pair: [[u8; SIDE]; 2],
+    pair: [PaddedSource; 2],
     upper: usize,
 }
 
 impl<'a> Window<'a> {
     /// Rows −1 (outside: zeros) and 0.
     pub(super) fn new(image: PixelBytes<'a>) -> Self {
-        let mut window = Window { rows: image.rows(), top: -1, pair: [[0; SIDE]; 2], upper: 0 };
+        let mut window = Window { rows: image.rows(), top: -1, pair: [[0; 32]; 2], upper: 0 };
         if let Some(lower) = window.pair.get_mut(1) {
-            window.rows.next_into(lower);
+            decode_into(&mut window.rows, lower);
         }
         window
     }
@@ -243,7 +247,7 @@ impl<'a> Window<'a> {
         while self.top < y {
             // The upper row leaves; the next source row is decoded into its place.
             if let Some(leaving) = self.pair.get_mut(self.upper & 1) {
-                self.rows.next_into(leaving);
+                decode_into(&mut self.rows, leaving);
             }
             self.upper ^= 1;
             self.top += 1;
@@ -251,13 +255,20 @@ impl<'a> Window<'a> {
     }
 
     /// Rows `top` and `top + 1`.
-    fn rows(&self) -> (&[u8; SIDE], &[u8; SIDE]) {
+    fn rows(&self) -> (&PaddedSource, &PaddedSource) {
         let [first, second] = &self.pair;
         if self.upper & 1 == 0 {
             (first, second)
         } else {
             (second, first)
         }
+    }
+}
+
+/// The next source row into the middle of a padded one (its zero columns stay zero).
+fn decode_into(rows: &mut Rows<'_>, padded: &mut PaddedSource) {
+    if let Some(pixels) = padded.get_mut(1..).and_then(|p| p.first_chunk_mut::<SIDE>()) {
+        rows.next_into(pixels);
     }
 }
 
@@ -306,10 +317,11 @@ impl Ink {
     }
 }
 
-/// Pixels `x` and `x + 1` of `row`, 0 outside the image.
-fn pixel_pair(row: &[u8; SIDE], x: i32) -> (i32, i32) {
-    let at = |x: i32| usize::try_from(x).ok().and_then(|x| row.get(x)).map_or(0, |&p| i32::from(p));
-    (at(x), at(x + 1))
+/// Pixels `x` and `x + 1` of `row`, for x from −1 to 27 (the caller's ink
+/// range): indices 0 to 29 of the padded row, masked into it without a test.
+fn pixel_pair(row: &PaddedSource, x: i32) -> (i32, i32) {
+    let at = |i: i32| row.get((i & 31) as usize).map_or(0, |&p| i32::from(p));
+    (at(x + 1), at(x + 2))
 }
 
 #[cfg(test)]
