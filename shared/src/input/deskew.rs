@@ -294,14 +294,31 @@ impl Ink {
         // Every sum fits an i32: at most 784 · 255 · 27 · 27 < 2^28.
         let (mut m, mut sx, mut sy, mut sxy, mut syy, mut sxx) = (0i32, 0i32, 0i32, 0i32, 0i32, 0i32);
         let (mut x_min, mut x_max, mut y_min, mut y_max) = (i32::MAX, -1, i32::MAX, -1);
+        // The current row's Σp, Σp·x, Σp·x², added to the moments when the row
+        // ends: fewer running sums per pixel, so they stay in registers.
+        let (mut r0, mut r1, mut r2) = (0i32, 0i32, 0i32);
+        let mut end_row = |y: i32, (r0, r1, r2): (i32, i32, i32)| {
+            (m, sx, sxx) = (m + r0, sx + r1, sxx + r2);
+            (sy, sxy, syy) = (sy + r0 * y, sxy + r1 * y, syy + r0 * y * y);
+        };
         image.for_each_inked(|x, y, p| {
-            let (px, py) = (p * x, p * y);
-            (m, sx, sy, sxy, syy) = (m + p, sx + px, sy + py, sxy + px * y, syy + py * y);
-            if WIDE {
-                sxx += px * x;
+            if y != y_max {
+                if y_max >= 0 {
+                    end_row(y_max, (r0, r1, r2));
+                }
+                (r0, r1, r2) = (0, 0, 0);
+                (y_min, y_max) = (y_min.min(y), y);
             }
-            (x_min, x_max, y_min, y_max) = (x_min.min(x), x_max.max(x), y_min.min(y), y);
+            let px = p * x;
+            (r0, r1) = (r0 + p, r1 + px);
+            if WIDE {
+                r2 += px * x;
+            }
+            (x_min, x_max) = (x_min.min(x), x_max.max(x));
         });
+        if y_max >= 0 {
+            end_row(y_max, (r0, r1, r2));
+        }
         (m != 0).then(|| Ink {
             m: i64::from(m),
             sx: i64::from(sx),
