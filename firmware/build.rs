@@ -20,12 +20,16 @@ fn main() {
     let names: Vec<String> = BOARDS.iter().map(|b| format!("\"{}\"", b.name)).collect();
     println!("cargo::rustc-check-cfg=cfg(board, values({}))", names.join(", "));
     let board = chosen_board();
-    println!("cargo::rustc-check-cfg=cfg(m4f)");
+    println!("cargo::rustc-check-cfg=cfg(m3, m4f)");
     if let Some(board) = board {
         println!("cargo::rustc-cfg=board=\"{}\"", board.name);
         // Cortex-M4F (the DSP extension and an FPU): the first-layer kernels of `src/m4f`.
         if board.target == "thumbv7em-none-eabihf" {
             println!("cargo::rustc-cfg=m4f");
+        }
+        // Cortex-M3: the int8 kernel of `src/m3.rs`.
+        if board.target == "thumbv7m-none-eabi" {
+            println!("cargo::rustc-cfg=m3");
         }
         println!("cargo::rustc-env=BOARD_NAME={}", board.name);
         fs::write(out.join("memory.x"), board.memory.linker_script()).expect("write memory.x");

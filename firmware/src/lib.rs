@@ -8,6 +8,8 @@ pub mod app;
 pub mod board;
 #[cfg(target_arch = "arm")]
 pub mod fault;
+#[cfg(any(test, all(m3, model_int8)))]
+pub mod m3;
 #[cfg(any(test, m4f))]
 pub mod m4f;
 pub mod measure;

@@ -69,6 +69,11 @@ impl Classifier for Model {
             #[cfg(not(model_int8))]
             return measured(|| crate::m4f::f32::classify_strokes(&WEIGHTS, maps));
         }
+        // On the M3, an int8 stroke-map model's first layer runs in its kernel.
+        #[cfg(all(m3, model_int8))]
+        if PREPROCESSING == Preprocessing::Strokes {
+            return measured(|| crate::m3::classify_strokes(&WEIGHTS, StrokeMaps::new(image, PREPROCESSING_MARKERS)));
+        }
         let model =
             shared::model::Model { preprocessing: PREPROCESSING, network: &WEIGHTS, markers: PREPROCESSING_MARKERS };
         measured(|| model.classify_pixels(image))
