@@ -57,6 +57,13 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
+            // A reader that stopped reading (`| head`) ends the command quietly.
+            let closed_pipe = e.chain().any(|cause| {
+                cause.downcast_ref::<cmd::StdoutError>().is_some_and(|w| w.0.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if closed_pipe {
+                return std::process::ExitCode::SUCCESS;
+            }
             eprintln!("error: {}", error_text(&e));
             // A command-line mistake exits as clap's own do.
             let usage = e.chain().any(|cause| cause.is::<cmd::UsageError>());

@@ -571,3 +571,30 @@ fn command_line_mistakes_exit_with_2() {
     let o = host(&["eval", "-m", "/no/such/model.bin"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
+
+/// A reader that leaves (`| head -1`) ends the command quietly; a full disk
+/// is one sentence and exit 1. Neither is a panic.
+#[test]
+fn failing_stdout_is_an_answer_not_a_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tiny-mnist"))
+        .args(["predict", "--index", "3"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run tiny-mnist");
+    // Nobody reads: the first line meets a closed pipe.
+    drop(child.stdout.take());
+    let closed = child.wait_with_output().expect("wait");
+    assert!(closed.status.success(), "closed pipe: {}", stderr(&closed));
+    assert!(!stderr(&closed).contains("error") && !stderr(&closed).contains("panicked"), "{}", stderr(&closed));
+    if Path::new("/dev/full").exists() {
+        let full = std::fs::File::options().write(true).open("/dev/full").expect("open /dev/full");
+        let o = Command::new(env!("CARGO_BIN_EXE_tiny-mnist"))
+            .args(["predict", "--index", "3"])
+            .stdout(full)
+            .output()
+            .expect("run tiny-mnist");
+        assert_clean_failure(&o, "error: cannot write to stdout: No space left on device");
+        assert_eq!(o.status.code(), Some(1));
+    }
+}

@@ -1,4 +1,5 @@
 //! `tiny-mnist classify`
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -6,6 +7,8 @@ use anyhow::{bail, Context, Result};
 use board::device::{Device, Endpoint, Options};
 use board::parity;
 use trainer::mnist::{Source, Split};
+
+use crate::cmd::{outln, StdoutError};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -71,7 +74,7 @@ pub fn run(args: Args) -> Result<()> {
     let json = args.json;
     let mut answers = Vec::new();
     if !json {
-        println!("device {} (protocol {}, model crc {:08x})", info.board, info.protocol_version, info.model_checksum);
+        outln!("device {} (protocol {}, model crc {:08x})", info.board, info.protocol_version, info.model_checksum);
     }
     let window = args.window.map_or(
         match endpoint {
@@ -89,6 +92,7 @@ pub fn run(args: Args) -> Result<()> {
         crate::progress::bar(total as u64, "{pos}/{len} images {bar:30} {per_sec} {eta}")
     };
     let lines = !verbose && crate::progress::style() == crate::progress::Style::Lines;
+    let mut unwritten = None;
     let report = parity::compare(&mut device, &model, &images, labels.as_deref(), window, |i, host, dev| {
         bar.inc(1);
         if lines && (i + 1) % total.div_ceil(10) == 0 {
@@ -109,7 +113,9 @@ pub fn run(args: Args) -> Result<()> {
                 let wrong = if l[i] == dev.digit { "" } else { ", WRONG" };
                 format!(" (label {}{wrong})", classes.name(l[i]))
             });
-            println!(
+            // The callback cannot fail: a failed line is kept and reported after the run.
+            let written = writeln!(
+                std::io::stdout(),
                 "{}: device {} p={:.4} host {} {}{label}",
                 names[i],
                 classes.name(dev.digit),
@@ -117,8 +123,14 @@ pub fn run(args: Args) -> Result<()> {
                 classes.name(host.digit),
                 if parity::bit_exact(host, dev) { "bit-exact" } else { "DIFFERENT" },
             );
+            if let Err(e) = written {
+                unwritten.get_or_insert(e);
+            }
         }
     })?;
+    if let Some(e) = unwritten {
+        return Err(StdoutError(e).into());
+    }
     bar.finish_and_clear();
     if json {
         let summary = serde_json::json!({
@@ -132,22 +144,22 @@ pub fn run(args: Args) -> Result<()> {
             "seconds": report.seconds,
             "answers": answers,
         });
-        println!("{summary}");
+        outln!("{summary}");
         if report.first_mismatch.is_some() {
             bail!("host and device disagree on {} images", report.compared - report.bit_exact);
         }
         return Ok(());
     }
-    println!("{}", report.summary());
+    outln!("{}", report.summary());
     if labels.is_some() {
-        println!(
+        outln!(
             "accuracy on the device: {:.2} % ({}/{})",
             report.device_accuracy(),
             report.device_correct,
             report.compared
         );
     }
-    println!("{}", report.verdict(&info.board));
+    outln!("{}", report.verdict(&info.board));
     report.ensure_bit_exact(|i| names[i].clone(), |digit| classes.name(digit).to_string())
 }
 

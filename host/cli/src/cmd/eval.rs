@@ -1,11 +1,12 @@
 //! `tiny-mnist eval`
-use std::path::PathBuf;
-
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use trainer::evaluate::evaluate;
 use trainer::mnist::{Source, Split};
+
+use crate::cmd::{out, outln};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -69,26 +70,26 @@ pub fn run(args: Args) -> Result<()> {
             "confusion": e.confusion,
             "classes": names,
         });
-        println!("{json}");
+        outln!("{json}");
         return Ok(());
     }
-    println!("test accuracy {:.2} % ({}/{})", e.accuracy() * 100.0, e.correct, e.total);
-    println!("\nconfusion matrix (rows: true class, columns: predicted)");
-    print!("     ");
+    outln!("test accuracy {:.2} % ({}/{})", e.accuracy() * 100.0, e.correct, e.total);
+    outln!("\nconfusion matrix (rows: true class, columns: predicted)");
+    out!("     ");
     for d in 0..10 {
-        print!("{d:>6}");
+        out!("{d:>6}");
     }
-    println!();
+    outln!();
     for (truth, row) in e.confusion.iter().enumerate() {
-        print!("{truth:>5}");
+        out!("{truth:>5}");
         for count in row {
-            print!("{count:>6}");
+            out!("{count:>6}");
         }
         let total: u32 = row.iter().sum();
         let recall = if total == 0 { 0.0 } else { f64::from(row[truth]) / f64::from(total) * 100.0 };
         match model.info.classes {
-            shared::Classes::Digits => println!("   {recall:5.1} %"),
-            shared::Classes::Fashion => println!("   {recall:5.1} %  {}", names[truth]),
+            shared::Classes::Digits => outln!("   {recall:5.1} %"),
+            shared::Classes::Fashion => outln!("   {recall:5.1} %  {}", names[truth]),
         }
     }
     Ok(())

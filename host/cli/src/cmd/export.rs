@@ -3,6 +3,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use crate::cmd::outln;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Weight file to export (default: the built-in models/default.bin).
@@ -24,7 +26,7 @@ pub fn run(args: Args) -> Result<()> {
     eprintln!("{}", super::describe(&name, &model));
     let bytes = trainer::model_file::encode_model(&model)?;
     trainer::model_file::write_atomically(&output, &bytes)?;
-    println!("exported {name} -> {}", output.display());
-    println!("the next firmware build embeds it: cargo xtask firmware --board <board>");
+    outln!("exported {name} -> {}", output.display());
+    outln!("the next firmware build embeds it: cargo xtask firmware --board <board>");
     Ok(())
 }

@@ -30,6 +30,38 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(message.into()))
 }
 
+/// Standard output could not take a line: a closed pipe (`| head`), a full
+/// disk. `main` ends quietly on the first and says why on the second.
+#[derive(Debug)]
+pub struct StdoutError(pub std::io::Error);
+
+impl std::fmt::Display for StdoutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write to stdout: {}", self.0)
+    }
+}
+
+impl std::error::Error for StdoutError {}
+
+/// `println!` that returns a [`StdoutError`] from the calling function
+/// instead of panicking when standard output fails.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*).map_err($crate::cmd::StdoutError)?
+    }};
+}
+
+/// `print!` likewise.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout(), $($arg)*).map_err($crate::cmd::StdoutError)?
+    }};
+}
+
+pub(crate) use {out, outln};
+
 /// Loads `--model`, or the built-in default (never a file found lying
 /// around), and returns how messages name it.
 pub fn load_model(explicit: Option<PathBuf>) -> anyhow::Result<(String, Model)> {

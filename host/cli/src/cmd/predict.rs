@@ -1,10 +1,12 @@
 //! `tiny-mnist predict`
 use std::path::PathBuf;
 
-use crate::render::image_to_text;
 use anyhow::Result;
 use pictures::photo::{Found, NotADigit};
 use trainer::mnist::{Source, Split};
+
+use crate::cmd::{out, outln};
+use crate::render::image_to_text;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -60,23 +62,23 @@ pub fn run(args: Args) -> Result<()> {
             "label": label,
             "model": name,
         });
-        println!("{json}");
+        outln!("{json}");
         return Ok(());
     }
-    print!("{}", image_to_text(&image));
+    out!("{}", image_to_text(&image));
     match label {
-        Some(l) => println!(
+        Some(l) => outln!(
             "predicted {} (label {}{})",
             classes.name(p.digit),
             classes.name(l),
             if l == p.digit { "" } else { ", WRONG" }
         ),
-        None => println!("predicted {}", classes.name(p.digit)),
+        None => outln!("predicted {}", classes.name(p.digit)),
     }
     let width = classes.names().iter().map(|n| n.len()).max().unwrap_or(1);
     for (d, prob) in p.probabilities.iter().enumerate() {
         let bar = "#".repeat((prob * 40.0).round() as usize);
-        println!("  {:>width$}: {prob:.6} {bar}", classes.name(d as u8));
+        outln!("  {:>width$}: {prob:.6} {bar}", classes.name(d as u8));
     }
     Ok(())
 }
@@ -89,9 +91,9 @@ fn not_a_digit(why: NotADigit, model: &str, json: bool) -> Result<()> {
             "not_a_digit": { "reason": why.name(), "message": why.to_string() },
             "model": model,
         });
-        println!("{json}");
+        outln!("{json}");
     } else {
-        println!("not a digit: {why}");
+        outln!("not a digit: {why}");
     }
     Ok(())
 }

@@ -8,6 +8,8 @@ use trainer::evaluate::accuracy;
 use trainer::mnist::{Source, Split};
 use trainer::model_file::Network;
 
+use crate::cmd::outln;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// The f32 weight file to quantize (default: the built-in models/default.bin).
@@ -51,7 +53,7 @@ pub fn run(args: Args) -> Result<()> {
     let info = ModelInfo { test_accuracy: int8_accuracy as f32, ..model.info };
     let bytes = trainer::model_file::encode_int8(&q, &info)?;
     trainer::model_file::write_atomically(&output, &bytes)?;
-    println!(
+    outln!(
         "int8 test accuracy {:.2} % (f32 {:.2} %, {:+.2} points), {} bytes -> {}",
         int8_accuracy * 100.0,
         f32_accuracy * 100.0,

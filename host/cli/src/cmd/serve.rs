@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 use shared::Classifier;
 use trainer::model_file::Model;
 
+use crate::cmd::outln;
+
 /// The page, served as is.
 const PAGE: &str = include_str!("serve/pad.html");
 /// Larger uploads are refused: a phone photo is a few megabytes.
@@ -59,7 +61,7 @@ pub fn run(args: Args) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", args.bind, args.port))?;
     let address = server.server_addr().to_ip().context("not an IP address")?;
     // One line on stdout, for people and for the browser test that waits for it.
-    println!("drawing pad on http://{address}/");
+    outln!("drawing pad on http://{address}/");
     for mut request in server.incoming_requests() {
         let (status, content_type, body) = match (request.method(), request.url()) {
             (tiny_http::Method::Get, "/") => (200, "text/html; charset=utf-8", PAGE.to_owned()),

@@ -8,6 +8,8 @@ use shared::format::weights_file::ModelInfo;
 use trainer::mnist::{Source, Split};
 use trainer::train::{self, Config, ConfigError, EpochReport, Init, Method, Sweep, SweepEvent, TrainError};
 
+use crate::cmd::outln;
+
 /// Starting points for the options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Preset {
@@ -296,7 +298,7 @@ pub fn run(args: Args) -> Result<()> {
     let validation_part = trained
         .validation_accuracy
         .map_or("no validation split".to_string(), |a| format!("validation accuracy {:.2} %", a * 100.0));
-    println!(
+    outln!(
         "{validation_part}, test accuracy {:.2} % (learning rate {rate}, {train_seconds:.2} s) -> {}",
         test_accuracy * 100.0,
         args.output.display()
