@@ -598,3 +598,20 @@ fn failing_stdout_is_an_answer_not_a_panic() {
         assert_eq!(o.status.code(), Some(1));
     }
 }
+
+/// `--predictions -` is standard output (the report moves to standard error),
+/// never a file named `-`.
+#[test]
+fn predictions_to_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = host_in(dir.path(), &["eval", "--predictions", "-"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = String::from_utf8_lossy(&o.stdout);
+    assert!(csv.starts_with("index,label,predicted,correct,p0"), "{csv:.200}");
+    assert_eq!(csv.lines().count(), 10_001);
+    assert!(stderr(&o).contains("test accuracy"), "{}", stderr(&o));
+    assert!(!dir.path().join("-").exists());
+    let both = host_in(dir.path(), &["eval", "--predictions", "-", "--json"]);
+    assert_clean_failure(&both, "both want standard output");
+    assert_eq!(both.status.code(), Some(2));
+}

@@ -23,13 +23,18 @@ pub struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
-    /// Write every image's answer to this CSV file: index, label, predicted, correct, p0..p9.
+    /// Write every image's answer to this CSV file: index, label, predicted, correct, p0..p9
+    /// (`-`: to standard output, and the report to standard error).
     #[arg(long, value_name = "FILE")]
     predictions: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if let Some(out) = &args.predictions {
+    let to_stdout = args.predictions.as_deref() == Some(std::path::Path::new("-"));
+    if to_stdout && args.json {
+        return Err(super::usage("--predictions - and --json both want standard output: give --predictions a file"));
+    }
+    if let Some(out) = args.predictions.as_ref().filter(|_| !to_stdout) {
         trainer::model_file::output_target(out).context("--predictions")?;
         let inputs = [("--model", args.model.as_deref()), ("--data", args.data.as_deref())];
         trainer::model_file::check_distinct(&inputs, &[("--predictions", out)])?;
@@ -55,9 +60,13 @@ pub fn run(args: Args) -> Result<()> {
             eprintln!("wrote {}", path.display());
         }
     }
-    if let Some(out) = &args.predictions {
-        trainer::model_file::write_atomically(out, predictions_csv(&model, &test).as_bytes())?;
-        eprintln!("wrote {} ({} images)", out.display(), test.len());
+    match &args.predictions {
+        Some(_) if to_stdout => out!("{}", predictions_csv(&model, &test)),
+        Some(out) => {
+            trainer::model_file::write_atomically(out, predictions_csv(&model, &test).as_bytes())?;
+            eprintln!("wrote {} ({} images)", out.display(), test.len());
+        }
+        None => {}
     }
     if args.json {
         let json = serde_json::json!({
@@ -73,24 +82,31 @@ pub fn run(args: Args) -> Result<()> {
         outln!("{json}");
         return Ok(());
     }
-    outln!("test accuracy {:.2} % ({}/{})", e.accuracy() * 100.0, e.correct, e.total);
-    outln!("\nconfusion matrix (rows: true class, columns: predicted)");
-    out!("     ");
+    // The report, on standard error when the predictions have standard output.
+    let mut report = String::new();
+    let _ = writeln!(report, "test accuracy {:.2} % ({}/{})", e.accuracy() * 100.0, e.correct, e.total);
+    let _ = writeln!(report, "\nconfusion matrix (rows: true class, columns: predicted)");
+    let _ = write!(report, "     ");
     for d in 0..10 {
-        out!("{d:>6}");
+        let _ = write!(report, "{d:>6}");
     }
-    outln!();
+    let _ = writeln!(report);
     for (truth, row) in e.confusion.iter().enumerate() {
-        out!("{truth:>5}");
+        let _ = write!(report, "{truth:>5}");
         for count in row {
-            out!("{count:>6}");
+            let _ = write!(report, "{count:>6}");
         }
         let total: u32 = row.iter().sum();
         let recall = if total == 0 { 0.0 } else { f64::from(row[truth]) / f64::from(total) * 100.0 };
-        match model.info.classes {
-            shared::Classes::Digits => outln!("   {recall:5.1} %"),
-            shared::Classes::Fashion => outln!("   {recall:5.1} %  {}", names[truth]),
-        }
+        let _ = match model.info.classes {
+            shared::Classes::Digits => writeln!(report, "   {recall:5.1} %"),
+            shared::Classes::Fashion => writeln!(report, "   {recall:5.1} %  {}", names[truth]),
+        };
+    }
+    if to_stdout {
+        eprint!("{report}");
+    } else {
+        out!("{report}");
     }
     Ok(())
 }
