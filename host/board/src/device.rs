@@ -6,6 +6,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -154,11 +155,29 @@ impl Default for Options {
     }
 }
 
+/// Emulators this process started and has not stopped: a `Device` stops its
+/// own when dropped, [`stop_emulators`] all of them when the process is told
+/// to end (Ctrl-C, `kill`), where no destructor runs.
+static EMULATORS: Mutex<Vec<(u64, Child)>> = Mutex::new(Vec::new());
+/// The next emulator's key in [`EMULATORS`].
+static NEXT_EMULATOR: AtomicU64 = AtomicU64::new(0);
+
+/// Stops every emulator this process started (for a signal handler: the
+/// process is about to exit and its `Device`s will not be dropped).
+pub fn stop_emulators() {
+    let running = std::mem::take(&mut *EMULATORS.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+    for (_, mut child) in running {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
 /// A connected device.
 pub struct Device {
     writer: Box<dyn Write + Send>,
     frames: Receiver<Incoming>,
-    child: Option<Child>,
+    /// Its emulator's key in [`EMULATORS`], if it runs in one.
+    emulator: Option<u64>,
     stderr: Arc<Mutex<Vec<u8>>>,
     timeout: Duration,
     name: String,
@@ -166,7 +185,11 @@ pub struct Device {
 
 impl Drop for Device {
     fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
+        let Some(key) = self.emulator else { return };
+        let mut running = EMULATORS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(at) = running.iter().position(|(k, _)| *k == key) {
+            let (_, mut child) = running.swap_remove(at);
+            drop(running);
             let _ = child.kill();
             let _ = child.wait();
         }
@@ -223,7 +246,7 @@ impl Device {
     /// Connects to `endpoint`.
     pub fn open(endpoint: &Endpoint, options: &Options) -> Result<Device> {
         let stderr = Arc::new(Mutex::new(Vec::new()));
-        let (writer, reader, child, name): (Box<dyn Write + Send>, Box<dyn Read + Send>, _, _) = match endpoint {
+        let (writer, reader, emulator, name): (Box<dyn Write + Send>, Box<dyn Read + Send>, _, _) = match endpoint {
             Endpoint::Serial(path) => {
                 let port = serialport::new(path, options.baud)
                     .timeout(Duration::from_millis(100))
@@ -272,11 +295,13 @@ impl Device {
                         sink.lock().map(|mut s| s.extend_from_slice(&buf[..n])).ok();
                     }
                 });
-                (Box::new(stdin), Box::new(stdout), Some(child), format!("emu:{}", board.name))
+                let key = NEXT_EMULATOR.fetch_add(1, Ordering::Relaxed);
+                EMULATORS.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push((key, child));
+                (Box::new(stdin), Box::new(stdout), Some(key), format!("emu:{}", board.name))
             }
         };
         let mut device =
-            Device { writer, frames: spawn_frame_reader(reader), child, stderr, timeout: options.timeout, name };
+            Device { writer, frames: spawn_frame_reader(reader), emulator, stderr, timeout: options.timeout, name };
         // A lone delimiter ends whatever the device may have half-received.
         device.send_raw(&[0])?;
         if matches!(endpoint, Endpoint::Emulated(_)) {

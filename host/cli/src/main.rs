@@ -42,8 +42,21 @@ enum Command {
     Serve(cmd::serve::Args),
 }
 
+/// Set when Ctrl-C or `kill` arrives, before the emulators are stopped.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // Ctrl-C, `kill` or a closed terminal: emulators this process started go
+    // with it (no destructor runs), and the exit status says it was stopped.
+    let stopped = ctrlc::set_handler(|| {
+        STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+        board::device::stop_emulators();
+        std::process::exit(130);
+    });
+    if let Err(e) = stopped {
+        eprintln!("warning: cannot catch Ctrl-C or kill ({e}); an emulator may outlive this process");
+    }
     crate::progress::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Train(args) => cmd::train::run(args),
@@ -56,6 +69,10 @@ fn main() -> std::process::ExitCode {
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // The work failed because the handler is stopping its emulator: it exits once that is done.
+        Err(_) if STOPPING.load(std::sync::atomic::Ordering::SeqCst) => loop {
+            std::thread::park();
+        },
         Err(e) => {
             // A reader that stopped reading (`| head`) ends the command quietly.
             let closed_pipe = e.chain().any(|cause| {

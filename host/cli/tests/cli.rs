@@ -615,3 +615,54 @@ fn predictions_to_standard_output() {
     assert_clean_failure(&both, "both want standard output");
     assert_eq!(both.status.code(), Some(2));
 }
+
+/// The emulators started by a process whose parent is `pid` (from /proc).
+fn emulators_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            // "pid (comm) state ppid …": the comm may hold spaces, so split after its ')'.
+            let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            let ppid = after.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
+            ppid == Some(pid) && stat.contains("(qemu-system-arm)")
+        })
+        .collect()
+}
+
+/// `kill` (SIGTERM) of `classify --device emu:…` takes its emulator with it,
+/// as Ctrl-C does (no destructor runs when a signal ends a process).
+#[test]
+#[ignore = "needs qemu-system-arm and the thumbv7m target; run by `cargo xtask ci`"]
+fn a_stopped_classify_takes_its_emulator_with_it() {
+    let board = board::device::board("lm3s6965evb").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let elf = dir.path().join("lm3s.elf");
+    board::firmware::build(&board, Some(&board::paths::default_model()), Some(&elf), true).unwrap();
+    for signal in ["-TERM", "-INT"] {
+        let mut cli = Command::new(env!("CARGO_BIN_EXE_tiny-mnist"))
+            .args(["classify", "--device", "emu:lm3s6965evb", "--firmware", elf.to_str().unwrap(), "--all"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let emulators = loop {
+            let found = emulators_of(cli.id());
+            if !found.is_empty() || started.elapsed() > std::time::Duration::from_secs(60) {
+                break found;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        assert_eq!(emulators.len(), 1, "the emulator did not start");
+        // Let it answer a while, then stop it as a user would.
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let killed = Command::new("kill").args([signal, &cli.id().to_string()]).status().unwrap();
+        assert!(killed.success());
+        let status = cli.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "{signal}: {status}");
+        assert!(!Path::new(&format!("/proc/{}", emulators[0])).exists(), "{signal}: the emulator outlived classify");
+    }
+}
