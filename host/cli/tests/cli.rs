@@ -666,3 +666,55 @@ fn a_stopped_classify_takes_its_emulator_with_it() {
         assert!(!Path::new(&format!("/proc/{}", emulators[0])).exists(), "{signal}: the emulator outlived classify");
     }
 }
+
+/// `serve`: a client that announces a picture and stalls holds up no one:
+/// the page and other pictures are still answered at once.
+#[test]
+fn a_stalled_client_harms_no_other() {
+    use std::io::{BufRead, Read, Write};
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_tiny-mnist"))
+        .args(["serve", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(serve.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let address = line.trim().trim_start_matches("drawing pad on http://").trim_end_matches('/').to_owned();
+    // Announces 100 kB and sends four bytes, then waits.
+    let mut stalled = std::net::TcpStream::connect(&address).unwrap();
+    stalled.write_all(b"POST /classify HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nabcd").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let get = |request: &[u8]| {
+        let mut client = std::net::TcpStream::connect(&address).unwrap();
+        client.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        client.write_all(request).unwrap();
+        let mut answer = Vec::new();
+        let _ = client.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let page = get(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let garbage = get(b"POST /classify HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    drop(stalled);
+    assert!(page.starts_with("HTTP/1.1 200") && page.contains("<html"), "{page:.300}");
+    assert!(garbage.starts_with("HTTP/1.1 400") && garbage.contains("not a PNG"), "{garbage:.300}");
+}
+
+/// `serve --bind 0.0.0.0` says that the pad is now reachable from the network.
+#[test]
+fn listening_on_every_interface_is_said() {
+    use std::io::BufRead;
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_tiny-mnist"))
+        .args(["serve", "--bind", "0.0.0.0", "--port", "0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines: Vec<String> =
+        std::io::BufReader::new(serve.stderr.take().unwrap()).lines().take(2).map_while(Result::ok).collect();
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    assert!(lines.iter().any(|l| l.contains("reachable from other machines")), "{lines:?}");
+}

@@ -3,7 +3,9 @@
 //! beside it, with whether the two agree bit for bit.
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use board::device::{Device, Endpoint, Options};
@@ -62,23 +64,86 @@ pub fn run(args: Args) -> Result<()> {
     let address = server.server_addr().to_ip().context("not an IP address")?;
     // One line on stdout, for people and for the browser test that waits for it.
     outln!("drawing pad on http://{address}/");
-    for mut request in server.incoming_requests() {
-        let (status, content_type, body) = match (request.method(), request.url()) {
-            (tiny_http::Method::Get, "/") => (200, "text/html; charset=utf-8", PAGE.to_owned()),
-            (tiny_http::Method::Post, "/classify") => match classify(&mut request, &model, device.as_ref()) {
-                Ok(answer) => (200, "application/json", answer.to_string()),
-                Err(e) => (400, "application/json", json!({ "error": format!("{e:#}") }).to_string()),
-            },
-            _ => (404, "text/plain", "not found".to_owned()),
-        };
-        let header =
-            tiny_http::Header::from_bytes("Content-Type", content_type).map_err(|()| anyhow::anyhow!("bad header"))?;
-        let response = tiny_http::Response::from_string(body).with_status_code(status).with_header(header);
-        if let Err(e) = request.respond(response) {
-            eprintln!("warning: could not answer the browser: {e}");
-        }
+    if address.ip().is_unspecified() {
+        eprintln!(
+            "note: listening on every interface: the pad is reachable from other machines too \
+             (this one's address instead of {}, e.g. http://localhost:{}/ here)",
+            address.ip(),
+            address.port()
+        );
     }
+    // Each request on its own thread: a client that sends its picture slowly, or
+    // never, holds up no one else (tiny_http gives no socket timeout to end it).
+    let in_flight = AtomicUsize::new(0);
+    let (model, device) = (&model, device.as_ref());
+    std::thread::scope(|scope| {
+        for request in server.incoming_requests() {
+            if in_flight.fetch_add(1, Ordering::SeqCst) >= MAX_IN_FLIGHT {
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                answer(request, 503, "text/plain", "busy: too many requests at once".to_owned());
+                continue;
+            }
+            let in_flight = &in_flight;
+            scope.spawn(move || {
+                handle(request, model, device);
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
     Ok(())
+}
+
+/// Requests served at once; more get 503.
+const MAX_IN_FLIGHT: usize = 32;
+/// How long a picture may take to arrive.
+const BODY_DEADLINE: Duration = Duration::from_secs(30);
+
+/// One request, answered.
+fn handle(mut request: tiny_http::Request, model: &Model, device: Option<&(String, Mutex<Device>)>) {
+    let (status, content_type, body) = match (request.method(), request.url()) {
+        (tiny_http::Method::Get, "/") => (200, "text/html; charset=utf-8", PAGE.to_owned()),
+        (tiny_http::Method::Post, "/classify") => match classify(&mut request, model, device) {
+            Ok(answer) => (200, "application/json", answer.to_string()),
+            Err(e) if is_timeout(&e) => {
+                (408, "application/json", json!({ "error": "the picture took too long to arrive" }).to_string())
+            }
+            Err(e) => (400, "application/json", json!({ "error": format!("{e:#}") }).to_string()),
+        },
+        _ => (404, "text/plain", "not found".to_owned()),
+    };
+    answer(request, status, content_type, body);
+}
+
+/// Sends a response; a browser that left is only a warning.
+fn answer(request: tiny_http::Request, status: u16, content_type: &str, body: String) {
+    let mut response = tiny_http::Response::from_string(body).with_status_code(status);
+    if let Ok(header) = tiny_http::Header::from_bytes("Content-Type", content_type) {
+        response = response.with_header(header);
+    }
+    if let Err(e) = request.respond(response) {
+        eprintln!("warning: could not answer the browser: {e}");
+    }
+}
+
+/// Whether reading the request ran past [`BODY_DEADLINE`].
+fn is_timeout(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::TimedOut))
+}
+
+/// A reader that fails with `TimedOut` once its deadline has passed (checked
+/// as bytes arrive: a client that trickles them is cut off).
+struct Deadline<R> {
+    inner: R,
+    until: Instant,
+}
+
+impl<R: Read> Read for Deadline<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if Instant::now() > self.until {
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        self.inner.read(buf)
+    }
 }
 
 /// A picture in the request's body to the host's (and the board's) answer.
@@ -88,7 +153,8 @@ fn classify(
     device: Option<&(String, Mutex<Device>)>,
 ) -> Result<Value> {
     let mut bytes = Vec::new();
-    request.as_reader().take(MAX_UPLOAD + 1).read_to_end(&mut bytes)?;
+    let until = Instant::now() + BODY_DEADLINE;
+    Deadline { inner: request.as_reader(), until }.take(MAX_UPLOAD + 1).read_to_end(&mut bytes)?;
     anyhow::ensure!(bytes.len() as u64 <= MAX_UPLOAD, "the picture is over {} MB", MAX_UPLOAD >> 20);
     let picture = image::load_from_memory(&bytes).context("not a PNG, JPEG or PGM picture this tool can decode")?;
     let image = match preprocess(&picture.to_luma8())? {
@@ -125,4 +191,21 @@ fn classify(
         "not_a_digit": null,
         "device": board,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_that_passed_ends_the_read() {
+        let mut late = Deadline { inner: &b"picture"[..], until: Instant::now() - Duration::from_secs(1) };
+        let e = late.read(&mut [0; 4]).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
+        assert!(is_timeout(&anyhow::Error::new(e)));
+        let mut early = Deadline { inner: &b"picture"[..], until: Instant::now() + Duration::from_secs(60) };
+        let mut all = Vec::new();
+        early.read_to_end(&mut all).unwrap();
+        assert_eq!(all, b"picture");
+    }
 }
