@@ -718,3 +718,34 @@ fn listening_on_every_interface_is_said() {
     serve.wait().unwrap();
     assert!(lines.iter().any(|l| l.contains("reachable from other machines")), "{lines:?}");
 }
+
+/// An output in a directory that cannot be written, and `--plots` naming a
+/// file, are refused before any work, with the user's path in the message
+/// (not a temporary file's).
+#[test]
+fn unwritable_outputs_are_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    // sysfs takes no new files, even from root.
+    let o = host_in(dir.path(), &["train", "-o", "/sys/m.bin"]);
+    assert_clean_failure(&o, "cannot write /sys/m.bin: /sys:");
+    assert!(!stderr(&o).contains(".tmp"), "{}", stderr(&o));
+    let o = host_in(dir.path(), &["eval", "--predictions", "/sys/p.csv"]);
+    assert_clean_failure(&o, "--predictions: cannot write /sys/p.csv");
+    std::fs::write(dir.path().join("afile"), b"not a directory").unwrap();
+    for command in ["train", "eval"] {
+        let o = host_in(dir.path(), &[command, "--plots", "afile"]);
+        assert_clean_failure(&o, "--plots: afile is a file, not a directory");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "refused only after work");
+    // A read-only directory, for a user it binds (root writes anywhere).
+    let ro = dir.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::set_permissions(&ro, std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
+    if std::fs::write(ro.join("probe"), b"").is_err() {
+        assert_clean_failure(
+            &host_in(dir.path(), &["train", "-o", "ro/m.bin"]),
+            "cannot write ro/m.bin: ro: Permission denied",
+        );
+    }
+}

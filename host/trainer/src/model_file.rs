@@ -184,8 +184,40 @@ pub fn output_target(path: &Path) -> Result<std::path::PathBuf> {
             "{} is not a regular file (a directory, device or pipe); give the path of a file to write",
             path.display()
         ),
-        _ => Ok(target),
+        _ => {
+            let dir = match target.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            check_writable_dir(dir).with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(target)
+        }
     }
+}
+
+/// Refuses, before any work, a directory of outputs (`--plots`) that is a
+/// file or that cannot be written.
+pub fn output_dir(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!("{} is a file, not a directory; give a directory for the pictures", dir.display());
+    }
+    check_writable_dir(dir).with_context(|| format!("cannot write into {}", dir.display()))
+}
+
+/// Whether a file can be created in `dir`, or in its nearest existing
+/// ancestor when it does not exist yet (it is created when written): one
+/// empty file is made there and removed at once. The error is the system's
+/// reason without the probe's own name.
+fn check_writable_dir(dir: &Path) -> Result<()> {
+    let existing = dir.ancestors().find(|d| d.as_os_str().is_empty() || d.exists()).unwrap_or(Path::new("."));
+    let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
+    if !existing.is_dir() {
+        anyhow::bail!("{} is not a directory", existing.display());
+    }
+    tempfile::tempfile_in(existing).map(drop).map_err(|e| {
+        let reason = e.raw_os_error().map_or_else(|| std::io::Error::from(e.kind()), std::io::Error::from_raw_os_error);
+        anyhow::anyhow!("{}: {reason}", existing.display())
+    })
 }
 
 /// Refuses, before any work, an output that is the same file as an input or
@@ -253,8 +285,11 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         // The mode asked for at creation is masked by the umask, as for any new file.
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let mut tmp =
-        builder.tempfile_in(dir).with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    // The system's reason, not the temporary file's name (the user never gave it).
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| {
+        let reason = e.raw_os_error().map_or_else(|| std::io::Error::from(e.kind()), std::io::Error::from_raw_os_error);
+        anyhow::anyhow!("cannot write {}: {reason}", path.display())
+    })?;
     if let Ok(existing) = std::fs::metadata(&target) {
         tmp.as_file().set_permissions(existing.permissions()).context("cannot keep the file's permissions")?;
     }

@@ -39,6 +39,9 @@ pub fn run(args: Args) -> Result<()> {
         let inputs = [("--model", args.model.as_deref()), ("--data", args.data.as_deref())];
         trainer::model_file::check_distinct(&inputs, &[("--predictions", out)])?;
     }
+    if let Some(dir) = &args.plots {
+        trainer::model_file::output_dir(dir).context("--plots")?;
+    }
     let (name, model) = super::load_model(args.model)?;
     eprintln!("{}", super::describe(&name, &model));
     let test = Source::from_option(args.data).load(Split::Test)?;

@@ -201,6 +201,9 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(metrics) = &args.metrics {
         trainer::model_file::output_target(metrics).context("--metrics")?;
     }
+    if let Some(dir) = &args.plots {
+        trainer::model_file::output_dir(dir).context("--plots")?;
+    }
     let outputs: Vec<(&str, &std::path::Path)> = std::iter::once(("--output", args.output.as_path()))
         .chain(args.metrics.as_deref().map(|m| ("--metrics", m)))
         .collect();
