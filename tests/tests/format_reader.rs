@@ -5,12 +5,17 @@
 use std::path::Path;
 use std::process::Command;
 
-/// A Python 3 with NumPy: `python3` on the PATH, else Debian's.
-fn python_with_numpy() -> &'static str {
-    ["python3", "/usr/bin/python3"]
+/// A Python 3 with NumPy: the project's own (`target/python`, which `cargo
+/// xtask ci` makes), else `python3` on the PATH.
+fn python_with_numpy() -> std::path::PathBuf {
+    let own = board::paths::repo_root().join("target/python/bin/python3");
+    [own, "python3".into()]
         .into_iter()
-        .find(|py| Command::new(py).args(["-c", "import numpy"]).status().is_ok_and(|s| s.success()))
-        .expect("a python3 with numpy (`cargo xtask ci` installs it)")
+        .find(|py| {
+            let probe = Command::new(py).args(["-c", "import numpy"]).stderr(std::process::Stdio::null()).status();
+            probe.is_ok_and(|s| s.success())
+        })
+        .expect("a python3 with numpy (`cargo xtask ci` makes target/python with it)")
 }
 
 fn reader_agrees_with_the_host(model_path: &Path) {

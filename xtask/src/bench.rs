@@ -119,11 +119,11 @@ pub fn run(args: Args) -> Result<()> {
     crate::setup::ensure_numpy()?;
     let script = board::paths::repo_root().join("bench/numpy_reference.py");
     eprintln!("\nrunning the NumPy reference ({} full-batch iterations at lr 0.1 and 1.0)", args.numpy_iterations);
-    let out = Command::new("python3")
+    let out = Command::new(crate::setup::python())
         .arg(&script)
         .args(["--iterations", &args.numpy_iterations.to_string()])
         .output()
-        .context("cannot run python3")?;
+        .context("cannot run the project's python3 (target/python)")?;
     if !out.status.success() {
         bail!("NumPy reference failed: {}", String::from_utf8_lossy(&out.stderr));
     }

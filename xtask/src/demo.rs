@@ -19,13 +19,15 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let board = board::device::board(&args.board)?;
-    crate::setup::ensure_tools()?;
+    eprintln!("step 1 of 4: the tools {} needs (its Rust target, its emulator)", board.name);
+    crate::setup::ensure_tools_for(&board)?;
     if args.data.as_deref() == Some(crate::setup::FASHION_MNIST) {
         crate::setup::ensure_fashion_mnist()?;
     }
     let host = |sub: &[&str]| {
         let mut cmd = cargo();
-        cmd.args(["run", "--release", "--quiet", "-p", "tiny-mnist", "--"]).args(sub);
+        // cargo's own progress stays visible: the first run compiles for a few minutes.
+        cmd.args(["run", "--release", "-p", "tiny-mnist", "--"]).args(sub);
         cmd
     };
     let data: Vec<&str> = args.data.iter().flat_map(|d| ["--data", d.as_str()]).collect();
@@ -35,12 +37,17 @@ pub fn run(args: Args) -> Result<()> {
     let model = dir.join("trained.bin");
     let elf = dir.join(format!("{}.elf", board.name));
     let (model_arg, elf_arg) = (model.to_string_lossy(), elf.to_string_lossy());
+    eprintln!("step 2 of 4: train a model (the first run compiles the CLI first)");
     sh(host(&["train", "--output", &model_arg]).args(&data), None)?;
     // What `tiny-mnist export` then `cargo xtask firmware --board <board>` do, with the demo's model.
-    eprintln!("building firmware for {} with {}", board.name, model.display());
-    board::firmware::build(&board, Some(&model), Some(&elf), crate::shell::quiet_builds())?;
+    eprintln!("step 3 of 4: build the firmware for {} with {}", board.name, model.display());
+    board::firmware::build(&board, Some(&model), Some(&elf), false)?;
     crate::firmware::print_footprint(&board, &elf)?;
     let device = format!("emu:{}", board.name);
     let classify = ["classify", "--device", &device, "--firmware", &elf_arg, "--model", &model_arg];
+    eprintln!(
+        "step 4 of 4: classify test images {} on the emulated {} and compare with the host",
+        args.range, board.name
+    );
     sh(host(&classify).args(["--range", &args.range]).args(&data), None)
 }

@@ -190,13 +190,7 @@ fn ensure_peer_tools() -> Result<()> {
     crate::setup::ensure_package(gcc_works, "gcc-arm-none-eabi", "install arm-none-eabi-gcc (Arm GNU Toolchain)")?;
     crate::setup::ensure_package(newlib, "libnewlib-arm-none-eabi", "install newlib for arm-none-eabi")?;
     crate::setup::ensure_numpy()?;
-    let has_emlearn =
-        || Command::new("python3").args(["-c", "import emlearn.net"]).output().is_ok_and(|o| o.status.success());
-    if !has_emlearn() {
-        sh(Command::new("python3").args(["-m", "pip", "install", "--quiet", EMLEARN]), None)
-            .with_context(|| format!("cannot install {EMLEARN} with pip"))?;
-    }
-    Ok(())
+    crate::setup::ensure_python_module("emlearn.net", EMLEARN)
 }
 
 /// `peer-raw.bin` and `peer-zero-run.bin`: the count, then each image as a u16 length and its bytes.
@@ -278,11 +272,12 @@ fn write_emlearn_model(dir: &Path, w: &shared::Weights) -> Result<()> {
     let bytes: Vec<u8> = w.parameters().flat_map(f32::to_le_bytes).collect();
     std::fs::write(&weights, bytes)?;
     let script = board::paths::repo_root().join("bench/peers/emlearn_model.py");
-    sh(Command::new("python3").arg(script).arg(&weights).arg(dir.join("emlearn_model.h")), None)
+    sh(Command::new(crate::setup::python()).arg(script).arg(&weights).arg(dir.join("emlearn_model.h")), None)
 }
 
 fn emlearn_include() -> Result<PathBuf> {
-    let out = Command::new("python3").args(["-c", "import emlearn; print(emlearn.includedir)"]).output()?;
+    let out =
+        Command::new(crate::setup::python()).args(["-c", "import emlearn; print(emlearn.includedir)"]).output()?;
     ensure!(out.status.success(), "cannot find emlearn's headers");
     Ok(PathBuf::from(String::from_utf8(out.stdout)?.trim()))
 }

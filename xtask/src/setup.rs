@@ -1,4 +1,5 @@
 //! Installs or checks what the project needs beyond cargo.
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
@@ -15,10 +16,25 @@ pub fn targets() -> Vec<&'static str> {
 
 /// Rust targets and components, `qemu-system-arm`, then Node and the RP2040 emulator.
 pub fn ensure_tools() -> Result<()> {
-    sh(Command::new("rustup").arg("target").arg("add").args(targets()), None)?;
-    sh(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]), None)?;
+    ensure_rust_targets()?;
     ensure_qemu()?;
     ensure_rp2040_emulator()
+}
+
+/// Only what running `board` in its emulator needs: its Rust target, and QEMU
+/// or the RP2040 emulator (what `cargo xtask demo` installs).
+pub fn ensure_tools_for(board: &board::device::Board) -> Result<()> {
+    sh(Command::new("rustup").args(["target", "add", board.target]), None)?;
+    match board.emulator {
+        shared::boards::Emulator::Qemu { .. } => ensure_qemu(),
+        shared::boards::Emulator::Rp2040js => ensure_rp2040_emulator(),
+    }
+}
+
+/// Every board's Rust target, rustfmt and clippy.
+fn ensure_rust_targets() -> Result<()> {
+    sh(Command::new("rustup").arg("target").arg("add").args(targets()), None)?;
+    sh(Command::new("rustup").args(["component", "add", "rustfmt", "clippy"]), None)
 }
 
 /// Node (through apt when we may) and the RP2040 emulator's packages, exactly as
@@ -104,7 +120,8 @@ pub fn ensure_package(present: impl Fn() -> bool, package: &str, hint: &str) -> 
             cmd
         };
         sh(&mut apt(&["update", "-q"]), None)?;
-        sh(apt(&["install", "-y", "-q"]).args(package.split_whitespace()), None)?;
+        // Only the packages asked for: QEMU's recommends alone are 165 packages (GTK, gstreamer, mesa).
+        sh(apt(&["install", "-y", "-q", "--no-install-recommends"]).args(package.split_whitespace()), None)?;
         if present() {
             return Ok(());
         }
@@ -112,15 +129,46 @@ pub fn ensure_package(present: impl Fn() -> bool, package: &str, hint: &str) -> 
     bail!("{package} is not installed and cannot be installed from here; {hint} and run this again")
 }
 
-/// NumPy for `python3` (the bench's reference trainer, the format reader's test), through pip when missing.
-pub fn ensure_numpy() -> Result<()> {
-    let has = |py: &str| Command::new(py).args(["-c", "import numpy"]).status().is_ok_and(|s| s.success());
-    if has("python3") {
-        return Ok(());
+/// The project's own Python environment (`target/python`): NumPy for the
+/// bench's reference trainer and the format reader's test, emlearn for the
+/// peers. Made with `python3 -m venv` when missing (Debian's `python3-venv`
+/// through apt when we may), so nothing is installed into the user's Python.
+pub fn python() -> std::path::PathBuf {
+    board::paths::repo_root().join("target/python/bin/python3")
+}
+
+/// [`python`] with `module` importable, installing `requirement` with its pip when not.
+pub fn ensure_python_module(module: &str, requirement: &str) -> Result<()> {
+    let py = python();
+    let imports = |py: &Path| {
+        Command::new(py)
+            .args(["-c", &format!("import {module}")])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !py.exists() {
+        let env = board::paths::repo_root().join("target/python");
+        // Debian's python3 makes environments only with python3-venv (which brings ensurepip).
+        let venv_works = || {
+            let mut probe = Command::new("python3");
+            probe.args(["-c", "import ensurepip, venv"]).stderr(std::process::Stdio::null());
+            probe.status().is_ok_and(|s| s.success())
+        };
+        ensure_package(venv_works, "python3-venv", "install python3 with its venv module")?;
+        sh(Command::new("python3").args(["-m", "venv"]).arg(&env), None)
+            .context("cannot make the project's Python environment")?;
     }
-    sh(Command::new("python3").args(["-m", "pip", "install", "--quiet", "numpy"]), None)
-        .context("numpy is missing and `pip install numpy` failed; install numpy for python3")?;
+    if !imports(&py) {
+        sh(Command::new(&py).args(["-m", "pip", "install", "--quiet", requirement]), None)
+            .with_context(|| format!("cannot install {requirement} into target/python"))?;
+    }
     Ok(())
+}
+
+/// NumPy in the project's Python environment.
+pub fn ensure_numpy() -> Result<()> {
+    ensure_python_module("numpy", "numpy")
 }
 
 /// Installs the handwriting fonts of the picture test sets (`pictures::synthetic::fonts`) through apt when we may.
