@@ -749,3 +749,69 @@ fn unwritable_outputs_are_refused_before_any_work() {
         );
     }
 }
+
+/// One way in for a picture: a dark digit on a transparent background reads
+/// the same in `predict --image` and on the pad, and a picture of 20000×20000
+/// pixels is refused from its header, before any decoding.
+#[test]
+fn pictures_take_one_way_in() {
+    use std::io::{BufRead, Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let test = trainer::mnist::Source::bundled().load(trainer::mnist::Split::Test).unwrap();
+    // Test image 0 (a 7) as dark ink whose background is transparent, not white.
+    let seven = image::RgbaImage::from_fn(112, 112, |x, y| {
+        let p = test.images[0][(y / 4 * 28 + x / 4) as usize];
+        image::Rgba([0, 0, 0, p])
+    });
+    let png = dir.path().join("seven.png");
+    seven.save(&png).unwrap();
+    let o = host_in(dir.path(), &["predict", "--image", "seven.png"]);
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("predicted 7"), "{}", stderr(&o));
+
+    // A PNG that says 20000×20000 pixels (what a 439 KB file can say).
+    let mut header = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend(20_000u32.to_be_bytes());
+    ihdr.extend(20_000u32.to_be_bytes());
+    ihdr.extend([8, 0, 0, 0, 0]);
+    header.extend(13u32.to_be_bytes());
+    header.extend(&ihdr);
+    let crc32 = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    header.extend(crc32.checksum(&ihdr).to_be_bytes());
+    // The start of the pixels (their bytes are never read).
+    let idat = b"IDAT\x78\x9c\x00\x00";
+    header.extend(4u32.to_be_bytes());
+    header.extend(idat);
+    header.extend(crc32.checksum(idat).to_be_bytes());
+    std::fs::write(dir.path().join("huge.png"), &header).unwrap();
+    let o = host_in(dir.path(), &["predict", "--image", "huge.png"]);
+    assert_clean_failure(&o, "20000×20000 pixels (400 megapixels), over the limit of 40");
+
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_tiny-mnist"))
+        .args(["serve", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(serve.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let address = line.trim().trim_start_matches("drawing pad on http://").trim_end_matches('/').to_owned();
+    let post = |body: &[u8]| {
+        let mut client = std::net::TcpStream::connect(&address).unwrap();
+        let head = format!(
+            "POST /classify HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        client.write_all(head.as_bytes()).unwrap();
+        client.write_all(body).unwrap();
+        let mut answer = String::new();
+        let _ = client.read_to_string(&mut answer);
+        answer
+    };
+    let transparent = post(&std::fs::read(&png).unwrap());
+    let huge = post(&header);
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    assert!(transparent.contains("\"digit\":7"), "{transparent:.400}");
+    assert!(huge.starts_with("HTTP/1.1 400") && huge.contains("megapixels"), "{huge:.300}");
+}

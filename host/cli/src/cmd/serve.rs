@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use board::device::{Device, Endpoint, Options};
-use pictures::photo::{preprocess, Found};
+use pictures::photo::Found;
 use serde_json::{json, Value};
 use shared::Classifier;
 use trainer::model_file::Model;
@@ -156,8 +156,8 @@ fn classify(
     let until = Instant::now() + BODY_DEADLINE;
     Deadline { inner: request.as_reader(), until }.take(MAX_UPLOAD + 1).read_to_end(&mut bytes)?;
     anyhow::ensure!(bytes.len() as u64 <= MAX_UPLOAD, "the picture is over {} MB", MAX_UPLOAD >> 20);
-    let picture = image::load_from_memory(&bytes).context("not a PNG, JPEG or PGM picture this tool can decode")?;
-    let image = match preprocess(&picture.to_luma8())? {
+    // The same way in as `predict --image`: transparency, orientation, the size limit.
+    let image = match pictures::photo::from_bytes(&bytes)? {
         Found::Digit(image) => *image,
         Found::NotADigit(why) => {
             return Ok(json!({ "digit": null, "not_a_digit": { "reason": why.name(), "message": why.to_string() } }))
