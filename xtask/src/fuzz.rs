@@ -6,7 +6,7 @@ use anyhow::{bail, Context, Result};
 use crate::shell::{cargo, sh};
 
 /// The cargo-fuzz targets in `fuzz/fuzz_targets`.
-pub const TARGETS: [&str; 5] = ["weights_file", "request_frame", "response_frame", "idx", "kaggle_csv"];
+pub const TARGETS: [&str; 6] = ["weights_file", "request_frame", "response_frame", "idx", "kaggle_csv", "picture"];
 
 #[derive(clap::Args)]
 pub struct Args {
