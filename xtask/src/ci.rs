@@ -99,7 +99,7 @@ fn all(stages: &mut Stages) -> Result<()> {
     // A short fuzzing smoke run of every target (the long runs are `cargo xtask fuzz --seconds 600`).
     // cargo-fuzz needs nightly; a machine that cannot get it skips this step, loudly.
     // An unoptimised build: 142 s instead of about 255 s here, and overflow checks on.
-    stages.run("fuzzing smoke run (15 s per target, unoptimised build)", || {
+    stages.run("fuzzing smoke run (15 s per target, overflow checks on)", || {
         if crate::fuzz::ensure_nightly() {
             crate::fuzz::run(crate::fuzz::Args { seconds: 15, target: None, dev: true })
         } else {

@@ -16,8 +16,8 @@ pub struct Args {
     /// Only this target.
     #[arg(long)]
     pub target: Option<String>,
-    /// Build without optimisations (overflow checks and debug assertions on): a build of
-    /// about 2.5 minutes instead of 4 on 2 cores, and slower runs; CI's smoke run uses it.
+    /// Build with the dev profile: overflow checks and debug assertions on, the
+    /// dependencies optimised (`fuzz/Cargo.toml`); CI's smoke run uses it.
     #[arg(long)]
     pub dev: bool,
 }
