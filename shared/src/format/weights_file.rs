@@ -132,6 +132,22 @@ pub enum FormatError {
         /// Index of the parameter in file order (w1, b1, w2, b2).
         index: usize,
     },
+    /// (f32) Finite weights so large that a sum could leave f32's range for
+    /// some image, making a logit infinite or NaN (`docs/format.md` §1.5).
+    UnboundedSums {
+        /// 1: a hidden unit's sums; 2: an output's.
+        layer: u8,
+        /// The unit (0–9).
+        unit: u8,
+    },
+    /// (int8) A first-layer bias beyond [`crate::network::int8::B1_LIMIT`]:
+    /// its sums could leave 32 bits.
+    BiasOutOfRange {
+        /// The hidden unit (0–9).
+        unit: u8,
+    },
+    /// (int8) The output scale is not a positive normal number.
+    BadOutputScale,
     /// The buffer given to [`encode`] is too small.
     BufferTooSmall,
 }
@@ -161,6 +177,17 @@ impl FormatError {
                 "weight file names an unknown input preprocessing; it was written by a newer version of this tool"
             }
             FormatError::NonFiniteWeight { .. } => "weight file contains a NaN or infinite weight; retrain the model",
+            FormatError::UnboundedSums { .. } => {
+                "weight file's weights are so large that a sum could overflow for some image (a logit would be \
+                 infinite or NaN, and boards could disagree); retrain the model"
+            }
+            FormatError::BiasOutOfRange { .. } => {
+                "int8 weight file has a first-layer bias so large that its sums could overflow 32 bits; \
+                 quantize the model again with `tiny-mnist quantize`"
+            }
+            FormatError::BadOutputScale => {
+                "int8 weight file's output scale is not a positive normal number; quantize the model again"
+            }
             FormatError::BufferTooSmall => "output buffer too small for a weight file",
         }
     }
@@ -186,6 +213,10 @@ impl core::fmt::Display for FormatError {
                 write!(f, " (stored {stored:#010x}, computed {computed:#010x})")
             }
             FormatError::NonFiniteWeight { index } => write!(f, " (parameter {index})"),
+            FormatError::UnboundedSums { layer, unit } => {
+                write!(f, " ({} {unit})", if layer == 1 { "hidden unit" } else { "output" })
+            }
+            FormatError::BiasOutOfRange { unit } => write!(f, " (hidden unit {unit})"),
             FormatError::UnknownClasses { found } => write!(f, " (class set {found})"),
             FormatError::UnknownPreprocessing { found } => write!(f, " (preprocessing {found})"),
             _ => Ok(()),
@@ -204,6 +235,8 @@ pub fn encode(weights: &Weights, info: &ModelInfo, out: &mut [u8]) -> Result<usi
     if let Some(index) = weights.parameters().position(|w| !w.is_finite()) {
         return Err(FormatError::NonFiniteWeight { index });
     }
+    // What the loader would refuse is never written.
+    check_bounds(weights)?;
     encode_container(MAGIC, weights, BODY_LEN, info, out)
 }
 
@@ -395,7 +428,53 @@ pub const fn decode_const(bytes: &[u8]) -> Result<Weights, FormatError> {
         Ok([row]) => row,
         Err(e) => return Err(e),
     };
-    Ok(w)
+    match check_bounds(&w) {
+        Ok(()) => Ok(w),
+        Err(e) => Err(e),
+    }
+}
+
+/// The largest magnitude a sum of the forward pass may reach over all inputs
+/// (pixels 0–255, so `x` in [0, 1]): far below f32's 3.4e38, so that with the
+/// roundings on the way no sum overflows and no logit is infinite or NaN.
+pub const SUM_BOUND: f64 = 1e30;
+
+/// `docs/format.md` §1.5's bounds: every hidden unit's `|b1| + Σ|w1|`, and
+/// every output's `|b2| + Σ_j A_j·|w2|` with `A_j = max(0, b1 + Σ max(w1, 0))`
+/// (the most a hidden unit can give), at most [`SUM_BOUND`], in f64.
+#[allow(clippy::indexing_slicing, reason = "every index is bounded by its loop condition on the array's own length")]
+const fn check_bounds(w: &Weights) -> Result<(), FormatError> {
+    let mut reach = [0.0f64; HIDDEN];
+    let mut j = 0;
+    while j < HIDDEN {
+        let (mut magnitude, mut most) = ((w.b1[j] as f64).abs(), w.b1[j] as f64);
+        let mut i = 0;
+        while i < INPUT {
+            let v = w.w1[i][j] as f64;
+            magnitude += v.abs();
+            most += if v > 0.0 { v } else { 0.0 };
+            i += 1;
+        }
+        if !(magnitude <= SUM_BOUND) {
+            return Err(FormatError::UnboundedSums { layer: 1, unit: j as u8 });
+        }
+        reach[j] = if most > 0.0 { most } else { 0.0 };
+        j += 1;
+    }
+    let mut k = 0;
+    while k < OUTPUT {
+        let mut magnitude = (w.b2[k] as f64).abs();
+        let mut j = 0;
+        while j < HIDDEN {
+            magnitude += reach[j] * (w.w2[k][j] as f64).abs();
+            j += 1;
+        }
+        if !(magnitude <= SUM_BOUND) {
+            return Err(FormatError::UnboundedSums { layer: 2, unit: k as u8 });
+        }
+        k += 1;
+    }
+    Ok(())
 }
 
 /// Reads a weight file's body in file order, at compile time: the one place the
@@ -514,6 +593,42 @@ mod tests {
         assert_eq!(a, c);
         assert_eq!(b, c);
         assert_eq!(model_checksum(&bytes), Ok(u32::from_le_bytes(bytes[FILE_LEN - 4..].try_into().unwrap())));
+    }
+
+    /// A valid file whose parameter `index` (file order) is `value`, CRC recomputed.
+    fn with_parameter(index: usize, value: f32) -> Vec<u8> {
+        let (w, info) = known_model();
+        let mut bytes = encoded(&w, &info);
+        bytes[HEADER_LEN + 4 * index..HEADER_LEN + 4 * index + 4].copy_from_slice(&value.to_le_bytes());
+        let crc = CRC32.checksum(&bytes[..HEADER_LEN + BODY_LEN]);
+        bytes[HEADER_LEN + BODY_LEN..].copy_from_slice(&crc.to_le_bytes());
+        bytes
+    }
+
+    /// Finite weights that could overflow a sum for some image are refused by
+    /// the decoder (host and firmware build alike) and never written.
+    #[test]
+    fn weights_that_could_overflow_are_refused() {
+        let (b1, w2, b2) = (INPUT * HIDDEN, INPUT * HIDDEN + HIDDEN, INPUT * HIDDEN + HIDDEN + OUTPUT * HIDDEN);
+        for (index, value, layer, unit) in [
+            // A hidden unit's bias or one weight alone past the bound.
+            (b1 + 2, 2e30, 1, 2),
+            (7 * HIDDEN + 4, -3e30, 1, 4),
+            // An output's bias, or a weight times the most its hidden unit can give.
+            (b2 + 9, -1.5e30, 2, 9),
+            (w2 + 3 * HIDDEN + 1, 1e29, 2, 3),
+        ] {
+            let bytes = with_parameter(index, value);
+            let expected = FormatError::UnboundedSums { layer, unit };
+            assert_eq!(decode_const(&bytes).unwrap_err(), expected, "parameter {index} = {value}");
+            assert_eq!(decode(&bytes).unwrap_err(), expected);
+            assert_eq!(crate::ModelKind::check(&bytes).unwrap_err(), expected);
+        }
+        // Large but bounded: accepted.
+        assert!(decode_const(&with_parameter(b2, 9e29)).is_ok());
+        let (mut w, info) = known_model();
+        w.b1[0] = 1e31;
+        assert_eq!(encode(&w, &info, &mut vec![0; FILE_LEN]), Err(FormatError::UnboundedSums { layer: 1, unit: 0 }));
     }
 
     #[test]

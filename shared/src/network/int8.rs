@@ -110,9 +110,10 @@ pub fn finish_int8(
     Prediction { digit: digit as u8, probabilities: super::int_softmax::softmax(&acc2, output_scale) }
 }
 
-/// Largest |b1| kept, so that `b1 + Σ p * w` (at most 784 * 255 * 127 in
-/// magnitude) stays inside `i32`.
-const B1_LIMIT: f64 = (i32::MAX as f64) - (INPUT as f64) * 255.0 * 127.0;
+/// Largest |b1| a model may have, so that `b1 + Σ p * w` (at most
+/// 784 · 255 · 128 in magnitude) stays inside `i32`: the quantizer clamps to
+/// it and the loader refuses more (`docs/format.md` §1.5).
+pub const B1_LIMIT: i32 = i32::MAX - (INPUT as i32) * 255 * 128;
 
 /// Post-training quantization, symmetric and per tensor. Rounding is
 /// round half away from zero of the value divided by its scale,
@@ -126,7 +127,10 @@ pub fn quantize(w: &Weights) -> QuantizedWeights {
     let acc2_unit = acc1_unit * s2;
     QuantizedWeights {
         w1: w.w1.map(|row| row.map(|x| to_i8(x, s1))),
-        b1: w.b1.map(|b| libm::round(f64::from(b) / acc1_unit).clamp(-B1_LIMIT, B1_LIMIT) as i32),
+        b1: w.b1.map(|b| {
+            let limit = f64::from(B1_LIMIT);
+            libm::round(f64::from(b) / acc1_unit).clamp(-limit, limit) as i32
+        }),
         w2: w.w2.map(|row| row.map(|x| to_i8(x, s2))),
         b2: w.b2.map(|b| libm::round(f64::from(b) / acc2_unit).clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32),
         output_scale: acc2_unit as f32,

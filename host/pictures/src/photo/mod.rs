@@ -59,7 +59,7 @@ pub fn load(path: &Path) -> Result<Found> {
 /// a phone's EXIF orientation applied, 16-bit and palette pictures converted,
 /// transparency laid on white; then [`preprocess`].
 pub fn from_bytes(bytes: &[u8]) -> Result<Found> {
-    const UNKNOWN: &str = "not a PNG, JPEG or PGM picture this tool can decode";
+    const UNKNOWN: &str = "not a PNG, JPEG or PGM image this tool can decode";
     let reader = || image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format();
     let (width, height) = reader()?.into_dimensions().context(UNKNOWN)?;
     let pixels = u64::from(width) * u64::from(height);
