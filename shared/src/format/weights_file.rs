@@ -441,7 +441,8 @@ pub const SUM_BOUND: f64 = 1e30;
 
 /// `docs/format.md` §1.5's bounds: every hidden unit's `|b1| + Σ|w1|`, and
 /// every output's `|b2| + Σ_j A_j·|w2|` with `A_j = max(0, b1 + Σ max(w1, 0))`
-/// (the most a hidden unit can give), at most [`SUM_BOUND`], in f64.
+/// (the most a hidden unit can give), at most [`SUM_BOUND`], in f64 (finite:
+/// the weights are, and 7,960 of them cannot reach f64's range).
 #[allow(clippy::indexing_slicing, reason = "every index is bounded by its loop condition on the array's own length")]
 const fn check_bounds(w: &Weights) -> Result<(), FormatError> {
     let mut reach = [0.0f64; HIDDEN];
@@ -455,7 +456,7 @@ const fn check_bounds(w: &Weights) -> Result<(), FormatError> {
             most += if v > 0.0 { v } else { 0.0 };
             i += 1;
         }
-        if !(magnitude <= SUM_BOUND) {
+        if magnitude > SUM_BOUND {
             return Err(FormatError::UnboundedSums { layer: 1, unit: j as u8 });
         }
         reach[j] = if most > 0.0 { most } else { 0.0 };
@@ -469,7 +470,7 @@ const fn check_bounds(w: &Weights) -> Result<(), FormatError> {
             magnitude += reach[j] * (w.w2[k][j] as f64).abs();
             j += 1;
         }
-        if !(magnitude <= SUM_BOUND) {
+        if magnitude > SUM_BOUND {
             return Err(FormatError::UnboundedSums { layer: 2, unit: k as u8 });
         }
         k += 1;
