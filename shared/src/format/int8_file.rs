@@ -113,7 +113,8 @@ mod tests {
             encode_container(MAGIC, &q, BODY_LEN, &ModelInfo::default(), &mut buf).unwrap();
             buf
         };
-        let cases: [(&dyn Fn(&mut QuantizedWeights), FormatError); 6] = [
+        type Change<'a> = &'a dyn Fn(&mut QuantizedWeights);
+        let cases: [(Change, FormatError); 6] = [
             (&|q| q.b1[3] = i32::MAX, FormatError::BiasOutOfRange { unit: 3 }),
             (&|q| q.b1[0] = -B1_LIMIT - 1, FormatError::BiasOutOfRange { unit: 0 }),
             (&|q| q.output_scale = 0.0, FormatError::BadOutputScale),
