@@ -6,6 +6,8 @@
 pub mod app;
 #[cfg(target_arch = "arm")]
 pub mod board;
+#[cfg(any(test, m4f, all(m3, model_int8)))]
+pub mod cell_rows;
 #[cfg(target_arch = "arm")]
 pub mod fault;
 #[cfg(any(test, all(m3, model_int8)))]

@@ -14,13 +14,7 @@ use shared::{Prediction, QuantizedWeights};
 
 /// The int8 forward pass over stroke maps, its first layer in the kernel.
 pub fn classify_strokes(q: &QuantizedWeights, maps: StrokeMaps<'_>) -> Prediction {
-    let mut acc1 = q.b1;
-    let (rows, _) = q.w1.as_chunks::<CELL_ROW>();
-    maps.for_each_cell_row_dyn(&mut |r, pixels| {
-        if let Some(rows) = rows.get(r) {
-            first_layer(&mut acc1, pixels, rows);
-        }
-    });
+    let acc1 = crate::cell_rows::first_layer(q.b1, maps, q.w1.as_chunks::<CELL_ROW>().0, first_layer);
     finish_int8(acc1, &q.w2, &q.b2, q.output_scale)
 }
 
@@ -44,6 +38,46 @@ fn first_layer(acc: &mut [i32; HIDDEN], pixels: &[u8; CELL_ROW], rows: &[[i8; HI
             *a = a.wrapping_add(i32::from(p) * i32::from(w));
         }
     }
+}
+
+/// One pixel (in r0) times its row of weights (at r3 + the ten offsets), added
+/// to the ten sums: `ldrsb` and `mla` per weight.
+#[cfg(target_arch = "arm")]
+macro_rules! m3_pixel {
+    ($w0:literal, $w1:literal, $w2:literal, $w3:literal, $w4:literal, $w5:literal, $w6:literal, $w7:literal, $w8:literal, $w9:literal) => {
+        concat!(
+            "ldrsb r2, [r3, #",
+            $w0,
+            "]\n mla r4, r0, r2, r4\n",
+            "ldrsb r2, [r3, #",
+            $w1,
+            "]\n mla r5, r0, r2, r5\n",
+            "ldrsb r2, [r3, #",
+            $w2,
+            "]\n mla r6, r0, r2, r6\n",
+            "ldrsb r2, [r3, #",
+            $w3,
+            "]\n mla r7, r0, r2, r7\n",
+            "ldrsb r2, [r3, #",
+            $w4,
+            "]\n mla r8, r0, r2, r8\n",
+            "ldrsb r2, [r3, #",
+            $w5,
+            "]\n mla r9, r0, r2, r9\n",
+            "ldrsb r2, [r3, #",
+            $w6,
+            "]\n mla r10, r0, r2, r10\n",
+            "ldrsb r2, [r3, #",
+            $w7,
+            "]\n mla r11, r0, r2, r11\n",
+            "ldrsb r2, [r3, #",
+            $w8,
+            "]\n mla r12, r0, r2, r12\n",
+            "ldrsb r2, [r3, #",
+            $w9,
+            "]\n mla lr, r0, r2, lr",
+        )
+    };
 }
 
 /// The first layer over `pixels..end` (whole quads, at least one) with one
@@ -79,96 +113,20 @@ unsafe extern "C" fn accumulate(acc: *mut [i32; HIDDEN], pixels: *const u8, end:
         "4:",
         "ldrb r0, [r1, #-4]",
         "cbz r0, 5f",
-        "ldrsb r2, [r3, #0]",
-        "mla r4, r0, r2, r4",
-        "ldrsb r2, [r3, #1]",
-        "mla r5, r0, r2, r5",
-        "ldrsb r2, [r3, #2]",
-        "mla r6, r0, r2, r6",
-        "ldrsb r2, [r3, #3]",
-        "mla r7, r0, r2, r7",
-        "ldrsb r2, [r3, #4]",
-        "mla r8, r0, r2, r8",
-        "ldrsb r2, [r3, #5]",
-        "mla r9, r0, r2, r9",
-        "ldrsb r2, [r3, #6]",
-        "mla r10, r0, r2, r10",
-        "ldrsb r2, [r3, #7]",
-        "mla r11, r0, r2, r11",
-        "ldrsb r2, [r3, #8]",
-        "mla r12, r0, r2, r12",
-        "ldrsb r2, [r3, #9]",
-        "mla lr, r0, r2, lr",
+        m3_pixel!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
         "5:",
         "ldrb r0, [r1, #-3]",
         "cbz r0, 6f",
-        "ldrsb r2, [r3, #10]",
-        "mla r4, r0, r2, r4",
-        "ldrsb r2, [r3, #11]",
-        "mla r5, r0, r2, r5",
-        "ldrsb r2, [r3, #12]",
-        "mla r6, r0, r2, r6",
-        "ldrsb r2, [r3, #13]",
-        "mla r7, r0, r2, r7",
-        "ldrsb r2, [r3, #14]",
-        "mla r8, r0, r2, r8",
-        "ldrsb r2, [r3, #15]",
-        "mla r9, r0, r2, r9",
-        "ldrsb r2, [r3, #16]",
-        "mla r10, r0, r2, r10",
-        "ldrsb r2, [r3, #17]",
-        "mla r11, r0, r2, r11",
-        "ldrsb r2, [r3, #18]",
-        "mla r12, r0, r2, r12",
-        "ldrsb r2, [r3, #19]",
-        "mla lr, r0, r2, lr",
+        m3_pixel!(10, 11, 12, 13, 14, 15, 16, 17, 18, 19),
         "6:",
         "ldrb r0, [r1, #-2]",
         "cbz r0, 7f",
-        "ldrsb r2, [r3, #20]",
-        "mla r4, r0, r2, r4",
-        "ldrsb r2, [r3, #21]",
-        "mla r5, r0, r2, r5",
-        "ldrsb r2, [r3, #22]",
-        "mla r6, r0, r2, r6",
-        "ldrsb r2, [r3, #23]",
-        "mla r7, r0, r2, r7",
-        "ldrsb r2, [r3, #24]",
-        "mla r8, r0, r2, r8",
-        "ldrsb r2, [r3, #25]",
-        "mla r9, r0, r2, r9",
-        "ldrsb r2, [r3, #26]",
-        "mla r10, r0, r2, r10",
-        "ldrsb r2, [r3, #27]",
-        "mla r11, r0, r2, r11",
-        "ldrsb r2, [r3, #28]",
-        "mla r12, r0, r2, r12",
-        "ldrsb r2, [r3, #29]",
-        "mla lr, r0, r2, lr",
+        m3_pixel!(20, 21, 22, 23, 24, 25, 26, 27, 28, 29),
         "7:",
         "ldrb r0, [r1, #-1]",
         "cmp r0, #0",
         "beq 3b",
-        "ldrsb r2, [r3, #30]",
-        "mla r4, r0, r2, r4",
-        "ldrsb r2, [r3, #31]",
-        "mla r5, r0, r2, r5",
-        "ldrsb r2, [r3, #32]",
-        "mla r6, r0, r2, r6",
-        "ldrsb r2, [r3, #33]",
-        "mla r7, r0, r2, r7",
-        "ldrsb r2, [r3, #34]",
-        "mla r8, r0, r2, r8",
-        "ldrsb r2, [r3, #35]",
-        "mla r9, r0, r2, r9",
-        "ldrsb r2, [r3, #36]",
-        "mla r10, r0, r2, r10",
-        "ldrsb r2, [r3, #37]",
-        "mla r11, r0, r2, r11",
-        "ldrsb r2, [r3, #38]",
-        "mla r12, r0, r2, r12",
-        "ldrsb r2, [r3, #39]",
-        "mla lr, r0, r2, lr",
+        m3_pixel!(30, 31, 32, 33, 34, 35, 36, 37, 38, 39),
         "b 3b",
     )
 }
@@ -181,13 +139,7 @@ mod tests {
     /// The kernel's arithmetic gives the portable first layer's sums.
     #[test]
     fn the_kernel_arithmetic_is_the_portable_sum() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::cell_rows::xorshift(0x2545_f491_4f6c_dd1d);
         for case in 0..100 {
             let mut q = QuantizedWeights {
                 w1: [[0; HIDDEN]; INPUT],

@@ -10,13 +10,7 @@ use shared::{Prediction, Weights};
 
 /// The f32 forward pass over stroke maps, its first layer in the kernel.
 pub fn classify_strokes(weights: &Weights, maps: StrokeMaps<'_>) -> Prediction {
-    let mut z1 = weights.b1;
-    let (rows, _) = weights.w1.as_chunks::<CELL_ROW>();
-    maps.for_each_cell_row_dyn(&mut |r, pixels| {
-        if let Some(rows) = rows.get(r) {
-            first_layer(&mut z1, pixels, rows);
-        }
-    });
+    let z1 = crate::cell_rows::first_layer(weights.b1, maps, weights.w1.as_chunks::<CELL_ROW>().0, first_layer);
     finish(weights, &z1)
 }
 
@@ -49,6 +43,26 @@ fn first_layer(z: &mut [f32; HIDDEN], pixels: &[u8; CELL_ROW], rows: &[[f32; HID
             }
         }
     }
+}
+
+/// One pixel (its value 1–255 in r6) times its row of weights (at r3 +
+/// `offset`), added to the ten sums: its value from `SCALE`, then five weights
+/// at a time and a `vmla.f32` each.
+#[cfg(target_arch = "arm")]
+macro_rules! f32_pixel {
+    ($offset:literal) => {
+        concat!(
+            "add r6, r4, r6, lsl #2\n vldr s10, [r6]\n",
+            "add r6, r3, #",
+            $offset,
+            "\n vldmia r6!, {{s11-s15}}\n",
+            "vmla.f32 s0, s10, s11\n vmla.f32 s1, s10, s12\n vmla.f32 s2, s10, s13\n",
+            "vmla.f32 s3, s10, s14\n vmla.f32 s4, s10, s15\n",
+            "vldmia r6, {{s11-s15}}\n",
+            "vmla.f32 s5, s10, s11\n vmla.f32 s6, s10, s12\n vmla.f32 s7, s10, s13\n",
+            "vmla.f32 s8, s10, s14\n vmla.f32 s9, s10, s15",
+        )
+    };
 }
 
 /// The first layer over `pixels..end` (whole quads, at least one) with the
@@ -84,75 +98,19 @@ unsafe extern "C" fn accumulate(z: *mut [f32; HIDDEN], pixels: *const u8, end: *
         "4:",
         "uxtb r6, r5",
         "cbz r6, 5f",
-        "add r6, r4, r6, lsl #2",
-        "vldr s10, [r6]",
-        "mov r6, r3",
-        "vldmia r6!, {{s11-s15}}",
-        "vmla.f32 s0, s10, s11",
-        "vmla.f32 s1, s10, s12",
-        "vmla.f32 s2, s10, s13",
-        "vmla.f32 s3, s10, s14",
-        "vmla.f32 s4, s10, s15",
-        "vldmia r6, {{s11-s15}}",
-        "vmla.f32 s5, s10, s11",
-        "vmla.f32 s6, s10, s12",
-        "vmla.f32 s7, s10, s13",
-        "vmla.f32 s8, s10, s14",
-        "vmla.f32 s9, s10, s15",
+        f32_pixel!(0),
         "5:",
         "ubfx r6, r5, #8, #8",
         "cbz r6, 6f",
-        "add r6, r4, r6, lsl #2",
-        "vldr s10, [r6]",
-        "add r6, r3, #40",
-        "vldmia r6!, {{s11-s15}}",
-        "vmla.f32 s0, s10, s11",
-        "vmla.f32 s1, s10, s12",
-        "vmla.f32 s2, s10, s13",
-        "vmla.f32 s3, s10, s14",
-        "vmla.f32 s4, s10, s15",
-        "vldmia r6, {{s11-s15}}",
-        "vmla.f32 s5, s10, s11",
-        "vmla.f32 s6, s10, s12",
-        "vmla.f32 s7, s10, s13",
-        "vmla.f32 s8, s10, s14",
-        "vmla.f32 s9, s10, s15",
+        f32_pixel!(40),
         "6:",
         "ubfx r6, r5, #16, #8",
         "cbz r6, 7f",
-        "add r6, r4, r6, lsl #2",
-        "vldr s10, [r6]",
-        "add r6, r3, #80",
-        "vldmia r6!, {{s11-s15}}",
-        "vmla.f32 s0, s10, s11",
-        "vmla.f32 s1, s10, s12",
-        "vmla.f32 s2, s10, s13",
-        "vmla.f32 s3, s10, s14",
-        "vmla.f32 s4, s10, s15",
-        "vldmia r6, {{s11-s15}}",
-        "vmla.f32 s5, s10, s11",
-        "vmla.f32 s6, s10, s12",
-        "vmla.f32 s7, s10, s13",
-        "vmla.f32 s8, s10, s14",
-        "vmla.f32 s9, s10, s15",
+        f32_pixel!(80),
         "7:",
         "lsrs r6, r5, #24",
         "beq 3b",
-        "add r6, r4, r6, lsl #2",
-        "vldr s10, [r6]",
-        "add r6, r3, #120",
-        "vldmia r6!, {{s11-s15}}",
-        "vmla.f32 s0, s10, s11",
-        "vmla.f32 s1, s10, s12",
-        "vmla.f32 s2, s10, s13",
-        "vmla.f32 s3, s10, s14",
-        "vmla.f32 s4, s10, s15",
-        "vldmia r6, {{s11-s15}}",
-        "vmla.f32 s5, s10, s11",
-        "vmla.f32 s6, s10, s12",
-        "vmla.f32 s7, s10, s13",
-        "vmla.f32 s8, s10, s14",
-        "vmla.f32 s9, s10, s15",
+        f32_pixel!(120),
         "b 3b",
         scale = sym SCALE,
     )
@@ -167,13 +125,7 @@ mod tests {
     /// The kernel's order and roundings give the portable first layer's bits.
     #[test]
     fn the_kernel_arithmetic_is_the_portable_sum() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::cell_rows::xorshift(0x2545_f491_4f6c_dd1d);
         for case in 0..100 {
             let mut w = Weights::ZERO;
             for p in w.parameters_mut() {

@@ -62,13 +62,7 @@ impl Int8Network {
 
     /// The int8 forward pass over stroke maps, its first layer in the kernel.
     pub fn classify_strokes(&self, maps: StrokeMaps<'_>) -> Prediction {
-        let mut acc1 = self.b1;
-        let (rows, _) = self.w1.0.as_chunks::<ROW_QUADS>();
-        maps.for_each_cell_row_dyn(&mut |r, pixels| {
-            if let Some(weights) = rows.get(r) {
-                first_layer(&mut acc1, pixels, weights);
-            }
-        });
+        let acc1 = crate::cell_rows::first_layer(self.b1, maps, self.w1.0.as_chunks::<ROW_QUADS>().0, first_layer);
         finish_int8(acc1, &self.w2, &self.b2, self.output_scale)
     }
 }
@@ -108,6 +102,32 @@ fn first_layer(acc: &mut [i32; HIDDEN], pixels: &[u8; CELL_ROW], weights: &[[i8;
             }
         }
     }
+}
+
+/// One pair of pixels (16-bit lanes in r0) times its five words of weights (at
+/// r3 + the offsets), added to the ten sums: per word, `sxtb16` of each
+/// hidden unit's two weights and one `smlad`.
+#[cfg(target_arch = "arm")]
+macro_rules! int8_pair {
+    ($h0:literal, $h1:literal, $h2:literal, $h3:literal, $h4:literal) => {
+        concat!(
+            "ldr r2, [r3, #",
+            $h0,
+            "]\n sxtb16 r1, r2\n smlad r4, r1, r0, r4\n sxtb16 r2, r2, ror #8\n smlad r5, r2, r0, r5\n",
+            "ldr r2, [r3, #",
+            $h1,
+            "]\n sxtb16 r1, r2\n smlad r6, r1, r0, r6\n sxtb16 r2, r2, ror #8\n smlad r7, r2, r0, r7\n",
+            "ldr r2, [r3, #",
+            $h2,
+            "]\n sxtb16 r1, r2\n smlad r8, r1, r0, r8\n sxtb16 r2, r2, ror #8\n smlad r9, r2, r0, r9\n",
+            "ldr r2, [r3, #",
+            $h3,
+            "]\n sxtb16 r1, r2\n smlad r10, r1, r0, r10\n sxtb16 r2, r2, ror #8\n smlad r11, r2, r0, r11\n",
+            "ldr r2, [r3, #",
+            $h4,
+            "]\n sxtb16 r1, r2\n smlad r12, r1, r0, r12\n sxtb16 r2, r2, ror #8\n smlad lr, r2, r0, lr",
+        )
+    };
 }
 
 /// The first layer over `pixels..end` (whole quads, at least one) with the
@@ -151,61 +171,13 @@ unsafe extern "C" fn accumulate(
         "strd r0, r1, [sp]",
         "uxtb16 r0, r2",
         "cbz r0, 5f",
-        "ldr r2, [r3, #0]",
-        "sxtb16 r1, r2",
-        "smlad r4, r1, r0, r4",
-        "sxtb16 r2, r2, ror #8",
-        "smlad r5, r2, r0, r5",
-        "ldr r2, [r3, #4]",
-        "sxtb16 r1, r2",
-        "smlad r6, r1, r0, r6",
-        "sxtb16 r2, r2, ror #8",
-        "smlad r7, r2, r0, r7",
-        "ldr r2, [r3, #8]",
-        "sxtb16 r1, r2",
-        "smlad r8, r1, r0, r8",
-        "sxtb16 r2, r2, ror #8",
-        "smlad r9, r2, r0, r9",
-        "ldr r2, [r3, #12]",
-        "sxtb16 r1, r2",
-        "smlad r10, r1, r0, r10",
-        "sxtb16 r2, r2, ror #8",
-        "smlad r11, r2, r0, r11",
-        "ldr r2, [r3, #16]",
-        "sxtb16 r1, r2",
-        "smlad r12, r1, r0, r12",
-        "sxtb16 r2, r2, ror #8",
-        "smlad lr, r2, r0, lr",
+        int8_pair!(0, 4, 8, 12, 16),
         "5:",
         "ldr r1, [sp]",
         "ldr r2, [r1, #-4]",
         "uxtb16 r0, r2, ror #8",
         "cbz r0, 6f",
-        "ldr r2, [r3, #20]",
-        "sxtb16 r1, r2",
-        "smlad r4, r1, r0, r4",
-        "sxtb16 r2, r2, ror #8",
-        "smlad r5, r2, r0, r5",
-        "ldr r2, [r3, #24]",
-        "sxtb16 r1, r2",
-        "smlad r6, r1, r0, r6",
-        "sxtb16 r2, r2, ror #8",
-        "smlad r7, r2, r0, r7",
-        "ldr r2, [r3, #28]",
-        "sxtb16 r1, r2",
-        "smlad r8, r1, r0, r8",
-        "sxtb16 r2, r2, ror #8",
-        "smlad r9, r2, r0, r9",
-        "ldr r2, [r3, #32]",
-        "sxtb16 r1, r2",
-        "smlad r10, r1, r0, r10",
-        "sxtb16 r2, r2, ror #8",
-        "smlad r11, r2, r0, r11",
-        "ldr r2, [r3, #36]",
-        "sxtb16 r1, r2",
-        "smlad r12, r1, r0, r12",
-        "sxtb16 r2, r2, ror #8",
-        "smlad lr, r2, r0, lr",
+        int8_pair!(20, 24, 28, 32, 36),
         "6:",
         "ldrd r0, r1, [sp]",
         "b 3b",
@@ -216,15 +188,6 @@ unsafe extern "C" fn accumulate(
 #[allow(clippy::indexing_slicing, reason = "tests: a panic is a failure")]
 mod tests {
     use super::*;
-
-    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        }
-    }
 
     /// Every weight lands on its own byte.
     #[test]
@@ -242,7 +205,7 @@ mod tests {
     /// The laid-out weights and the lane arithmetic give the portable first layer's sums.
     #[test]
     fn the_kernel_arithmetic_is_the_portable_sum() {
-        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        let mut next = crate::cell_rows::xorshift(0x2545_f491_4f6c_dd1d);
         for case in 0..200 {
             let mut q = QuantizedWeights {
                 w1: [[0; HIDDEN]; INPUT],

@@ -671,30 +671,14 @@ fn a_stopped_classify_takes_its_emulator_with_it() {
 /// the page and other pictures are still answered at once.
 #[test]
 fn a_stalled_client_harms_no_other() {
-    use std::io::{BufRead, Read, Write};
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_tiny-mnist"))
-        .args(["serve", "--port", "0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(serve.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let address = line.trim().trim_start_matches("drawing pad on http://").trim_end_matches('/').to_owned();
+    use std::io::Write;
+    let (mut serve, address) = serve_on_any_port();
     // Announces 100 kB and sends four bytes, then waits.
     let mut stalled = std::net::TcpStream::connect(&address).unwrap();
     stalled.write_all(b"POST /classify HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nabcd").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let get = |request: &[u8]| {
-        let mut client = std::net::TcpStream::connect(&address).unwrap();
-        client.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
-        client.write_all(request).unwrap();
-        let mut answer = Vec::new();
-        let _ = client.read_to_end(&mut answer);
-        String::from_utf8_lossy(&answer).into_owned()
-    };
-    let page = get(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    let garbage = get(b"POST /classify HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+    let page = exchange(&address, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let garbage = exchange(&address, &post_request(b"hello"));
     serve.kill().unwrap();
     serve.wait().unwrap();
     drop(stalled);
@@ -755,7 +739,6 @@ fn unwritable_outputs_are_refused_before_any_work() {
 /// pixels is refused from its header, before any decoding.
 #[test]
 fn pictures_take_one_way_in() {
-    use std::io::{BufRead, Read, Write};
     let dir = tempfile::tempdir().unwrap();
     let test = trainer::mnist::Source::bundled().load(trainer::mnist::Split::Test).unwrap();
     // Test image 0 (a 7) as dark ink whose background is transparent, not white.
@@ -787,6 +770,18 @@ fn pictures_take_one_way_in() {
     let o = host_in(dir.path(), &["predict", "--image", "huge.png"]);
     assert_clean_failure(&o, "20000×20000 pixels (400 megapixels), over the limit of 40");
 
+    let (mut serve, address) = serve_on_any_port();
+    let transparent = exchange(&address, &post_request(&std::fs::read(&png).unwrap()));
+    let huge = exchange(&address, &post_request(&header));
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    assert!(transparent.contains("\"digit\":7"), "{transparent:.400}");
+    assert!(huge.starts_with("HTTP/1.1 400") && huge.contains("megapixels"), "{huge:.300}");
+}
+
+/// `tiny-mnist serve --port 0`, and the address it printed.
+fn serve_on_any_port() -> (std::process::Child, String) {
+    use std::io::BufRead;
     let mut serve = Command::new(env!("CARGO_BIN_EXE_tiny-mnist"))
         .args(["serve", "--port", "0"])
         .stdout(std::process::Stdio::piped())
@@ -796,22 +791,23 @@ fn pictures_take_one_way_in() {
     let mut line = String::new();
     std::io::BufReader::new(serve.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let address = line.trim().trim_start_matches("drawing pad on http://").trim_end_matches('/').to_owned();
-    let post = |body: &[u8]| {
-        let mut client = std::net::TcpStream::connect(&address).unwrap();
-        let head = format!(
-            "POST /classify HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        );
-        client.write_all(head.as_bytes()).unwrap();
-        client.write_all(body).unwrap();
-        let mut answer = String::new();
-        let _ = client.read_to_string(&mut answer);
-        answer
-    };
-    let transparent = post(&std::fs::read(&png).unwrap());
-    let huge = post(&header);
-    serve.kill().unwrap();
-    serve.wait().unwrap();
-    assert!(transparent.contains("\"digit\":7"), "{transparent:.400}");
-    assert!(huge.starts_with("HTTP/1.1 400") && huge.contains("megapixels"), "{huge:.300}");
+    (serve, address)
+}
+
+/// A picture posted to the pad, as bytes on the wire.
+fn post_request(body: &[u8]) -> Vec<u8> {
+    let head =
+        format!("POST /classify HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    [head.as_bytes(), body].concat()
+}
+
+/// Sends `request` to `address` and reads the whole answer (10 s at most).
+fn exchange(address: &str, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut client = std::net::TcpStream::connect(address).unwrap();
+    client.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    client.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    let _ = client.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
 }
