@@ -18,5 +18,7 @@ pub mod measure;
 pub mod model;
 #[cfg(target_arch = "arm")]
 pub mod stack;
+#[cfg(any(test, all(any(m3, m4f), model_int8)))]
+pub mod v7m;
 #[cfg(feature = "mmio-uart")]
 mod vectors;

@@ -9,13 +9,13 @@
 //! test images.
 use shared::dims::HIDDEN;
 use shared::input::strokes::{StrokeMaps, CELL_ROW};
-use shared::network::int8::finish_int8;
+use shared::network::int8::predict_int8;
 use shared::{Prediction, QuantizedWeights};
 
 /// The int8 forward pass over stroke maps, its first layer in the kernel.
 pub fn classify_strokes(q: &QuantizedWeights, maps: StrokeMaps<'_>) -> Prediction {
     let acc1 = crate::cell_rows::first_layer(q.b1, maps, q.w1.as_chunks::<CELL_ROW>().0, first_layer);
-    finish_int8(acc1, &q.w2, &q.b2, q.output_scale)
+    predict_int8(&crate::v7m::second_layer(&acc1, &q.w2, &q.b2), q.output_scale)
 }
 
 /// Adds `p_i · w[i][j]` to `acc[j]` for each pixel of one cell row.

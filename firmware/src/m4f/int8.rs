@@ -11,7 +11,7 @@
 //! lanes and `sxtb16 … ror 8` unit `2h + 1`'s.
 use shared::dims::{HIDDEN, INPUT, OUTPUT};
 use shared::input::strokes::{StrokeMaps, CELL_ROW};
-use shared::network::int8::finish_int8;
+use shared::network::int8::predict_int8;
 use shared::{Prediction, QuantizedWeights};
 
 /// Weight bytes per quad of pixels: two pairs of five words.
@@ -63,7 +63,7 @@ impl Int8Network {
     /// The int8 forward pass over stroke maps, its first layer in the kernel.
     pub fn classify_strokes(&self, maps: StrokeMaps<'_>) -> Prediction {
         let acc1 = crate::cell_rows::first_layer(self.b1, maps, self.w1.0.as_chunks::<ROW_QUADS>().0, first_layer);
-        finish_int8(acc1, &self.w2, &self.b2, self.output_scale)
+        predict_int8(&crate::v7m::second_layer(&acc1, &self.w2, &self.b2), self.output_scale)
     }
 }
 

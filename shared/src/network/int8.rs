@@ -84,13 +84,19 @@ pub fn forward_int8(q: &QuantizedWeights, image: impl NonzeroPixels) -> Predicti
 
 /// Steps 2–5 from the first layer's sums `acc1`. Wrapping `i32` additions
 /// give the same bits in any order, so a device may form `acc1` its own way
-/// (the M4F's DSP kernel does) and finish here.
+/// (the M3's and M4F's kernels do) and finish here.
 pub fn finish_int8(
     acc1: [i32; HIDDEN],
     w2: &[[i8; HIDDEN]; OUTPUT],
     b2: &[i32; OUTPUT],
     output_scale: f32,
 ) -> Prediction {
+    predict_int8(&second_layer_int8(&acc1, w2, b2), output_scale)
+}
+
+/// Steps 2 and 3: `acc2[k] = b2[k] + Σ_j max(acc1[j], 0) · w2[k][j]`, exact
+/// in `i64` (a device may form it its own way: integer sums have one value).
+pub fn second_layer_int8(acc1: &[i32; HIDDEN], w2: &[[i8; HIDDEN]; OUTPUT], b2: &[i32; OUTPUT]) -> [i64; OUTPUT] {
     let a1 = acc1.map(|a| a.max(0));
     let mut acc2 = b2.map(i64::from);
     for (acc, row) in acc2.iter_mut().zip(w2) {
@@ -98,6 +104,11 @@ pub fn finish_int8(
             *acc += i64::from(a) * i64::from(w);
         }
     }
+    acc2
+}
+
+/// Steps 4 and 5: the digit and the probabilities from the output sums.
+pub fn predict_int8(acc2: &[i64; OUTPUT], output_scale: f32) -> Prediction {
     let mut digit = 0;
     let mut best = i64::MIN;
     for (k, &v) in acc2.iter().enumerate() {
@@ -107,7 +118,7 @@ pub fn finish_int8(
         }
     }
     // digit < OUTPUT = 10 fits a u8.
-    Prediction { digit: digit as u8, probabilities: super::int_softmax::softmax(&acc2, output_scale) }
+    Prediction { digit: digit as u8, probabilities: super::int_softmax::softmax(acc2, output_scale) }
 }
 
 /// Largest |b1| a model may have, so that `b1 + Σ p * w` (at most
