@@ -146,11 +146,18 @@ pub enum Condition {
     /// Written with a fine pen: the paper grows into the ink until the stroke is
     /// about one MNIST pixel wide (by at most one on each side).
     FinePen,
+    /// Cropped tight to the ink on one to four sides (which, at random): the
+    /// digit touches the picture's edge there.
+    TightCrop,
+    /// A small scan: the ink's box (with a twentieth of margin) at 8 to 20
+    /// pixels on its longer side, scaled up with nearest-neighbour or a smooth
+    /// filter (at random): grey, blocky strokes that touch the edges.
+    SmallScan,
 }
 
 impl Condition {
     /// Every condition, clean first.
-    pub const ALL: [Condition; 12] = [
+    pub const ALL: [Condition; 14] = [
         Condition::Clean,
         Condition::LightOnDark,
         Condition::UnevenLight,
@@ -163,6 +170,8 @@ impl Condition {
         Condition::Jpeg,
         Condition::LowResolution,
         Condition::FinePen,
+        Condition::TightCrop,
+        Condition::SmallScan,
     ];
 
     /// Its name in tables.
@@ -180,6 +189,8 @@ impl Condition {
             Condition::Jpeg => "JPEG, quality 15",
             Condition::LowResolution => "low resolution scaled up",
             Condition::FinePen => "fine pen",
+            Condition::TightCrop => "cropped tight on 1-4 sides",
+            Condition::SmallScan => "small scan (8-20 px) scaled up",
         }
     }
 }
@@ -288,8 +299,46 @@ pub fn digit_picture(ink: &GrayImage, condition: Condition, rng: &mut impl Rng) 
             let small = imageops::resize(&photo, (w / 6).max(1), (h / 6).max(1), FilterType::Triangle);
             photo = imageops::resize(&small, w, h, FilterType::Triangle);
         }
+        Condition::TightCrop => {
+            let (x0, y0, x1, y1) = ink_bounds(&photo).unwrap_or((0, 0, w - 1, h - 1));
+            // Which sides are cut at the ink: a random non-empty subset of the four.
+            let sides = rng.gen_range(1..16u8);
+            let (left, top) = (if sides & 1 != 0 { x0 } else { 0 }, if sides & 2 != 0 { y0 } else { 0 });
+            let right = if sides & 4 != 0 { x1 + 1 } else { w };
+            let bottom = if sides & 8 != 0 { y1 + 1 } else { h };
+            photo = imageops::crop_imm(&photo, left, top, right - left, bottom - top).to_image();
+        }
+        Condition::SmallScan => {
+            let (x0, y0, x1, y1) = ink_bounds(&photo).unwrap_or((0, 0, w - 1, h - 1));
+            let m = (x1 - x0).max(y1 - y0) / 20;
+            let (left, top) = (x0.saturating_sub(m), y0.saturating_sub(m));
+            let (right, bottom) = ((x1 + m + 1).min(w), (y1 + m + 1).min(h));
+            let (cw, ch) = (right - left, bottom - top);
+            let crop = imageops::crop_imm(&photo, left, top, cw, ch).to_image();
+            let longer = rng.gen_range(8..=20u32);
+            let size = |v: u32| ((f64::from(v) * f64::from(longer) / f64::from(cw.max(ch))).round() as u32).max(1);
+            let small = imageops::resize(&crop, size(cw), size(ch), FilterType::Triangle);
+            let filter = if rng.gen_bool(0.5) { FilterType::Nearest } else { FilterType::CatmullRom };
+            photo = imageops::resize(&small, cw, ch, filter);
+        }
     }
     photo
+}
+
+/// The box of a clean photo's ink: pixels at least 40 levels darker than its
+/// lightest (the paper), as `(x0, y0, x1, y1)` inclusive.
+fn ink_bounds(photo: &GrayImage) -> Option<(u32, u32, u32, u32)> {
+    let paper = photo.pixels().map(|p| p.0[0]).max()?;
+    let mut bounds: Option<(u32, u32, u32, u32)> = None;
+    for (x, y, p) in photo.enumerate_pixels() {
+        if p.0[0].saturating_add(40) <= paper {
+            bounds = Some(match bounds {
+                None => (x, y, x, y),
+                Some((a, b, c, d)) => (a.min(x), b.min(y), c.max(x), d.max(y)),
+            });
+        }
+    }
+    bounds
 }
 
 /// A picture of the kind `kind`; `digits` supplies the two digits of [`NonDigit::TwoDigits`].

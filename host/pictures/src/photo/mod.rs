@@ -106,17 +106,53 @@ fn grayscale(picture: &image::DynamicImage) -> GrayImage {
 }
 
 /// A grayscale picture to the network's input: ink, the digit, its strokes, MNIST's box.
+///
+/// A picture cropped tight to its digit (a phone's crop, a small scan scaled
+/// up) has ink along its edges, full-height strokes that look like ruled lines
+/// and more ink than paper: when it is refused, it is tried once more inside a
+/// margin of its own paper, as if it had been cropped loosely.
 pub fn preprocess(gray: &GrayImage) -> Result<Found> {
     if gray.width() == 0 || gray.height() == 0 {
         bail!("the image is empty");
     }
-    let work = working_copy(gray);
+    let found = preprocess_work(working_copy(gray), 0)?;
+    if matches!(found, Found::NotADigit(_)) {
+        if let Found::Digit(input) = preprocess_work(with_margin(gray), MARGIN)? {
+            return Ok(Found::Digit(input));
+        }
+    }
+    Ok(found)
+}
+
+/// The working copy inside a margin of the picture's paper (the median of its
+/// outermost pixels), an eighth of the working side on every side.
+fn with_margin(gray: &GrayImage) -> GrayImage {
+    let inner = scaled_to(gray, WORK - 2 * MARGIN);
+    let (w, h) = inner.dimensions();
+    let mut ring: Vec<u8> = inner
+        .enumerate_pixels()
+        .filter(|&(x, y, _)| x == 0 || y == 0 || x + 1 == w || y + 1 == h)
+        .map(|(_, _, p)| p.0[0])
+        .collect();
+    ring.sort_unstable();
+    let paper = ring.get(ring.len() / 2).copied().unwrap_or(255);
+    let mut framed = GrayImage::from_pixel(w + 2 * MARGIN, h + 2 * MARGIN, Luma([paper]));
+    imageops::overlay(&mut framed, &inner, i64::from(MARGIN), i64::from(MARGIN));
+    framed
+}
+
+/// The margin of [`with_margin`], working-copy pixels.
+const MARGIN: u32 = WORK / 8;
+
+/// [`preprocess`] on its working copy, whose outer `margin` pixels were
+/// added (they do not count as the paper the digit must stand out from).
+fn preprocess_work(work: GrayImage, margin: u32) -> Result<Found> {
     let Some(ink) = ink::separate(&work) else { return Ok(Found::NotADigit(NotADigit::Blank)) };
     let (digit, (x, y, w, h)) = match digit::isolate(&ink.mask) {
         Ok(found) => found,
         Err(why) => return Ok(Found::NotADigit(why)),
     };
-    if !stands_out(&ink, &digit) {
+    if !stands_out(&ink, &digit, margin) {
         return Ok(Found::NotADigit(NotADigit::Scattered));
     }
     // Within the digit's own pixels (lines, frames and specks already out), only
@@ -139,12 +175,14 @@ pub fn preprocess(gray: &GrayImage) -> Result<Found> {
 /// level at least [`MIN_STANDOUT`] times the 90th percentile of the paper's
 /// (the pixels under the threshold). A shape picked out of noise is barely
 /// darker than the noise.
-fn stands_out(ink: &ink::Ink, digit: &GrayImage) -> bool {
+fn stands_out(ink: &ink::Ink, digit: &GrayImage, margin: u32) -> bool {
+    let (w, h) = digit.dimensions();
+    let added = |x: u32, y: u32| x < margin || y < margin || x + margin >= w || y + margin >= h;
     let (mut inside, mut paper) = (Vec::new(), Vec::new());
-    for ((l, d), m) in ink.levels.pixels().zip(digit.pixels()).zip(ink.mask.pixels()) {
+    for ((l, (x, y, d)), m) in ink.levels.pixels().zip(digit.enumerate_pixels()).zip(ink.mask.pixels()) {
         if d.0[0] > 0 {
             inside.push(l.0[0]);
-        } else if m.0[0] == 0 {
+        } else if m.0[0] == 0 && !added(x, y) {
             paper.push(l.0[0]);
         }
     }
