@@ -59,3 +59,44 @@ fn the_reader_reproduces_the_f32_model() {
 fn the_reader_reproduces_the_int8_model() {
     reader_agrees_with_the_host(&board::paths::repo_root().join("models/default-int8.bin"));
 }
+
+/// A committed model with the little-endian value `value` written at body
+/// offset `at`, its CRC made right again: valid in every way but §1.5's bounds.
+fn crafted(model: &str, at: usize, value: [u8; 4]) -> std::path::PathBuf {
+    let mut bytes = std::fs::read(board::paths::repo_root().join(model)).expect("model");
+    bytes[64 + at..68 + at].copy_from_slice(&value);
+    let crc_at = bytes.len() - 4;
+    let crc = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(&bytes[..crc_at]);
+    bytes[crc_at..].copy_from_slice(&crc.to_le_bytes());
+    let path = e2e::scratch().join(format!("crafted-{at}-{}.bin", u32::from_le_bytes(value)));
+    std::fs::write(&path, bytes).expect("write");
+    path
+}
+
+/// Files that only §1.5's bounds refuse are refused alike by the host, by the
+/// check a firmware build runs, and by the reader written from the page.
+#[test]
+#[ignore = "needs python3 with numpy; run by `cargo xtask ci`"]
+fn files_out_of_bounds_are_refused_by_both_implementations() {
+    let cases = [
+        // b2[5] of the f32 model: a logit that could pass 1e30.
+        crafted("models/default.bin", 4 * 7955, 1e31f32.to_le_bytes()),
+        // b1[0] of the int8 model: sums that could pass 32 bits.
+        crafted("models/default-int8.bin", 7840, i32::MAX.to_le_bytes()),
+        // The int8 output scale, negative.
+        crafted("models/default-int8.bin", 8020, (-1e-6f32).to_le_bytes()),
+    ];
+    for path in cases {
+        let bytes = std::fs::read(&path).expect("read");
+        assert!(trainer::model_file::load(&path).is_err(), "the host loaded {}", path.display());
+        assert!(shared::ModelKind::check(&bytes).is_err(), "a firmware build would embed {}", path.display());
+        let out = Command::new(python_with_numpy())
+            .arg(board::paths::repo_root().join("tools/format-reader/reader.py"))
+            .arg(&path)
+            .arg(board::paths::repo_root().join("data/mnist/t10k-images-idx3-ubyte.gz"))
+            .output()
+            .expect("run the reader");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("ValueError"), "the reader read {}: {err}", path.display());
+    }
+}

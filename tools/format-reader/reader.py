@@ -48,12 +48,25 @@ def read_model(path):
         b1 = values[7840:7850]
         w2 = values[7850:7950].reshape(10, 10)  # output-major
         b2 = values[7950:7960]
+        # §1.5: no sum can leave f32's range, for any image (binary64 bounds).
+        w1d, b1d, w2d, b2d = (t.astype(np.float64) for t in (w1, b1, w2, b2))
+        if np.any(np.abs(b1d) + np.abs(w1d).sum(axis=0) > 1e30):
+            raise ValueError(f"{path}: a hidden unit's sums are unbounded")
+        reach = np.maximum(0.0, b1d + np.maximum(w1d, 0.0).sum(axis=0))
+        if np.any(np.abs(b2d) + (np.abs(w2d) * reach).sum(axis=1) > 1e30):
+            raise ValueError(f"{path}: an output's sums are unbounded")
         return kind, preprocessing, (w1, b1, w2, b2)
     w1 = np.frombuffer(data, dtype="i1", count=7840, offset=64).astype(np.int64).reshape(784, 10)
     b1 = np.frombuffer(data, dtype="<i4", count=10, offset=7904).astype(np.int64)
     w2 = np.frombuffer(data, dtype="i1", count=100, offset=7944).astype(np.int64).reshape(10, 10)
     b2 = np.frombuffer(data, dtype="<i4", count=10, offset=8044).astype(np.int64)
     (scale,) = np.frombuffer(data, dtype="<f4", count=1, offset=8084).astype(F32)
+    # §1.5: the first layer's sums fit 32 bits for any image; the scale is a positive normal f32.
+    if np.any(np.abs(b1) > 2**31 - 1 - 784 * 255 * 128):
+        raise ValueError(f"{path}: a first-layer bias is out of range")
+    exponent = (bits(scale) >> 23) & 0xFF
+    if bits(scale) >> 31 or exponent in (0, 0xFF):
+        raise ValueError(f"{path}: the output scale is not a positive normal number")
     return kind, preprocessing, (w1, b1, w2, b2, scale)
 
 
