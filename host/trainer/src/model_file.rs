@@ -214,10 +214,13 @@ fn check_writable_dir(dir: &Path) -> Result<()> {
     if !existing.is_dir() {
         anyhow::bail!("{} is not a directory", existing.display());
     }
-    tempfile::tempfile_in(existing).map(drop).map_err(|e| {
-        let reason = e.raw_os_error().map_or_else(|| std::io::Error::from(e.kind()), std::io::Error::from_raw_os_error);
-        anyhow::anyhow!("{}: {reason}", existing.display())
-    })
+    tempfile::tempfile_in(existing).map(drop).map_err(|e| anyhow::anyhow!("{}: {}", existing.display(), reason(&e)))
+}
+
+/// The system's reason for an I/O error, without the path a library may have
+/// added (a temporary file's, which the user never gave).
+fn reason(e: &std::io::Error) -> std::io::Error {
+    e.raw_os_error().map_or_else(|| std::io::Error::from(e.kind()), std::io::Error::from_raw_os_error)
 }
 
 /// Refuses, before any work, an output that is the same file as an input or
@@ -286,10 +289,8 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     // The system's reason, not the temporary file's name (the user never gave it).
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| {
-        let reason = e.raw_os_error().map_or_else(|| std::io::Error::from(e.kind()), std::io::Error::from_raw_os_error);
-        anyhow::anyhow!("cannot write {}: {reason}", path.display())
-    })?;
+    let mut tmp =
+        builder.tempfile_in(dir).map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), reason(&e)))?;
     if let Ok(existing) = std::fs::metadata(&target) {
         tmp.as_file().set_permissions(existing.permissions()).context("cannot keep the file's permissions")?;
     }

@@ -193,7 +193,7 @@ impl Plan {
             }
             // ys grows with yo, so the window only moves down.
             window.seek(y0);
-            let (upper, lower) = window.rows();
+            let (upper, lower) = window.current();
             // Along a row only x moves: start at xo = 0 and step by k. Coordinates
             // stay within ±2^23 (k ≤ 2, α ≤ 1, centres inside the image): i32 from here.
             let mut xs = (self.cx + ((self.kx * -CENTRE) >> 16) + ((self.alpha * (ys - self.cy)) >> 16)) as i32;
@@ -255,7 +255,7 @@ impl<'a> Window<'a> {
     }
 
     /// Rows `top` and `top + 1`.
-    fn rows(&self) -> (&PaddedSource, &PaddedSource) {
+    fn current(&self) -> (&PaddedSource, &PaddedSource) {
         let [first, second] = &self.pair;
         if self.upper & 1 == 0 {
             (first, second)

@@ -59,21 +59,17 @@ type PaddedRow = [u8; SIDE + 2];
 /// Deskewed rows `4·r − 1` to `4·r + 4`: what cell row `r` reads.
 type Rows = [PaddedRow; CELL + 2];
 
-/// The stroke maps of `image` (see the module's steps).
+/// The stroke maps of `image` (see the module's steps): the streamed cell
+/// rows ([`StrokeMaps::for_each_cell_row`]) gathered, so host and device
+/// make them the one same way.
 pub fn stroke_maps(image: &[u8; INPUT]) -> [u8; INPUT] {
     let mut out = [0u8; INPUT];
-    let source = PixelBytes::raw(image);
-    let Some(plan) = Plan::measure_wide(source) else { return out };
-    // Rows −1 to 28 of the deskewed image; the first and the last stay zeros.
-    let mut deskewed = [[0u8; SIDE + 2]; SIDE + 2];
-    if let Some(inner) = deskewed.get_mut(1..=SIDE) {
-        plan.resample(&mut Window::new(source), 0, pixels_of(inner));
-    }
-    for (rows, cell_row) in deskewed.windows(CELL + 2).step_by(CELL).zip(out.as_chunks_mut::<CELL_ROW>().0) {
-        if let Ok(rows) = <&Rows>::try_from(rows) {
-            cell_row_maps(rows, cell_row);
+    let (cell_rows, _) = out.as_chunks_mut::<CELL_ROW>();
+    StrokeMaps::new(PixelBytes::raw(image), Markers::NONE).for_each_cell_row(|r, maps| {
+        if let Some(cell_row) = cell_rows.get_mut(r) {
+            *cell_row = *maps;
         }
-    }
+    });
     out
 }
 
