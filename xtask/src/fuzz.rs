@@ -6,7 +6,8 @@ use anyhow::{bail, Context, Result};
 use crate::shell::{cargo, sh};
 
 /// The cargo-fuzz targets in `fuzz/fuzz_targets`.
-pub const TARGETS: [&str; 6] = ["weights_file", "request_frame", "response_frame", "idx", "kaggle_csv", "picture"];
+pub const TARGETS: [&str; 7] =
+    ["weights_file", "request_frame", "response_frame", "idx", "kaggle_csv", "picture", "pad_request"];
 
 #[derive(clap::Args)]
 pub struct Args {

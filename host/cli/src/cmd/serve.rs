@@ -1,25 +1,16 @@
 //! `tiny-mnist serve`: a local page to draw a digit on (mouse or finger) or
 //! drop a photo onto, answered by the host and, with `--device`, by a board
 //! beside it, with whether the two agree bit for bit.
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use board::device::{Device, Endpoint, Options};
-use pictures::photo::Found;
-use serde_json::{json, Value};
-use shared::Classifier;
+use tiny_mnist::pad::{self, Method};
 use trainer::model_file::Model;
 
 use crate::cmd::outln;
-
-/// The page, served as is.
-const PAGE: &str = include_str!("serve/pad.html");
-/// Larger uploads are refused: a phone photo is a few megabytes.
-const MAX_UPLOAD: u64 = 20 << 20;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -95,23 +86,17 @@ pub fn run(args: Args) -> Result<()> {
 
 /// Requests served at once; more get 503.
 const MAX_IN_FLIGHT: usize = 32;
-/// How long a picture may take to arrive.
-const BODY_DEADLINE: Duration = Duration::from_secs(30);
 
-/// One request, answered.
-fn handle(mut request: tiny_http::Request, model: &Model, device: Option<&(String, Mutex<Device>)>) {
-    let (status, content_type, body) = match (request.method(), request.url()) {
-        (tiny_http::Method::Get, "/") => (200, "text/html; charset=utf-8", PAGE.to_owned()),
-        (tiny_http::Method::Post, "/classify") => match classify(&mut request, model, device) {
-            Ok(answer) => (200, "application/json", answer.to_string()),
-            Err(e) if is_timeout(&e) => {
-                (408, "application/json", json!({ "error": "the picture took too long to arrive" }).to_string())
-            }
-            Err(e) => (400, "application/json", json!({ "error": format!("{e:#}") }).to_string()),
-        },
-        _ => (404, "text/plain", "not found".to_owned()),
+/// One request, answered by [`pad::reply`].
+fn handle(mut request: tiny_http::Request, model: &Model, board: Option<&pad::Board>) {
+    let method = match request.method() {
+        tiny_http::Method::Get => Method::Get,
+        tiny_http::Method::Post => Method::Post,
+        _ => Method::Other,
     };
-    answer(request, status, content_type, body);
+    let path = request.url().to_owned();
+    let reply = pad::reply(method, &path, request.as_reader(), model, board);
+    answer(request, reply.status, reply.content_type, reply.body);
 }
 
 /// Sends a response; a browser that left is only a warning.
@@ -122,90 +107,5 @@ fn answer(request: tiny_http::Request, status: u16, content_type: &str, body: St
     }
     if let Err(e) = request.respond(response) {
         eprintln!("warning: could not answer the browser: {e}");
-    }
-}
-
-/// Whether reading the request ran past [`BODY_DEADLINE`].
-fn is_timeout(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::TimedOut))
-}
-
-/// A reader that fails with `TimedOut` once its deadline has passed (checked
-/// as bytes arrive: a client that trickles them is cut off).
-struct Deadline<R> {
-    inner: R,
-    until: Instant,
-}
-
-impl<R: Read> Read for Deadline<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if Instant::now() > self.until {
-            return Err(std::io::ErrorKind::TimedOut.into());
-        }
-        self.inner.read(buf)
-    }
-}
-
-/// A picture in the request's body to the host's (and the board's) answer.
-fn classify(
-    request: &mut tiny_http::Request,
-    model: &Model,
-    device: Option<&(String, Mutex<Device>)>,
-) -> Result<Value> {
-    let mut bytes = Vec::new();
-    let until = Instant::now() + BODY_DEADLINE;
-    Deadline { inner: request.as_reader(), until }.take(MAX_UPLOAD + 1).read_to_end(&mut bytes)?;
-    anyhow::ensure!(bytes.len() as u64 <= MAX_UPLOAD, "the picture is over {} MB", MAX_UPLOAD >> 20);
-    // The same way in as `predict --image`: transparency, orientation, the size limit.
-    let image = match pictures::photo::from_bytes(&bytes)? {
-        Found::Digit(image) => *image,
-        Found::NotADigit(why) => {
-            return Ok(json!({ "digit": null, "not_a_digit": { "reason": why.name(), "message": why.to_string() } }))
-        }
-    };
-    let input = model.info.preprocessing.apply(&image);
-    let host = model.network.classify(&input);
-    // What the network sees, drawn for a person (stroke maps as lines).
-    let view = pictures::view::network_view(model.info.preprocessing, &image);
-    let board = match device {
-        Some((name, device)) => {
-            let mut device = device.lock().map_err(|_| anyhow::anyhow!("the board's link broke earlier"))?;
-            let mut answer = None;
-            device.classify_all([&image], 1, |_, p| {
-                answer = Some(p);
-                Ok(())
-            })?;
-            answer.map(|p| {
-                let same = board::parity::bit_exact(&host, &p);
-                json!({ "name": name, "digit": p.digit, "probabilities": p.probabilities, "bit_exact": same })
-            })
-        }
-        None => None,
-    };
-    Ok(json!({
-        "digit": host.digit,
-        "class": model.info.classes.name(host.digit),
-        "probabilities": host.probabilities,
-        "input": view.as_raw(),
-        "input_side": view.width(),
-        "not_a_digit": null,
-        "device": board,
-    }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_deadline_that_passed_ends_the_read() {
-        let mut late = Deadline { inner: &b"picture"[..], until: Instant::now() - Duration::from_secs(1) };
-        let e = late.read(&mut [0; 4]).unwrap_err();
-        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
-        assert!(is_timeout(&anyhow::Error::new(e)));
-        let mut early = Deadline { inner: &b"picture"[..], until: Instant::now() + Duration::from_secs(60) };
-        let mut all = Vec::new();
-        early.read_to_end(&mut all).unwrap();
-        assert_eq!(all, b"picture");
     }
 }

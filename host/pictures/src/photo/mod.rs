@@ -63,6 +63,9 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Found> {
     let reader = || image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format();
     let (width, height) = reader()?.into_dimensions().context(UNKNOWN)?;
     let pixels = u64::from(width) * u64::from(height);
+    if pixels == 0 {
+        bail!("the image is empty ({width}×{height} pixels)");
+    }
     if pixels > MAX_PIXELS {
         bail!(
             "the picture is {width}×{height} pixels ({} megapixels), over the limit of {}: scale it down",
@@ -323,5 +326,13 @@ mod tests {
             Found::NotADigit(NotADigit::Blank)
         );
         assert!(preprocess(&GrayImage::new(0, 5)).is_err());
+    }
+
+    /// Found by the pad's fuzz target: a PGM of no pixels ran into the
+    /// transparency step's contrast test (an overflow) before any size check.
+    #[test]
+    fn a_picture_of_no_pixels_is_refused_with_its_size() {
+        let e = from_bytes(b"P5 0 4 255\n").unwrap_err();
+        assert!(format!("{e:#}").contains("the image is empty (0×4 pixels)"), "{e:#}");
     }
 }
