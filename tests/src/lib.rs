@@ -39,3 +39,93 @@ pub fn boot(board: &Board, elf: &Path) -> Device {
 pub fn board(name: &str) -> Board {
     board::device::board(name).expect("a board of the table")
 }
+
+/// Weight files valid in every way, §1.5's bounds included, but far from what
+/// training makes: the corners where a board's kernels and float routines
+/// could part from the host. Written to the scratch directory, with a tag each.
+///
+/// - `f32-huge`: the default model with its first layer times 1e12 and its
+///   second scaled until §1.5's bound on the logits is half used (5e29):
+///   logits near 1e29, a softmax that saturates to 0 and 1.
+/// - `f32-subnormal`: the first layer times 2^−134, the second's weights
+///   times 2^124 and its biases times 2^−10, so the hidden sums are subnormal
+///   numbers, every product of the first layer too, and the logits small.
+/// - `int8-edge`: first biases at ±`B1_LIMIT` with weights all 127 or −128
+///   (sums next to `i32::MAX`, a unit that is never positive), second
+///   weights −128/127, second biases `i32::MIN`/`i32::MAX`, and the largest
+///   output scale (every exponent capped).
+/// - `int8-tiny-scale`: the int8 model with the smallest normal output scale
+///   (every exponent 0).
+pub fn crafted_models() -> Vec<(PathBuf, &'static str)> {
+    use shared::format::weights_file::ModelInfo;
+    use shared::network::int8::B1_LIMIT;
+    let root = board::paths::repo_root();
+    let load = |name: &str| trainer::model_file::load(&root.join(name)).expect("committed model");
+    let f32_model = load("models/default.bin");
+    let int8_model = load("models/default-int8.bin");
+    let (trainer::model_file::Network::F32(w), trainer::model_file::Network::Int8(q)) =
+        (&f32_model.network, &int8_model.network)
+    else {
+        panic!("models/default.bin is f32 and models/default-int8.bin int8");
+    };
+    let info =
+        |model: &trainer::model_file::Model| ModelInfo { validation_accuracy: 0.0, test_accuracy: 0.0, ..model.info };
+    let mut files = Vec::new();
+    let mut write = |tag: &'static str, bytes: anyhow::Result<Vec<u8>>| {
+        let path = scratch().join(format!("crafted-{tag}.bin"));
+        std::fs::write(&path, bytes.expect("encode")).expect("write crafted model");
+        trainer::model_file::load(&path).unwrap_or_else(|e| panic!("{tag} must be a valid model: {e:#}"));
+        files.push((path, tag));
+    };
+
+    let mut huge = w.clone();
+    huge.w1.iter_mut().flatten().chain(&mut huge.b1).for_each(|v| *v *= 1e12);
+    let factor = (5e29 / logit_bound(&huge)) as f32;
+    huge.w2.iter_mut().flatten().chain(&mut huge.b2).for_each(|v| *v *= factor);
+    write("f32-huge", trainer::model_file::encode(&huge, &info(&f32_model)));
+
+    let mut tiny = w.clone();
+    tiny.w1.iter_mut().flatten().chain(&mut tiny.b1).for_each(|v| *v *= 2f32.powi(-134));
+    tiny.w2.iter_mut().flatten().for_each(|v| *v *= 2f32.powi(124));
+    tiny.b2.iter_mut().for_each(|v| *v *= 2f32.powi(-10));
+    assert!(tiny.w1.iter().flatten().all(|v| !v.is_normal()), "every first-layer weight subnormal or zero");
+    write("f32-subnormal", trainer::model_file::encode(&tiny, &info(&f32_model)));
+
+    let mut edge = (**q).clone();
+    for row in edge.w1.iter_mut() {
+        (row[0], row[1], row[2]) = (127, -128, 127);
+    }
+    // Unit 0 always near i32::MAX, unit 1 never positive, unit 2 positive on some images.
+    (edge.b1[0], edge.b1[1], edge.b1[2]) = (B1_LIMIT, -B1_LIMIT, -2_000_000);
+    for (k, row) in edge.w2.iter_mut().enumerate() {
+        row[0] = if k % 2 == 0 { -128 } else { 127 };
+        row[3] = if k % 3 == 0 { 127 } else { -128 };
+        edge.b2[k] = if k % 4 == 1 {
+            i32::MIN
+        } else if k % 4 == 3 {
+            i32::MAX
+        } else {
+            edge.b2[k]
+        };
+    }
+    edge.output_scale = f32::MAX;
+    write("int8-edge", trainer::model_file::encode_int8(&edge, &info(&int8_model)));
+
+    let mut flat = (**q).clone();
+    flat.output_scale = f32::MIN_POSITIVE;
+    write("int8-tiny-scale", trainer::model_file::encode_int8(&flat, &info(&int8_model)));
+    files
+}
+
+/// §1.5's bound on the logits: the largest `|b2| + Σ_j A_j·|w2|`, with `A_j`
+/// the most hidden unit `j` can give over all inputs in [0, 1].
+fn logit_bound(w: &shared::Weights) -> f64 {
+    let reach: Vec<f64> = (0..shared::HIDDEN)
+        .map(|j| (f64::from(w.b1[j]) + w.w1.iter().map(|row| f64::from(row[j]).max(0.0)).sum::<f64>()).max(0.0))
+        .collect();
+    (0..shared::OUTPUT)
+        .map(|k| {
+            f64::from(w.b2[k]).abs() + reach.iter().zip(&w.w2[k]).map(|(a, v)| a * f64::from(*v).abs()).sum::<f64>()
+        })
+        .fold(0.0, f64::max)
+}

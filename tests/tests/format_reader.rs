@@ -100,3 +100,13 @@ fn files_out_of_bounds_are_refused_by_both_implementations() {
         assert!(!out.status.success() && err.contains("ValueError"), "the reader read {}: {err}", path.display());
     }
 }
+
+/// The reader written from the page gives the host's bits on the crafted
+/// models too: §1.5 and §2 define every file the loader accepts.
+#[test]
+#[ignore = "needs python3 with numpy; run by `cargo xtask ci`"]
+fn the_reader_reproduces_the_crafted_models() {
+    for (path, _) in e2e::crafted_models() {
+        reader_agrees_with_the_host(&path);
+    }
+}

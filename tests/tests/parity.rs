@@ -121,3 +121,17 @@ fn every_model_on_every_board() {
     let failures = failures.into_inner().expect("failures");
     assert!(failures.is_empty(), "parity failed:\n{}", failures.join("\n"));
 }
+
+/// The crafted models of [`e2e::crafted_models`] (huge and subnormal f32
+/// sums, int8 sums beside `i32::MAX`, the largest and the smallest output
+/// scale) on every board, 300 test images each: the boards' kernels and
+/// float routines give the host's bits at the corners of what a file may hold.
+#[test]
+#[ignore = "needs the emulators (QEMU, Node) and the thumb targets; run by `cargo xtask ci`"]
+fn crafted_models_on_every_board() {
+    for (weights, tag) in e2e::crafted_models() {
+        for board in board::device::BOARDS.iter() {
+            parity_on(board, &weights, tag, 300);
+        }
+    }
+}
