@@ -529,8 +529,9 @@ fn classify_on_a_board_from_outside_the_checkout() {
     assert_clean_failure(&o, "the device runs another model (crc f0f2e3ad)");
 }
 
-/// An output that is an input or another output is refused before any work,
-/// and the file it names is left as it was (symbolic links included).
+/// An output that is an input or another output is refused before any work
+/// as a command-line mistake, and the file it names is left as it was
+/// (symbolic links included).
 #[test]
 fn an_output_never_overwrites_an_input() {
     let dir = tempfile::tempdir().unwrap();
@@ -548,6 +549,7 @@ fn an_output_never_overwrites_an_input() {
     for args in cases {
         let o = host_in(dir.path(), args);
         assert_clean_failure(&o, "is the same file as");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: a command-line mistake");
         assert_eq!(std::fs::read(&model).unwrap(), before, "{args:?} changed the model");
     }
     assert!(!dir.path().join("t.bin").exists(), "train refused before writing anything");

@@ -37,7 +37,7 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(out) = args.predictions.as_ref().filter(|_| !to_stdout) {
         trainer::model_file::output_target(out).context("--predictions")?;
         let inputs = [("--model", args.model.as_deref()), ("--data", args.data.as_deref())];
-        trainer::model_file::check_distinct(&inputs, &[("--predictions", out)])?;
+        super::check_distinct(&inputs, &[("--predictions", out)])?;
     }
     if let Some(dir) = &args.plots {
         trainer::model_file::output_dir(dir).context("--plots")?;

@@ -21,7 +21,7 @@ pub fn run(args: Args) -> Result<()> {
         None => board::paths::firmware_model()?,
     };
     trainer::model_file::output_target(&output)?;
-    trainer::model_file::check_distinct(&[("--model", args.model.as_deref())], &[("--output", &output)])?;
+    super::check_distinct(&[("--model", args.model.as_deref())], &[("--output", &output)])?;
     let (name, model) = super::load_model(args.model)?;
     eprintln!("{}", super::describe(&name, &model));
     let bytes = trainer::model_file::encode_model(&model)?;

@@ -30,6 +30,15 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(message.into()))
 }
 
+/// [`model_file::check_distinct`] as a command-line mistake (exit 2): two of
+/// the flags name one file.
+pub fn check_distinct(
+    inputs: &[(&str, Option<&std::path::Path>)],
+    outputs: &[(&str, &std::path::Path)],
+) -> anyhow::Result<()> {
+    model_file::check_distinct(inputs, outputs).map_err(|e| usage(format!("{e:#}")))
+}
+
 /// Standard output could not take a line: a closed pipe (`| head`), a full
 /// disk. `main` ends quietly on the first and says why on the second.
 #[derive(Debug)]

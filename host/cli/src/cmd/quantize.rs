@@ -31,7 +31,7 @@ pub fn run(args: Args) -> Result<()> {
     });
     trainer::model_file::output_target(&output)?;
     let inputs = [("--model", args.model.as_deref()), ("--data", args.data.as_deref())];
-    trainer::model_file::check_distinct(&inputs, &[("--output", &output)])?;
+    super::check_distinct(&inputs, &[("--output", &output)])?;
     let (name, model) = super::load_model(args.model)?;
     eprintln!("{}", super::describe(&name, &model));
     let Network::F32(weights) = model.network else {

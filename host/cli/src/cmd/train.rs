@@ -207,7 +207,7 @@ pub fn run(args: Args) -> Result<()> {
     let outputs: Vec<(&str, &std::path::Path)> = std::iter::once(("--output", args.output.as_path()))
         .chain(args.metrics.as_deref().map(|m| ("--metrics", m)))
         .collect();
-    trainer::model_file::check_distinct(&[("--data", args.data.as_deref())], &outputs)?;
+    super::check_distinct(&[("--data", args.data.as_deref())], &outputs)?;
     let source = Source::from_option(args.data.clone());
     let load_started = Instant::now();
     let test_source = source.test_source();
