@@ -1,0 +1,536 @@
+/* tiny_mnist.c: the 784 -> 10 -> 10 digit classifier of tiny-mnist in C99,
+ * written from docs/format.md section 2: the model's preprocessing (none,
+ * deskew, or stroke maps), the network (f32 or int8) and its softmax, with
+ * the host's bits. The model itself is in tiny_mnist.h (its kind) and
+ * tiny_mnist_weights.c (its numbers). No heap, no libm, no global state.
+ *
+ * Integer types are spelled out everywhere: an int is 16 bits on AVR. */
+#include <float.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tiny_mnist.h"
+
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD != 0 && !TINY_MNIST_INT8
+#error "an f32 model needs float arithmetic in float (FLT_EVAL_METHOD 0: SSE, an FPU, soft-float), not x87's excess precision"
+#endif
+
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
+#define TM_SIDE 28
+#define TM_ONE INT64_C(65536)
+
+/* ---- Reading the weights (from flash with PROGMEM on AVR) ---- */
+
+#if TINY_MNIST_INT8
+static int8_t tm_i8(const int8_t *at) {
+#ifdef __AVR__
+    return (int8_t)pgm_read_byte(at);
+#else
+    return *at;
+#endif
+}
+#endif
+
+static uint32_t tm_u32(const uint32_t *at) {
+#ifdef __AVR__
+    return pgm_read_dword(at);
+#else
+    return *at;
+#endif
+}
+
+static float tm_float(uint32_t bits) {
+    union { uint32_t u; float f; } v;
+    v.u = bits;
+    return v.f;
+}
+
+#if !TINY_MNIST_INT8
+static uint32_t tm_bits(float f) {
+    union { float f; uint32_t u; } v;
+    v.f = f;
+    return v.u;
+}
+#endif
+
+/* ---- Integer helpers (section 2.0's conventions) ---- */
+#if TINY_MNIST_PREPROCESSING != 0
+
+/* a >> n rounding toward minus infinity, for any sign (C leaves >> of a
+ * negative number to the compiler). */
+static int64_t tm_asr(int64_t a, unsigned n) {
+    return a >= 0 ? a >> n : -(int64_t)((uint64_t)(-(a + 1)) >> n) - 1;
+}
+
+static uint64_t tm_isqrt(uint64_t v) {
+    uint64_t root = 0, bit = UINT64_C(1) << 62;
+    while (bit > v) {
+        bit >>= 2;
+    }
+    while (bit != 0) {
+        if (v >= root + bit) {
+            v -= root + bit;
+            root = (root >> 1) + bit;
+        } else {
+            root >>= 1;
+        }
+        bit >>= 2;
+    }
+    return root;
+}
+
+static int64_t tm_clamp(int64_t v, int64_t lo, int64_t hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
+#endif
+
+/* ---- The network's first layer, fed one input byte at a time in index order ---- */
+
+#if TINY_MNIST_INT8
+typedef int32_t tm_hidden;
+#else
+typedef float tm_hidden;
+#endif
+
+static void tm_first_layer_start(tm_hidden z[TINY_MNIST_HIDDEN]) {
+    int j;
+    for (j = 0; j < TINY_MNIST_HIDDEN; j++) {
+#if TINY_MNIST_INT8
+        z[j] = (int32_t)tm_u32((const uint32_t *)&tiny_mnist_b1[j]);
+#else
+        z[j] = tm_float(tm_u32(&tiny_mnist_b1[j]));
+#endif
+    }
+}
+
+/* Section 2.1 step 2 and 2.2 step 1: a zero input is skipped, not added as 0 * w. */
+static void tm_first_layer_add(tm_hidden z[TINY_MNIST_HIDDEN], uint16_t i, uint8_t p) {
+    int j;
+    if (p == 0) {
+        return;
+    }
+#if TINY_MNIST_INT8
+    for (j = 0; j < TINY_MNIST_HIDDEN; j++) {
+        z[j] += (int32_t)p * tm_i8(&tiny_mnist_w1[i][j]);
+    }
+#else
+    {
+        const float x = (float)p / 255.0f;
+        for (j = 0; j < TINY_MNIST_HIDDEN; j++) {
+            const float product = x * tm_float(tm_u32(&tiny_mnist_w1[i][j]));
+            z[j] = z[j] + product;
+        }
+    }
+#endif
+}
+
+/* ---- Preprocessing: section 2.0 (deskew) and 2.3 (stroke maps) ---- */
+
+#if TINY_MNIST_PREPROCESSING != 0
+/* Where output pixel (xo, yo) samples the source: start and step, Q16. */
+typedef struct {
+    int64_t cx, cy, k, kx, alpha;
+} tm_plan;
+
+/* Steps 1-4; 0 if the image has no ink. `wide`: section 2.3's width scale kx. */
+static int tm_measure(const uint8_t image[TINY_MNIST_INPUT], int wide, tm_plan *plan) {
+    int64_t m = 0, sx = 0, sy = 0, sxy = 0, syy = 0, sxx = 0;
+    int64_t m11, m02;
+    int x, y;
+    for (y = 0; y < TM_SIDE; y++) {
+        for (x = 0; x < TM_SIDE; x++) {
+            const int64_t p = image[y * TM_SIDE + x];
+            if (p != 0) {
+                m += p;
+                sx += p * x;
+                sy += p * y;
+                sxy += p * x * y;
+                syy += p * y * y;
+                sxx += p * x * x;
+            }
+        }
+    }
+    if (m == 0) {
+        return 0;
+    }
+    plan->cx = sx * TM_ONE / m;
+    plan->cy = sy * TM_ONE / m;
+    m11 = m * sxy - sx * sy;
+    m02 = m * syy - sy * sy;
+    plan->alpha = m02 > 0 ? tm_clamp(m11 * TM_ONE / m02, -TM_ONE, TM_ONE) : 0;
+    plan->k = tm_clamp((int64_t)(tm_isqrt((uint64_t)m02) << 32) / (m * 327680), TM_ONE / 2, 2 * TM_ONE);
+    plan->kx = plan->k;
+    if (wide) {
+        const int64_t m20 = m * sxx - sx * sx;
+        const int64_t a = plan->alpha;
+        int64_t t = m20 - tm_asr(2 * a * m11, 16) + tm_asr(a * tm_asr(a * m02, 16), 16);
+        int64_t kx;
+        t = t > 0 ? t : 0;
+        kx = (int64_t)(tm_isqrt((uint64_t)t) << 32) / (m * 229376);
+        plan->kx = tm_clamp(kx, 7 * plan->k / 10, 16 * plan->k / 10);
+    }
+    return 1;
+}
+
+static int32_t tm_at(const uint8_t image[TINY_MNIST_INPUT], int64_t x, int64_t y) {
+    return x < 0 || y < 0 || x >= TM_SIDE || y >= TM_SIDE ? 0 : (int32_t)image[y * TM_SIDE + x];
+}
+
+/* Step 6: the source at (xs, ys), Q16, with 8-bit bilinear weights. */
+static uint8_t tm_sample(const uint8_t image[TINY_MNIST_INPUT], int64_t xs, int64_t ys) {
+    const int64_t x0 = tm_asr(xs, 16), y0 = tm_asr(ys, 16);
+    const int32_t fx = (int32_t)(tm_asr(xs, 8) & 255), fy = (int32_t)(tm_asr(ys, 8) & 255);
+    const int32_t top = tm_at(image, x0, y0) * (256 - fx) + tm_at(image, x0 + 1, y0) * fx;
+    const int32_t bottom = tm_at(image, x0, y0 + 1) * (256 - fx) + tm_at(image, x0 + 1, y0 + 1) * fx;
+    return (uint8_t)((top * (256 - fy) + bottom * fy + INT32_C(32768)) >> 16);
+}
+
+/* Step 5: output row yo (0-27) of the deskewed image. */
+static void tm_deskewed_row(const uint8_t image[TINY_MNIST_INPUT], const tm_plan *plan, int yo, uint8_t row[TM_SIDE]) {
+    const int64_t ys = plan->cy + tm_asr(plan->k * ((int64_t)yo * TM_ONE - 14 * TM_ONE), 16);
+    int64_t xs = plan->cx + tm_asr(plan->kx * (-14 * TM_ONE), 16) + tm_asr(plan->alpha * (ys - plan->cy), 16);
+    int xo;
+    for (xo = 0; xo < TM_SIDE; xo++) {
+        row[xo] = tm_sample(image, xs, ys);
+        xs += plan->kx;
+    }
+}
+#endif
+
+#if TINY_MNIST_PREPROCESSING == 2
+static const int16_t TM_COS[16] = {128, 118, 91, 49, 0, -49, -91, -118, -128, -118, -91, -49, 0, 49, 91, 118};
+static const int16_t TM_SIN[16] = {0, 49, 91, 118, 128, 118, 91, 49, 0, -49, -91, -118, -128, -118, -91, -49};
+
+/* Section 2.3, one cell row (r) at a time from the six deskewed rows it
+ * needs, 7 cells of 16 bytes, straight into the first layer. */
+static void tm_stroke_maps(const uint8_t image[TINY_MNIST_INPUT], tm_hidden z[TINY_MNIST_HIDDEN]) {
+    uint8_t rows[6][TM_SIDE + 2]; /* rows 4r-1 .. 4r+4, a zero column on each side */
+    tm_plan plan;
+    int r, c, i, k;
+    if (!tm_measure(image, 1, &plan)) {
+        return; /* every byte 0: nothing to add */
+    }
+    for (r = 0; r < 7; r++) {
+        for (i = 0; i < 6; i++) {
+            const int y = 4 * r - 1 + i;
+            rows[i][0] = 0;
+            rows[i][TM_SIDE + 1] = 0;
+            if (y < 0 || y >= TM_SIDE) {
+                for (k = 1; k <= TM_SIDE; k++) {
+                    rows[i][k] = 0;
+                }
+            } else {
+                tm_deskewed_row(image, &plan, y, &rows[i][1]);
+            }
+        }
+        for (c = 0; c < 7; c++) {
+            int32_t sums[16] = {0};
+            int dy, dx;
+            for (dy = 1; dy <= 4; dy++) {
+                for (dx = 1; dx <= 4; dx++) {
+                    const int x = 4 * c + dx; /* padded column */
+                    const int32_t gx = (int32_t)rows[dy][x + 1] - rows[dy][x - 1];
+                    const int32_t gy = (int32_t)rows[dy + 1][x] - rows[dy - 1][x];
+                    int32_t p[16], strongest;
+                    if (gx == 0 && gy == 0) {
+                        continue; /* every projection 0, every response 0 */
+                    }
+                    strongest = INT32_MIN;
+                    for (k = 0; k < 16; k++) {
+                        p[k] = gx * TM_COS[k] + gy * TM_SIN[k];
+                        strongest = p[k] > strongest ? p[k] : strongest;
+                    }
+                    for (k = 0; k < 16; k++) {
+                        const int32_t response = 4 * p[k] - 3 * strongest;
+                        sums[k] += response > 0 ? response : 0;
+                    }
+                }
+            }
+            for (k = 0; k < 16; k++) {
+                const int32_t b = (sums[k] + 256) >> 9;
+                tm_first_layer_add(z, (uint16_t)((7 * r + c) * 16 + k), (uint8_t)(b < 255 ? b : 255));
+            }
+        }
+    }
+}
+#endif
+
+/* The model's preprocessing and the first layer, in index order. */
+static void tm_first_layer(const uint8_t image[TINY_MNIST_INPUT], tm_hidden z[TINY_MNIST_HIDDEN]) {
+    tm_first_layer_start(z);
+#if TINY_MNIST_PREPROCESSING == 2
+    tm_stroke_maps(image, z);
+#else
+    {
+        uint16_t i;
+#if TINY_MNIST_PREPROCESSING == 1
+        tm_plan plan;
+        if (tm_measure(image, 0, &plan)) {
+            uint8_t row[TM_SIDE];
+            int y, x;
+            for (y = 0; y < TM_SIDE; y++) {
+                tm_deskewed_row(image, &plan, y, row);
+                for (x = 0; x < TM_SIDE; x++) {
+                    tm_first_layer_add(z, (uint16_t)(y * TM_SIDE + x), row[x]);
+                }
+            }
+            return;
+        }
+#endif
+        /* No preprocessing, or no ink to deskew: the image as it is. */
+        for (i = 0; i < TINY_MNIST_INPUT; i++) {
+            tm_first_layer_add(z, i, image[i]);
+        }
+    }
+#endif
+}
+
+#if TINY_MNIST_INT8
+/* ---- Section 2.2: the second layer and the softmax, in integers ---- */
+
+static const uint32_t TM_TABLE[32] = {
+    UINT32_C(2147483648), UINT32_C(2101467502), UINT32_C(2056437387), UINT32_C(2012372174),
+    UINT32_C(1969251188), UINT32_C(1927054196), UINT32_C(1885761398), UINT32_C(1845353420),
+    UINT32_C(1805811301), UINT32_C(1767116489), UINT32_C(1729250827), UINT32_C(1692196547),
+    UINT32_C(1655936265), UINT32_C(1620452965), UINT32_C(1585730000), UINT32_C(1551751076),
+    UINT32_C(1518500250), UINT32_C(1485961921), UINT32_C(1454120821), UINT32_C(1422962010),
+    UINT32_C(1392470869), UINT32_C(1362633090), UINT32_C(1333434672), UINT32_C(1304861917),
+    UINT32_C(1276901417), UINT32_C(1249540052), UINT32_C(1222764986), UINT32_C(1196563654),
+    UINT32_C(1170923762), UINT32_C(1145833280), UINT32_C(1121280436), UINT32_C(1097253708),
+};
+#define TM_CAP (UINT64_C(1) << 29)
+
+/* Step 5.2: x, Q24 of d * output_scale * log2(e), capped at 2^29. */
+static uint64_t tm_exponent(uint64_t d, uint64_t c, int32_t e) {
+    int32_t beyond = 0, shift;
+    uint64_t product;
+    while ((d >> beyond) > UINT64_C(0xffffffff)) {
+        beyond++;
+    }
+    product = (d >> beyond) * c;
+    shift = e + 17 + beyond;
+    if (product == 0) {
+        return 0;
+    }
+    if (shift >= 0) {
+        if (shift >= 64 || product >= (TM_CAP >> shift)) {
+            return TM_CAP;
+        }
+        return product << shift;
+    }
+    product = -shift >= 64 ? 0 : product >> -shift;
+    return product < TM_CAP ? product : TM_CAP;
+}
+
+/* Step 5.3: e = 2^(-x / 2^24), Q31. */
+static uint64_t tm_power_of_half(uint64_t x) {
+    const uint64_t whole = x >> 24;
+    const uint64_t r = x & ((UINT64_C(1) << 19) - 1);
+    const uint64_t a = (r * UINT64_C(1488522236)) >> 24;
+    const uint64_t a2 = (a * a) >> 31, a3 = (a2 * a) >> 31, a4 = (a3 * a) >> 31;
+    const uint64_t poly = ((UINT64_C(1) << 31) + a2 / 2 + a4 / 24) - (a + a3 / 6);
+    const uint64_t v = ((uint64_t)TM_TABLE[(x >> 19) & 31] * poly) >> 31;
+    return whole >= 64 ? 0 : v >> whole;
+}
+
+/* Step 5.5: f32(q) * 2^-32 for q <= 2^32, rounded to nearest-even in integers
+ * (no float routine is called, so a core without an FPU links none). */
+static float tm_q32_to_f32(uint64_t q) {
+    int32_t top = 32;
+    uint64_t mantissa;
+    if (q == 0) {
+        return 0.0f;
+    }
+    while (!(q >> top)) {
+        top--;
+    }
+    if (top <= 23) {
+        mantissa = q << (23 - top);
+    } else {
+        const int32_t shift = top - 23;
+        const uint64_t rest = q & ((UINT64_C(1) << shift) - 1), half = UINT64_C(1) << (shift - 1);
+        mantissa = q >> shift;
+        if (rest > half || (rest == half && (mantissa & 1))) {
+            mantissa++;
+            if (mantissa >> 24) {
+                mantissa >>= 1;
+                top++;
+            }
+        }
+    }
+    return tm_float(((uint32_t)(top + 127 - 32) << 23) | ((uint32_t)mantissa & UINT32_C(0x7fffff)));
+}
+
+static uint8_t tm_second_layer(const tm_hidden z[TINY_MNIST_HIDDEN], float probabilities[TINY_MNIST_OUTPUT]) {
+    const uint32_t bits = TINY_MNIST_OUTPUT_SCALE_BITS;
+    const uint32_t field = (bits >> 23) & 0xff;
+    const uint64_t c = ((uint64_t)((bits & UINT32_C(0x7fffff)) | UINT32_C(0x800000)) * UINT64_C(3098164009)) >> 24;
+    const int32_t e = (int32_t)field - 150;
+    int64_t acc2[TINY_MNIST_OUTPUT];
+    uint64_t exps[TINY_MNIST_OUTPUT], sum = 0, reciprocal;
+    uint8_t digit = 0;
+    int j, k;
+    for (k = 0; k < TINY_MNIST_OUTPUT; k++) {
+        int64_t a = (int32_t)tm_u32((const uint32_t *)&tiny_mnist_b2[k]);
+        for (j = 0; j < TINY_MNIST_HIDDEN; j++) {
+            if (z[j] > 0) {
+                a += (int64_t)z[j] * tm_i8(&tiny_mnist_w2[k][j]);
+            }
+        }
+        acc2[k] = a;
+        if (a > acc2[digit]) {
+            digit = (uint8_t)k;
+        }
+    }
+    for (k = 0; k < TINY_MNIST_OUTPUT; k++) {
+        exps[k] = tm_power_of_half(tm_exponent((uint64_t)acc2[digit] - (uint64_t)acc2[k], c, e));
+        sum += exps[k];
+    }
+    reciprocal = (UINT64_C(1) << 62) / sum;
+    for (k = 0; k < TINY_MNIST_OUTPUT; k++) {
+        probabilities[k] = tm_q32_to_f32((exps[k] * reciprocal) >> 30);
+    }
+    return digit;
+}
+
+#else
+/* ---- Section 2.1: the second layer and the softmax, in f32 ---- */
+
+static float tm_scalbnf(float x, int32_t n) {
+    const float two127 = tm_float(UINT32_C(0x7f000000));
+    const float down = tm_float(UINT32_C(0x00800000)) * tm_float(UINT32_C(0x4b800000));
+    if (n > 127) {
+        x = x * two127;
+        n -= 127;
+        if (n > 127) {
+            x = x * two127;
+            n -= 127;
+            if (n > 127) {
+                n = 127;
+            }
+        }
+    } else if (n < -126) {
+        x = x * down;
+        n += 102;
+        if (n < -126) {
+            x = x * down;
+            n += 102;
+            if (n < -126) {
+                n = -126;
+            }
+        }
+    }
+    return x * tm_float((uint32_t)(0x7f + n) << 23);
+}
+
+/* Rust libm's expf (FreeBSD's e_expf.c), operation for operation. */
+static float tm_expf(float x) {
+    const float ln2_hi = tm_float(UINT32_C(0x3f317200)), ln2_lo = tm_float(UINT32_C(0x35bfbe8e));
+    const float inv_ln2 = tm_float(UINT32_C(0x3fb8aa3b));
+    const float p1 = tm_float(UINT32_C(0x3e2aaa8f)), p2 = tm_float(UINT32_C(0xbb355215));
+    uint32_t hx = tm_bits(x);
+    const int sign = (int)(hx >> 31);
+    int32_t k;
+    float hi, lo, xx, c, y;
+    hx &= UINT32_C(0x7fffffff);
+    if (hx >= UINT32_C(0x42aeac50)) {
+        if (hx > UINT32_C(0x7f800000)) {
+            return x;
+        }
+        if (hx >= UINT32_C(0x42b17218) && !sign) {
+            return x * tm_float(UINT32_C(0x7f000000));
+        }
+        if (sign && hx >= UINT32_C(0x42cff1b5)) {
+            return 0.0f;
+        }
+    }
+    if (hx > UINT32_C(0x3eb17218)) {
+        float kf;
+        if (hx > UINT32_C(0x3f851592)) {
+            const float t = inv_ln2 * x;
+            k = (int32_t)(t + (sign ? -0.5f : 0.5f));
+        } else {
+            k = 1 - sign - sign;
+        }
+        kf = (float)k;
+        hi = x - kf * ln2_hi;
+        lo = kf * ln2_lo;
+        x = hi - lo;
+    } else if (hx > UINT32_C(0x39000000)) {
+        k = 0;
+        hi = x;
+        lo = 0.0f;
+    } else {
+        return 1.0f + x;
+    }
+    xx = x * x;
+    c = x - xx * (p1 + xx * p2);
+    y = 1.0f + (x * c / (2.0f - c) - lo + hi);
+    return k == 0 ? y : tm_scalbnf(y, k);
+}
+
+static uint8_t tm_second_layer(const tm_hidden z[TINY_MNIST_HIDDEN], float probabilities[TINY_MNIST_OUTPUT]) {
+    float z2[TINY_MNIST_OUTPUT], total = 0.0f;
+    uint8_t digit = 0;
+    int j, k;
+    for (k = 0; k < TINY_MNIST_OUTPUT; k++) {
+        float sum = tm_float(tm_u32(&tiny_mnist_b2[k]));
+        for (j = 0; j < TINY_MNIST_HIDDEN; j++) {
+            const float a = z[j] > 0.0f ? z[j] : 0.0f;
+            const float product = tm_float(tm_u32(&tiny_mnist_w2[k][j])) * a;
+            sum = sum + product;
+        }
+        z2[k] = sum;
+        if (sum > z2[digit]) {
+            digit = (uint8_t)k;
+        }
+    }
+    for (k = 0; k < TINY_MNIST_OUTPUT; k++) {
+        const float shifted = z2[k] - z2[digit];
+        probabilities[k] = tm_expf(shifted);
+        total = total + probabilities[k];
+    }
+    for (k = 0; k < TINY_MNIST_OUTPUT; k++) {
+        probabilities[k] = probabilities[k] / total;
+    }
+    return digit;
+}
+#endif
+
+/* ---- The API ---- */
+
+void tiny_mnist_classify(const uint8_t image[TINY_MNIST_INPUT], tiny_mnist_result *out) {
+    tm_hidden z[TINY_MNIST_HIDDEN];
+    tm_first_layer(image, z);
+    out->digit = tm_second_layer(z, out->probabilities);
+}
+
+int tiny_mnist_unpack(const uint8_t *pixels, size_t length, uint8_t image[TINY_MNIST_INPUT]) {
+    size_t at = 0, b;
+    if (length == TINY_MNIST_INPUT) {
+        for (b = 0; b < length; b++) {
+            image[b] = pixels[b];
+        }
+        return 0;
+    }
+    for (b = 0; b < length; b++) {
+        if (pixels[b] != 0) {
+            if (at >= TINY_MNIST_INPUT) {
+                return -1;
+            }
+            image[at++] = pixels[b];
+        } else {
+            uint8_t run;
+            if (++b >= length || pixels[b] == 0 || TINY_MNIST_INPUT - at < pixels[b]) {
+                return -1;
+            }
+            for (run = pixels[b]; run > 0; run--) {
+                image[at++] = 0;
+            }
+        }
+    }
+    return at == TINY_MNIST_INPUT ? 0 : -1;
+}
