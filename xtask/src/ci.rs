@@ -93,8 +93,9 @@ fn all(stages: &mut Stages) -> Result<()> {
     })?;
     // The same models in plain C and emlearn on the same boards and counter (arm-none-eabi-gcc, newlib
     // and emlearn installed here): fails if a plain C peer differs from the host in one bit.
-    stages.run("peers (plain C and emlearn beside ours, 500 images)", || {
-        crate::peers::run(crate::peers::Args { images: 500 })
+    // 1,000 images: the exported C library's bit-exactness on both cores is proven here.
+    stages.run("peers (plain C, emlearn and the exported C library beside ours, 1,000 images)", || {
+        crate::peers::run(crate::peers::Args { images: 1_000 })
     })?;
     // A short fuzzing smoke run of every target (the long runs are `cargo xtask fuzz --seconds 600`).
     // cargo-fuzz needs nightly; a machine that cannot get it skips this step, loudly.

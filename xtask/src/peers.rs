@@ -1,11 +1,13 @@
 //! `cargo xtask peers`: the same models on the same QEMU boards, counted by the
 //! same plugin, in other implementations: plain C (every pixel, the raw
-//! image's nonzero pixels, our zero-run frames) and emlearn, each checked
-//! against the host image by image and printed beside our firmware's figures.
+//! image's nonzero pixels, our zero-run frames), emlearn, and the C library
+//! `tiny-mnist export --c` writes, each checked against the host image by
+//! image and printed beside our firmware's figures.
 //!
 //! The peers are built with Debian's `arm-none-eabi-gcc -O3 -ffp-contract=off`
-//! from `bench/peers/`, and read the network's inputs (after the model's
-//! preprocessing, which counts toward nothing here) through semihosting.
+//! from `bench/peers/`, and read through semihosting the network's inputs
+//! (after the model's preprocessing, which counts toward nothing there) or,
+//! for the exported library, the raw images, preprocessed in the count.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,15 +46,18 @@ struct Peer {
     /// emlearn: its headers from the pip package, f32 only (it has no int8 network), and
     /// arithmetic of its own, so its digits are compared, not its bits.
     emlearn: bool,
+    /// The exported library: it reads the raw image (zero runs) and preprocesses it itself.
+    whole: bool,
 }
 
-const PEERS: [Peer; 4] = [
+const PEERS: [Peer; 5] = [
     Peer {
         name: "plain C, every pixel (dense)",
         sources: &["plain.c"],
         define: "-DPEER_DENSE",
         reads_zero_runs: false,
         emlearn: false,
+        whole: false,
     },
     Peer {
         name: "plain C, skipping the raw image's zero pixels",
@@ -60,6 +65,7 @@ const PEERS: [Peer; 4] = [
         define: "-DPEER_SKIP",
         reads_zero_runs: false,
         emlearn: false,
+        whole: false,
     },
     Peer {
         name: "plain C, reading our zero-run frames",
@@ -67,6 +73,7 @@ const PEERS: [Peer; 4] = [
         define: "-DPEER_ZERO_RUN",
         reads_zero_runs: true,
         emlearn: false,
+        whole: false,
     },
     Peer {
         name: "emlearn 0.23.2 (eml_net.h)",
@@ -74,12 +81,23 @@ const PEERS: [Peer; 4] = [
         define: "-DPEER_EMLEARN",
         reads_zero_runs: false,
         emlearn: true,
+        whole: false,
+    },
+    Peer {
+        name: "`tiny-mnist export --c` library, preprocessing included",
+        sources: &["exported.c"],
+        define: "-DPEER_EXPORTED",
+        reads_zero_runs: true,
+        emlearn: false,
+        whole: true,
     },
 ];
 
 /// What one run gave: mean instructions per inference, flash, and agreement with the host.
 struct Figures {
     mean_instructions: f64,
+    /// Ours: the network and the model's preprocessing together, to set beside the exported library.
+    with_preprocessing: Option<f64>,
     flash: u64,
     agreement: Agreement,
 }
@@ -126,6 +144,8 @@ pub fn run(args: Args) -> Result<()> {
         let dir = out.join(model.network.kind().name());
         std::fs::create_dir_all(&dir)?;
         write_inputs(&dir, &inputs)?;
+        write_images(&dir, images)?;
+        c_export::write(&model, &path.display().to_string(), &dir.join("c-library"))?;
         write_model_header(&dir.join("model.h"), &model.network)?;
         if let Network::F32(w) = &model.network {
             write_emlearn_model(&dir, w)?;
@@ -165,8 +185,11 @@ pub fn run(args: Args) -> Result<()> {
         .map(|(column, peer, m, board, elf)| {
             let (_, model, inputs, dir) = &loaded[*m];
             let figures = match peer {
-                Some(p) => run_peer(&PEERS[*p], board, elf, dir, &plugin, model, inputs)?,
-                None => run_ours(board, elf, &plugin, images, inputs)?,
+                Some(p) => run_peer(&PEERS[*p], board, elf, dir, &plugin, model, images, inputs)?,
+                None => {
+                    let preprocessed = model.info.preprocessing != shared::input::Preprocessing::None;
+                    run_ours(board, elf, &plugin, images, inputs, preprocessed)?
+                }
             };
             Ok((column.clone(), *peer, figures))
         })
@@ -211,6 +234,22 @@ fn write_inputs(dir: &Path, inputs: &[Pixels]) -> Result<()> {
     }
     std::fs::write(dir.join("peer-raw.bin"), raw)?;
     std::fs::write(dir.join("peer-zero-run.bin"), runs)?;
+    Ok(())
+}
+
+/// `peer-image-zero-run.bin`: the raw images as a board receives them, for the exported library.
+fn write_images(dir: &Path, images: &[Pixels]) -> Result<()> {
+    let mut runs = u32::try_from(images.len())?.to_le_bytes().to_vec();
+    for image in images {
+        let mut buf = [0u8; shared::INPUT];
+        let frame = match shared::input::pixels::zero_run_encode(image, &mut buf) {
+            Some(len) => &buf[..len],
+            None => &image[..],
+        };
+        runs.extend_from_slice(&u16::try_from(frame.len())?.to_le_bytes());
+        runs.extend_from_slice(frame);
+    }
+    std::fs::write(dir.join("peer-image-zero-run.bin"), runs)?;
     Ok(())
 }
 
@@ -297,6 +336,10 @@ fn build_peer(peer: &Peer, board: (&str, &str, &[&str]), dir: &Path) -> Result<P
         // As a system header: emlearn's own warnings are not ours to fix.
         gcc.arg("-isystem").arg(emlearn_include()?);
     }
+    if peer.whole {
+        let library = dir.join("c-library");
+        gcc.arg("-I").arg(&library).arg(library.join("tiny_mnist.c")).arg(library.join("tiny_mnist_weights.c"));
+    }
     gcc.arg(src.join("harness.c"));
     for s in peer.sources {
         gcc.arg(src.join(s));
@@ -306,7 +349,9 @@ fn build_peer(peer: &Peer, board: (&str, &str, &[&str]), dir: &Path) -> Result<P
     Ok(elf)
 }
 
-/// Boots QEMU on one peer, then checks each answer against the host's.
+/// Boots QEMU on one peer, then checks each answer against the host's (the
+/// network on `inputs`, or for the exported library the whole model on `images`).
+#[allow(clippy::too_many_arguments, reason = "one call site, each argument named")]
 fn run_peer(
     peer: &Peer,
     board: &(&str, &str, &[&str]),
@@ -314,12 +359,17 @@ fn run_peer(
     dir: &Path,
     plugin: &Path,
     model: &trainer::model_file::Model,
+    images: &[Pixels],
     inputs: &[Pixels],
 ) -> Result<Figures> {
     let stem = elf.file_stem().context("peer ELF without a name")?.to_string_lossy().into_owned();
     let work = dir.join(&stem);
     std::fs::create_dir_all(&work)?;
-    let input = if peer.reads_zero_runs { "peer-zero-run.bin" } else { "peer-raw.bin" };
+    let input = match (peer.whole, peer.reads_zero_runs) {
+        (true, _) => "peer-image-zero-run.bin",
+        (false, true) => "peer-zero-run.bin",
+        (false, false) => "peer-raw.bin",
+    };
     std::fs::copy(dir.join(input), work.join("peer-in.bin"))?;
     let counts = work.join("counts.txt");
     // The board's own emulator command line; the peer reads and writes files through semihosting.
@@ -337,9 +387,9 @@ fn run_peer(
     let answers = std::fs::read(work.join("peer-out.bin"))?;
     ensure!(answers.len() == inputs.len() * 44, "{stem} answered {} bytes for {} images", answers.len(), inputs.len());
     let mut agreement = Agreement { images: inputs.len(), ..Agreement::default() };
-    for (image, answer) in inputs.iter().zip(answers.chunks_exact(44)) {
+    for ((image, input), answer) in images.iter().zip(inputs).zip(answers.chunks_exact(44)) {
         let word = |i: usize| u32::from_le_bytes([answer[i], answer[i + 1], answer[i + 2], answer[i + 3]]);
-        let expected = model.network.classify(image);
+        let expected = if peer.whole { model.classify(image) } else { model.network.classify(input) };
         let probabilities: [f32; 10] = std::array::from_fn(|k| f32::from_bits(word(4 + 4 * k)));
         agreement.digits += usize::from(word(0) == u32::from(expected.digit));
         let same_bits = probabilities.iter().zip(&expected.probabilities).all(|(a, b)| a.to_bits() == b.to_bits());
@@ -351,7 +401,12 @@ fn run_peer(
     let columns = crate::measure::read_counts(&counts, inputs.len())?;
     let total = columns.first().context("empty count lines")?;
     let mean = total.iter().sum::<u64>() as f64 / total.len() as f64;
-    Ok(Figures { mean_instructions: mean, flash: crate::firmware::footprint(elf)?.flash, agreement })
+    Ok(Figures {
+        mean_instructions: mean,
+        with_preprocessing: None,
+        flash: crate::firmware::footprint(elf)?.flash,
+        agreement,
+    })
 }
 
 /// Our firmware on the same board and images, counted as `cargo xtask measure` counts it
@@ -362,11 +417,13 @@ fn run_ours(
     plugin: &Path,
     images: &[Pixels],
     inputs: &[Pixels],
+    preprocessed: bool,
 ) -> Result<Figures> {
     let board = board::device::board(board.0)?;
-    let counts = crate::measure::count_instructions(&board, elf, plugin, images, inputs, false)?;
+    let counts = crate::measure::count_instructions(&board, elf, plugin, images, inputs, preprocessed)?;
     Ok(Figures {
         mean_instructions: counts.instructions.mean,
+        with_preprocessing: counts.preprocessing.as_ref().map(|p| counts.instructions.mean + p.mean),
         flash: crate::firmware::footprint(elf)?.flash,
         agreement: Agreement::default(),
     })
@@ -383,6 +440,7 @@ fn tables(results: &[(String, Option<usize>, Figures)], images: usize) -> String
     let rows: Vec<(Option<usize>, &str)> = std::iter::once((None, "this project (Rust, `cargo xtask measure`)"))
         .chain(PEERS.iter().enumerate().map(|(i, p)| (Some(i), p.name)))
         .collect();
+    let ours_whole = "this project, preprocessing included";
     let find = |peer: Option<usize>, column: &str| results.iter().find(|(c, p, _)| c == column && *p == peer);
     let mut s = format!(
         "\nMean instructions per inference over {images} test images (QEMU 7.2, the counting plugin), and flash:\n\n"
@@ -398,6 +456,16 @@ fn tables(results: &[(String, Option<usize>, Figures)], images: usize) -> String
             })
             .collect();
         let _ = writeln!(s, "| {name} | {} |", cells.join(" | "));
+        if peer.is_some_and(|p| PEERS[p].whole) {
+            let cells: Vec<String> = columns
+                .iter()
+                .map(|c| match find(None, c).and_then(|(_, _, f)| f.with_preprocessing.map(|w| (w, f.flash))) {
+                    Some((w, flash)) => format!("{} ({:.1} KB)", group(w), flash as f64 / 1024.0),
+                    None => "–".into(),
+                })
+                .collect();
+            let _ = writeln!(s, "| {ours_whole} | {} |", cells.join(" | "));
+        }
     }
     let _ = writeln!(s, "\nAgreement with the host, image by image (digit and the ten probabilities' bits):\n");
     let _ = writeln!(s, "| implementation | {} |", columns.join(" | "));
