@@ -97,6 +97,11 @@ fn all(stages: &mut Stages) -> Result<()> {
     stages.run("peers (plain C, emlearn and the exported C library beside ours, 1,000 images)", || {
         crate::peers::run(crate::peers::Args { images: 1_000 })
     })?;
+    // The exported C library on an 8-bit Arduino Uno in simavr (gcc-avr, avr-libc, libsimavr-dev
+    // installed here): the int8 model bit-exact on 1,000 images, with its flash, RAM and cycles.
+    stages.run("the exported C library on an Arduino Uno (simavr, 1,000 images)", || {
+        crate::uno::run(crate::uno::Args { images: 1_000, model: None })
+    })?;
     // A short fuzzing smoke run of every target (the long runs are `cargo xtask fuzz --seconds 600`).
     // cargo-fuzz needs nightly; a machine that cannot get it skips this step, loudly.
     // An unoptimised build: 142 s instead of about 255 s here, and overflow checks on.

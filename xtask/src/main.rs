@@ -15,6 +15,7 @@ mod pictures;
 mod setup;
 mod shell;
 mod snapshot;
+mod uno;
 
 #[derive(Parser)]
 #[command(about = "tiny-mnist project automation")]
@@ -45,6 +46,8 @@ enum Command {
     Peers(peers::Args),
     /// Picture preprocessing on photos made from test digits, per condition, and on non-digits.
     Pictures(pictures::Args),
+    /// The exported C library on an Arduino Uno (ATmega328P in simavr): bit-exact, flash, RAM, cycles.
+    Uno(uno::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -59,6 +62,7 @@ fn main() -> std::process::ExitCode {
         Command::Pad => pad::run(),
         Command::Peers(args) => peers::run(args),
         Command::Pictures(args) => pictures::run(args),
+        Command::Uno(args) => uno::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

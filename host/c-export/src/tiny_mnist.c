@@ -19,6 +19,14 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
+/* Kept out of line: fewer bytes of flash, and avr-gcc 5.4 runs out of
+ * registers (an internal error) with the 64-bit softmax steps inlined. */
+#if defined(__GNUC__)
+#define TM_OUT_OF_LINE __attribute__((noinline))
+#else
+#define TM_OUT_OF_LINE
+#endif
+
 #define TM_SIDE 28
 #define TM_ONE INT64_C(65536)
 
@@ -137,25 +145,27 @@ typedef struct {
 
 /* Steps 1-4; 0 if the image has no ink. `wide`: section 2.3's width scale kx. */
 static int tm_measure(const uint8_t image[TINY_MNIST_INPUT], int wide, tm_plan *plan) {
-    int64_t m = 0, sx = 0, sy = 0, sxy = 0, syy = 0, sxx = 0;
-    int64_t m11, m02;
-    int x, y;
+    /* Each sum fits 32 bits (at most 784 * 255 * 27 * 27 < 2^28); their products need 64. */
+    int32_t m32 = 0, sx32 = 0, sy32 = 0, sxy32 = 0, syy32 = 0, sxx32 = 0;
+    int64_t m, sx, sy, sxy, syy, sxx, m11, m02;
+    int32_t x, y;
     for (y = 0; y < TM_SIDE; y++) {
         for (x = 0; x < TM_SIDE; x++) {
-            const int64_t p = image[y * TM_SIDE + x];
+            const int32_t p = image[y * TM_SIDE + x];
             if (p != 0) {
-                m += p;
-                sx += p * x;
-                sy += p * y;
-                sxy += p * x * y;
-                syy += p * y * y;
-                sxx += p * x * x;
+                m32 += p;
+                sx32 += p * x;
+                sy32 += p * y;
+                sxy32 += p * x * y;
+                syy32 += p * y * y;
+                sxx32 += p * x * x;
             }
         }
     }
-    if (m == 0) {
+    if (m32 == 0) {
         return 0;
     }
+    m = m32, sx = sx32, sy = sy32, sxy = sxy32, syy = syy32, sxx = sxx32;
     plan->cx = sx * TM_ONE / m;
     plan->cy = sy * TM_ONE / m;
     m11 = m * sxy - sx * sy;
@@ -175,34 +185,53 @@ static int tm_measure(const uint8_t image[TINY_MNIST_INPUT], int wide, tm_plan *
     return 1;
 }
 
-static int32_t tm_at(const uint8_t image[TINY_MNIST_INPUT], int64_t x, int64_t y) {
+static int32_t tm_at(const uint8_t image[TINY_MNIST_INPUT], int32_t x, int32_t y) {
     return x < 0 || y < 0 || x >= TM_SIDE || y >= TM_SIDE ? 0 : (int32_t)image[y * TM_SIDE + x];
 }
 
-/* Step 6: the source at (xs, ys), Q16, with 8-bit bilinear weights. */
-static uint8_t tm_sample(const uint8_t image[TINY_MNIST_INPUT], int64_t xs, int64_t ys) {
-    const int64_t x0 = tm_asr(xs, 16), y0 = tm_asr(ys, 16);
-    const int32_t fx = (int32_t)(tm_asr(xs, 8) & 255), fy = (int32_t)(tm_asr(ys, 8) & 255);
+/* a >> n rounding toward minus infinity, in 32 bits. */
+static int32_t tm_asr32(int32_t a, unsigned n) {
+    return a >= 0 ? a >> n : -(int32_t)((uint32_t)(-(a + 1)) >> n) - 1;
+}
+
+/* Step 6: the source at (xs, ys), Q16, with 8-bit bilinear weights.
+ * Coordinates stay within +-2^23 (k <= 2, alpha <= 1, centres inside). */
+static uint8_t tm_sample(const uint8_t image[TINY_MNIST_INPUT], int32_t xs, int32_t ys) {
+    const int32_t x0 = tm_asr32(xs, 16), y0 = tm_asr32(ys, 16);
+    const int32_t fx = tm_asr32(xs, 8) & 255, fy = tm_asr32(ys, 8) & 255;
     const int32_t top = tm_at(image, x0, y0) * (256 - fx) + tm_at(image, x0 + 1, y0) * fx;
     const int32_t bottom = tm_at(image, x0, y0 + 1) * (256 - fx) + tm_at(image, x0 + 1, y0 + 1) * fx;
     return (uint8_t)((top * (256 - fy) + bottom * fy + INT32_C(32768)) >> 16);
 }
 
-/* Step 5: output row yo (0-27) of the deskewed image. */
+/* Step 5: output row yo (0-27) of the deskewed image; the row's start in
+ * 64 bits, then 32 bits along it. */
 static void tm_deskewed_row(const uint8_t image[TINY_MNIST_INPUT], const tm_plan *plan, int yo, uint8_t row[TM_SIDE]) {
     const int64_t ys = plan->cy + tm_asr(plan->k * ((int64_t)yo * TM_ONE - 14 * TM_ONE), 16);
-    int64_t xs = plan->cx + tm_asr(plan->kx * (-14 * TM_ONE), 16) + tm_asr(plan->alpha * (ys - plan->cy), 16);
+    int32_t xs = (int32_t)(plan->cx + tm_asr(plan->kx * (-14 * TM_ONE), 16) + tm_asr(plan->alpha * (ys - plan->cy), 16));
+    const int32_t step = (int32_t)plan->kx;
     int xo;
     for (xo = 0; xo < TM_SIDE; xo++) {
-        row[xo] = tm_sample(image, xs, ys);
-        xs += plan->kx;
+        row[xo] = tm_sample(image, xs, (int32_t)ys);
+        xs += step;
     }
 }
 #endif
 
 #if TINY_MNIST_PREPROCESSING == 2
-static const int16_t TM_COS[16] = {128, 118, 91, 49, 0, -49, -91, -118, -128, -118, -91, -49, 0, 49, 91, 118};
-static const int16_t TM_SIN[16] = {0, 49, 91, 118, 128, 118, 91, 49, 0, -49, -91, -118, -128, -118, -91, -49};
+/* Directions as the table the stroke maps step through: COS then SIN. */
+static TINY_MNIST_FLASH const int16_t TM_DIRECTIONS[2][16] = {
+    {128, 118, 91, 49, 0, -49, -91, -118, -128, -118, -91, -49, 0, 49, 91, 118},
+    {0, 49, 91, 118, 128, 118, 91, 49, 0, -49, -91, -118, -128, -118, -91, -49},
+};
+
+static int32_t tm_direction(int axis, int k) {
+#ifdef __AVR__
+    return (int16_t)pgm_read_word(&TM_DIRECTIONS[axis][k]);
+#else
+    return TM_DIRECTIONS[axis][k];
+#endif
+}
 
 /* Section 2.3, one cell row (r) at a time from the six deskewed rows it
  * needs, 7 cells of 16 bytes, straight into the first layer. */
@@ -240,7 +269,7 @@ static void tm_stroke_maps(const uint8_t image[TINY_MNIST_INPUT], tm_hidden z[TI
                     }
                     strongest = INT32_MIN;
                     for (k = 0; k < 16; k++) {
-                        p[k] = gx * TM_COS[k] + gy * TM_SIN[k];
+                        p[k] = gx * tm_direction(0, k) + gy * tm_direction(1, k);
                         strongest = p[k] > strongest ? p[k] : strongest;
                     }
                     for (k = 0; k < 16; k++) {
@@ -291,7 +320,7 @@ static void tm_first_layer(const uint8_t image[TINY_MNIST_INPUT], tm_hidden z[TI
 #if TINY_MNIST_INT8
 /* ---- Section 2.2: the second layer and the softmax, in integers ---- */
 
-static const uint32_t TM_TABLE[32] = {
+static TINY_MNIST_FLASH const uint32_t TM_TABLE[32] = {
     UINT32_C(2147483648), UINT32_C(2101467502), UINT32_C(2056437387), UINT32_C(2012372174),
     UINT32_C(1969251188), UINT32_C(1927054196), UINT32_C(1885761398), UINT32_C(1845353420),
     UINT32_C(1805811301), UINT32_C(1767116489), UINT32_C(1729250827), UINT32_C(1692196547),
@@ -304,7 +333,7 @@ static const uint32_t TM_TABLE[32] = {
 #define TM_CAP (UINT64_C(1) << 29)
 
 /* Step 5.2: x, Q24 of d * output_scale * log2(e), capped at 2^29. */
-static uint64_t tm_exponent(uint64_t d, uint64_t c, int32_t e) {
+TM_OUT_OF_LINE static uint64_t tm_exponent(uint64_t d, uint64_t c, int32_t e) {
     int32_t beyond = 0, shift;
     uint64_t product;
     while ((d >> beyond) > UINT64_C(0xffffffff)) {
@@ -326,19 +355,19 @@ static uint64_t tm_exponent(uint64_t d, uint64_t c, int32_t e) {
 }
 
 /* Step 5.3: e = 2^(-x / 2^24), Q31. */
-static uint64_t tm_power_of_half(uint64_t x) {
+TM_OUT_OF_LINE static uint64_t tm_power_of_half(uint64_t x) {
     const uint64_t whole = x >> 24;
     const uint64_t r = x & ((UINT64_C(1) << 19) - 1);
     const uint64_t a = (r * UINT64_C(1488522236)) >> 24;
     const uint64_t a2 = (a * a) >> 31, a3 = (a2 * a) >> 31, a4 = (a3 * a) >> 31;
     const uint64_t poly = ((UINT64_C(1) << 31) + a2 / 2 + a4 / 24) - (a + a3 / 6);
-    const uint64_t v = ((uint64_t)TM_TABLE[(x >> 19) & 31] * poly) >> 31;
+    const uint64_t v = ((uint64_t)tm_u32(&TM_TABLE[(x >> 19) & 31]) * poly) >> 31;
     return whole >= 64 ? 0 : v >> whole;
 }
 
 /* Step 5.5: f32(q) * 2^-32 for q <= 2^32, rounded to nearest-even in integers
  * (no float routine is called, so a core without an FPU links none). */
-static float tm_q32_to_f32(uint64_t q) {
+TM_OUT_OF_LINE static float tm_q32_to_f32(uint64_t q) {
     int32_t top = 32;
     uint64_t mantissa;
     if (q == 0) {

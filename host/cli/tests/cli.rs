@@ -1,4 +1,5 @@
 //! The CLI as a user meets it: clear one-line errors, non-zero exits, no panics.
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -374,6 +375,35 @@ fn an_installed_binary_works_outside_the_checkout() {
     assert!(o.status.success() && work.join("trained-int8.bin").is_file(), "{}", stderr(&o));
     assert_clean_failure(&run(&["export"]), "not inside a tiny-mnist checkout");
     assert_clean_failure(&run(&["classify", "--device", "emu:lm3s6965evb", "--index", "0"]), "checkout");
+}
+
+/// `export --c` from a binary outside the checkout: the library and its
+/// README's example build with the system's C compiler, and the example
+/// reads the first test image (a 7) from stdin as the README says.
+#[test]
+fn the_exported_c_library_builds_and_runs_its_readme_example() {
+    let root = tempfile::tempdir().unwrap();
+    let exe = root.path().join("tiny-mnist");
+    std::fs::copy(env!("CARGO_BIN_EXE_tiny-mnist"), &exe).unwrap();
+    let work = root.path();
+    let o = Command::new(&exe).args(["export", "--c", "lib"]).current_dir(work).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let readme = std::fs::read_to_string(work.join("lib/README.md")).unwrap();
+    let example = readme.split("```c\n").nth(1).and_then(|rest| rest.split("```").next()).expect("a C example");
+    std::fs::write(work.join("lib/example.c"), example).unwrap();
+    let build = readme.lines().find(|l| l.starts_with("cc ")).expect("a build line").to_owned();
+    let o = Command::new("sh").args(["-c", &build]).current_dir(work.join("lib")).output().unwrap();
+    assert!(o.status.success(), "{build}: {}", stderr(&o));
+    let test = trainer::mnist::Source::bundled().load(trainer::mnist::Split::Test).unwrap();
+    let mut child = Command::new(work.join("lib/example"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&test.images[0]).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let answer = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success() && answer.starts_with("7 (p = "), "{answer}");
 }
 
 /// A file called trained.bin lying around does not change what commands use.
