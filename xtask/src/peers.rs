@@ -216,41 +216,35 @@ fn ensure_peer_tools() -> Result<()> {
     crate::setup::ensure_python_module("emlearn.net", EMLEARN)
 }
 
-/// `peer-raw.bin` and `peer-zero-run.bin`: the count, then each image as a u16 length and its bytes.
+/// `peer-raw.bin` and `peer-zero-run.bin`: the network's inputs, raw and as zero runs.
 fn write_inputs(dir: &Path, inputs: &[Pixels]) -> Result<()> {
-    let count = u32::try_from(inputs.len())?.to_le_bytes();
-    let mut raw = count.to_vec();
-    let mut runs = count.to_vec();
-    for image in inputs {
-        raw.extend_from_slice(&(shared::INPUT as u16).to_le_bytes());
-        raw.extend_from_slice(image);
-        let mut buf = [0u8; shared::INPUT];
-        let frame = match shared::input::pixels::zero_run_encode(image, &mut buf) {
-            Some(len) => &buf[..len],
-            None => &image[..],
-        };
-        runs.extend_from_slice(&u16::try_from(frame.len())?.to_le_bytes());
-        runs.extend_from_slice(frame);
-    }
-    std::fs::write(dir.join("peer-raw.bin"), raw)?;
-    std::fs::write(dir.join("peer-zero-run.bin"), runs)?;
+    std::fs::write(dir.join("peer-raw.bin"), pixel_strings(inputs, false)?)?;
+    std::fs::write(dir.join("peer-zero-run.bin"), pixel_strings(inputs, true)?)?;
     Ok(())
 }
 
 /// `peer-image-zero-run.bin`: the raw images as a board receives them, for the exported library.
 fn write_images(dir: &Path, images: &[Pixels]) -> Result<()> {
-    let mut runs = u32::try_from(images.len())?.to_le_bytes().to_vec();
+    std::fs::write(dir.join("peer-image-zero-run.bin"), pixel_strings(images, true)?)?;
+    Ok(())
+}
+
+/// What the C harnesses read (`bench/peers/harness.c`, `tools/uno/simulate.c`): the count as a
+/// u32, then per image a u16 length and its bytes, raw or, with `zero_runs`, in the form a board
+/// receives (zero runs when they are shorter). Little-endian.
+pub fn pixel_strings(images: &[Pixels], zero_runs: bool) -> Result<Vec<u8>> {
+    let mut out = u32::try_from(images.len())?.to_le_bytes().to_vec();
     for image in images {
         let mut buf = [0u8; shared::INPUT];
-        let frame = match shared::input::pixels::zero_run_encode(image, &mut buf) {
+        let encoded = if zero_runs { shared::input::pixels::zero_run_encode(image, &mut buf) } else { None };
+        let bytes = match encoded {
             Some(len) => &buf[..len],
             None => &image[..],
         };
-        runs.extend_from_slice(&u16::try_from(frame.len())?.to_le_bytes());
-        runs.extend_from_slice(frame);
+        out.extend_from_slice(&u16::try_from(bytes.len())?.to_le_bytes());
+        out.extend_from_slice(bytes);
     }
-    std::fs::write(dir.join("peer-image-zero-run.bin"), runs)?;
-    Ok(())
+    Ok(out)
 }
 
 /// A C array initializer of `values`, sixteen to a line.

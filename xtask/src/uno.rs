@@ -65,7 +65,7 @@ pub fn run(args: Args) -> Result<()> {
     sh(&mut cc, None)?;
 
     let input = work.join("images.bin");
-    write_images(&input, images)?;
+    std::fs::write(&input, crate::peers::pixel_strings(images, true)?)?;
     let answers = work.join("answers.bin");
     eprintln!("classifying {} test images on the simulated Uno...", images.len());
     let out = Command::new(&simulator).arg(&elf).arg(&input).arg(&answers).output().context("cannot run simavr")?;
@@ -130,23 +130,6 @@ fn ensure_tools() -> Result<()> {
         "libsimavr-dev",
         "install simavr's library (libsimavr-dev)",
     )
-}
-
-/// The images as the simulator reads them: a u32 count, then per image a u16
-/// length and its bytes in the form a board receives (zero runs when shorter).
-fn write_images(path: &Path, images: &[trainer::mnist::Pixels]) -> Result<()> {
-    let mut out = u32::try_from(images.len())?.to_le_bytes().to_vec();
-    for image in images {
-        let mut runs = [0u8; shared::INPUT];
-        let bytes = match shared::input::pixels::zero_run_encode(image, &mut runs) {
-            Some(n) => &runs[..n],
-            None => &image[..],
-        };
-        out.extend_from_slice(&u16::try_from(bytes.len())?.to_le_bytes());
-        out.extend_from_slice(bytes);
-    }
-    std::fs::write(path, out)?;
-    Ok(())
 }
 
 /// `.text`, `.data` and `.bss` of an AVR ELF, from avr-size's Berkeley line.
