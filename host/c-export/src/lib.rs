@@ -129,6 +129,30 @@ void tiny_mnist_classify(const uint8_t image[TINY_MNIST_INPUT], tiny_mnist_resul
  * -1 if the bytes do not make exactly 784 pixels (image is then undefined). */
 int tiny_mnist_unpack(const uint8_t *pixels, size_t length, uint8_t image[TINY_MNIST_INPUT]);
 
+/* A board that speaks tiny-mnist's serial protocol (docs/format.md section 3),
+ * so that `tiny-mnist classify --device PORT -m MODEL` checks it image by
+ * image against the host. Feed every byte received to tiny_mnist_link_byte();
+ * when it returns n > 0, send the n bytes of `response` (a whole frame). A
+ * Classify frame is classified inside that call. One link holds the image
+ * (784 bytes) and the frame's state, no frame buffer: requests are decoded as
+ * they arrive. */
+#define TINY_MNIST_REQUEST_MAX 792  /* bytes before a request's delimiter; more is Oversized */
+#define TINY_MNIST_RESPONSE_MAX 77  /* bytes of the longest response frame, delimiter included */
+
+typedef struct {{
+    const char *board;   /* what Info answers, at most 24 bytes (e.g. "arduino-uno") */
+    uint32_t stack_peak; /* what Stats answers, in bytes; 0 if not measured */
+    uint32_t stack_size;
+    /* The link's own state. */
+    uint8_t image[TINY_MNIST_INPUT];
+    uint32_t varint, string_left;
+    uint16_t frame_length, at;
+    uint8_t block_left, block_zero, stage, varint_bytes, request, run_next, pixels_bad, raw;
+}} tiny_mnist_link;
+
+void tiny_mnist_link_init(tiny_mnist_link *link, const char *board);
+size_t tiny_mnist_link_byte(tiny_mnist_link *link, uint8_t byte, uint8_t response[TINY_MNIST_RESPONSE_MAX]);
+
 /* The model's numbers, in tiny_mnist_weights.c (internal to the library). */
 {weights}
 

@@ -56,13 +56,11 @@ static float tm_float(uint32_t bits) {
     return v.f;
 }
 
-#if !TINY_MNIST_INT8
 static uint32_t tm_bits(float f) {
     union { float f; uint32_t u; } v;
     v.f = f;
     return v.u;
 }
-#endif
 
 /* ---- Integer helpers (section 2.0's conventions) ---- */
 #if TINY_MNIST_PREPROCESSING != 0
@@ -562,4 +560,217 @@ int tiny_mnist_unpack(const uint8_t *pixels, size_t length, uint8_t image[TINY_M
         }
     }
     return at == TINY_MNIST_INPUT ? 0 : -1;
+}
+
+/* ---- The serial protocol, device side (section 3) ---- */
+
+enum { TM_ERROR_OVERSIZED = 0, TM_ERROR_BAD_FRAMING = 1, TM_ERROR_TRUNCATED = 2, TM_ERROR_MALFORMED = 3 };
+/* Where the request's parser is: postcard's fields in order. */
+enum { TM_VARIANT, TM_LENGTH, TM_PIXELS, TM_DONE, TM_FAILED };
+
+/* Ready for the next frame. */
+static void tm_link_reset(tiny_mnist_link *link) {
+    link->frame_length = 0;
+    link->block_left = 0;
+    link->block_zero = 0;
+    link->stage = TM_VARIANT;
+    link->varint = 0;
+    link->varint_bytes = 0;
+    link->request = 0;
+    link->string_left = 0;
+    link->at = 0;
+    link->run_next = 0;
+    link->pixels_bad = 0;
+    link->raw = 0;
+}
+
+void tiny_mnist_link_init(tiny_mnist_link *link, const char *board) {
+    link->board = board;
+    link->stack_peak = 0;
+    link->stack_size = 0;
+    tm_link_reset(link);
+}
+
+/* The next byte of a varint of at most 32 bits (postcard: 5 bytes, the last
+ * below 16); 1 when it is complete, 0 when more follow, -1 if malformed. */
+static int tm_varint(tiny_mnist_link *link, uint8_t byte) {
+    link->varint |= (uint32_t)(byte & 0x7f) << (7 * link->varint_bytes);
+    link->varint_bytes++;
+    if (!(byte & 0x80)) {
+        return link->varint_bytes == 5 && byte > 0x0f ? -1 : 1;
+    }
+    return link->varint_bytes == 5 ? -1 : 0;
+}
+
+/* One decoded byte of the request. */
+static void tm_parse(tiny_mnist_link *link, uint8_t byte) {
+    int done;
+    switch (link->stage) {
+    case TM_VARIANT:
+        done = tm_varint(link, byte);
+        if (done < 0 || (done > 0 && link->varint > 2)) {
+            link->stage = TM_FAILED;
+        } else if (done > 0) {
+            link->request = (uint8_t)link->varint; /* 0 Info, 1 Classify, 2 Stats */
+            link->varint = 0;
+            link->varint_bytes = 0;
+            link->stage = link->request == 1 ? TM_LENGTH : TM_DONE;
+        }
+        break;
+    case TM_LENGTH:
+        done = tm_varint(link, byte);
+        if (done < 0) {
+            link->stage = TM_FAILED;
+        } else if (done > 0) {
+            link->string_left = link->varint;
+            link->at = 0;
+            link->run_next = 0;
+            link->pixels_bad = 0;
+            link->raw = link->string_left == TINY_MNIST_INPUT; /* else zero runs */
+            /* An empty string makes no pixels. */
+            link->stage = link->string_left == 0 ? TM_FAILED : TM_PIXELS;
+        }
+        break;
+    case TM_PIXELS:
+        link->string_left--;
+        if (link->run_next) {
+            /* The length of a zero run, 1-255. */
+            uint8_t run = byte;
+            link->run_next = 0;
+            if (run == 0 || TINY_MNIST_INPUT - link->at < run) {
+                link->pixels_bad = 1;
+            }
+            for (; run > 0 && link->at < TINY_MNIST_INPUT; run--) {
+                link->image[link->at++] = 0;
+            }
+        } else if (byte == 0 && !link->raw) {
+            link->run_next = 1;
+        } else if (link->at < TINY_MNIST_INPUT) {
+            link->image[link->at++] = byte;
+        } else {
+            link->pixels_bad = 1;
+        }
+        if (link->string_left == 0) {
+            const int whole = link->at == TINY_MNIST_INPUT && !link->pixels_bad && !link->run_next;
+            link->stage = whole ? TM_DONE : TM_FAILED;
+        }
+        break;
+    case TM_DONE:
+        link->stage = TM_FAILED; /* bytes after a whole request */
+        break;
+    default:
+        break;
+    }
+}
+
+static size_t tm_put_varint(uint8_t *message, size_t n, uint32_t value) {
+    while (value >= 0x80) {
+        message[n++] = (uint8_t)(value | 0x80);
+        value >>= 7;
+    }
+    message[n++] = (uint8_t)value;
+    return n;
+}
+
+/* COBS, then the 0x00 delimiter; a last block of 254 bytes gets no code after it. */
+static size_t tm_frame(const uint8_t *message, size_t length, uint8_t *out) {
+    size_t code_at = 0, n = 1, i;
+    uint8_t code = 1;
+    for (i = 0; i < length; i++) {
+        if (code == 0xff) {
+            out[code_at] = code;
+            code_at = n++;
+            code = 1;
+        }
+        if (message[i] == 0) {
+            out[code_at] = code;
+            code_at = n++;
+            code = 1;
+        } else {
+            out[n++] = message[i];
+            code++;
+        }
+    }
+    out[code_at] = code;
+    out[n++] = 0;
+    return n;
+}
+
+/* The answer to a finished frame of `length` bytes before its delimiter. */
+static size_t tm_answer(tiny_mnist_link *link, uint8_t *out) {
+    uint8_t message[48];
+    size_t n = 0;
+    int error = -1;
+    if (link->frame_length > TINY_MNIST_REQUEST_MAX) {
+        error = TM_ERROR_OVERSIZED;
+    } else if (link->block_left > 0) {
+        error = TM_ERROR_BAD_FRAMING;
+    } else if (link->stage == TM_FAILED) {
+        error = TM_ERROR_MALFORMED;
+    } else if (link->stage != TM_DONE) {
+        error = TM_ERROR_TRUNCATED;
+    }
+    if (error >= 0) {
+        message[n++] = 2;
+        message[n++] = (uint8_t)error;
+    } else if (link->request == 0) {
+        size_t length = 0;
+        message[n++] = 0;
+        n = tm_put_varint(message, n, 1); /* protocol version */
+        n = tm_put_varint(message, n, 1); /* weight format version */
+        n = tm_put_varint(message, n, TINY_MNIST_MODEL_CRC);
+        while (link->board && link->board[length] && length < 24) {
+            length++;
+        }
+        message[n++] = (uint8_t)length;
+        for (size_t i = 0; i < length; i++) {
+            message[n++] = (uint8_t)link->board[i];
+        }
+    } else if (link->request == 2) {
+        message[n++] = 3;
+        n = tm_put_varint(message, n, link->stack_peak);
+        n = tm_put_varint(message, n, link->stack_size);
+    } else {
+        tiny_mnist_result result;
+        int k, b;
+        tiny_mnist_classify(link->image, &result);
+        message[n++] = 1;
+        message[n++] = result.digit;
+        for (k = 0; k < TINY_MNIST_OUTPUT; k++) {
+            const uint32_t bits = tm_bits(result.probabilities[k]);
+            for (b = 0; b < 4; b++) {
+                message[n++] = (uint8_t)(bits >> (8 * b));
+            }
+        }
+    }
+    return tm_frame(message, n, out);
+}
+
+size_t tiny_mnist_link_byte(tiny_mnist_link *link, uint8_t byte, uint8_t response[TINY_MNIST_RESPONSE_MAX]) {
+    size_t n = 0;
+    if (byte == 0) {
+        if (link->frame_length > 0) {
+            n = tm_answer(link, response);
+        }
+        tm_link_reset(link);
+        return n;
+    }
+    if (link->frame_length <= TINY_MNIST_REQUEST_MAX) {
+        link->frame_length++;
+    }
+    if (link->frame_length > TINY_MNIST_REQUEST_MAX) {
+        return 0; /* dropped up to the delimiter: Oversized */
+    }
+    if (link->block_left == 0) {
+        /* A code byte: the zero that ended the block before, if any, then a new block. */
+        if (link->block_zero) {
+            tm_parse(link, 0);
+        }
+        link->block_left = (uint8_t)(byte - 1);
+        link->block_zero = byte != 0xff;
+    } else {
+        tm_parse(link, byte);
+        link->block_left--;
+    }
+    return 0;
 }

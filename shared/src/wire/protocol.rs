@@ -148,6 +148,10 @@ pub fn encode_frame<'a, T: Serialize>(message: &T, buf: &'a mut [u8]) -> Result<
 pub fn decode_frame<'a, T: Deserialize<'a>>(frame: &'a mut [u8]) -> Result<T, FrameError> {
     let len = framing::decode_in_place(frame).ok_or(FrameError::BadFraming)?;
     let payload = frame.get(..len).ok_or(FrameError::BadFraming)?;
+    #[cfg(target_pointer_width = "64")]
+    if length_too_long_for_32_bits(payload) {
+        return Err(FrameError::Malformed);
+    }
     match postcard::take_from_bytes(payload) {
         Ok((message, [])) => Ok(message),
         // A message followed by more bytes is not the message that was sent.
@@ -155,6 +159,28 @@ pub fn decode_frame<'a, T: Deserialize<'a>>(frame: &'a mut [u8]) -> Result<T, Fr
         Err(postcard::Error::DeserializeUnexpectedEnd) => Err(FrameError::Truncated),
         Err(_) => Err(FrameError::Malformed),
     }
+}
+
+/// Whether the request's byte-string length (after the variant index) is a
+/// varint a 32-bit device refuses: postcard reads a length as a `usize`, at
+/// most 5 bytes with the last below 16 on the boards, 10 on a 64-bit host.
+/// Without this a host would call `Truncated` what every board calls
+/// `Malformed` (docs/format.md §3.2).
+#[cfg(target_pointer_width = "64")]
+fn length_too_long_for_32_bits(payload: &[u8]) -> bool {
+    /// A u32 varint's length in bytes, `None` if it is cut short, `Some(0)` if a u32 cannot hold it.
+    fn varint(bytes: &[u8]) -> Option<usize> {
+        for (i, &b) in bytes.iter().enumerate().take(5) {
+            if b & 0x80 == 0 {
+                return Some(if i == 4 && b > 0x0f { 0 } else { i + 1 });
+            }
+        }
+        (bytes.len() >= 5).then_some(0)
+    }
+    let Some(variant) = varint(payload).filter(|&n| n > 0) else { return false };
+    let is_classify =
+        payload.iter().take(variant).enumerate().fold(0u64, |v, (i, &b)| v | u64::from(b & 0x7f) << (7 * i)) == 1;
+    is_classify && payload.get(variant..).and_then(varint) == Some(0)
 }
 
 /// What [`FrameReader::push`] found.
@@ -369,5 +395,24 @@ mod tests {
         let frame = encode_frame(&info, &mut buf).unwrap();
         let n = frame.len() - 1;
         assert_eq!(decode_frame::<Response>(&mut frame[..n]), Ok(info));
+    }
+
+    /// A Classify's byte-string length is a 32-bit varint on every target, as
+    /// on the boards: a host gives the answers a board gives.
+    #[test]
+    fn a_length_varint_past_32_bits_is_malformed_everywhere() {
+        let decode = |payload: &[u8]| {
+            let mut buf = [0u8; 16];
+            let start = 16 - payload.len();
+            buf[start..].copy_from_slice(payload);
+            let len = framing::encode_in_place(&mut buf, start, 16).unwrap();
+            decode_frame::<Request>(&mut buf[..len - 1]).map(|_| ())
+        };
+        assert_eq!(decode(&[1, 0xff, 0xff, 0xff, 0xff, 0xff]), Err(FrameError::Malformed));
+        assert_eq!(decode(&[1, 0x80, 0x80, 0x80, 0x80, 0x10]), Err(FrameError::Malformed));
+        assert_eq!(decode(&[0x81, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff]), Err(FrameError::Malformed));
+        assert_eq!(decode(&[1, 0xff, 0xff, 0xff, 0xff]), Err(FrameError::Truncated));
+        assert_eq!(decode(&[1, 0x80, 0x80, 0x80, 0x80, 0x0f]), Err(FrameError::Truncated));
+        assert_eq!(decode(&[2, 0xff, 0xff, 0xff, 0xff, 0xff]), Err(FrameError::Malformed));
     }
 }
