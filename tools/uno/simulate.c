@@ -1,13 +1,21 @@
-/* Runs tools/uno/board.c's firmware on simavr's ATmega328P (cycle-accurate)
- * for `cargo xtask uno`: sends each image of IN (a u32 count, then per image
- * a u16 length and its bytes) over USART0, writes each 44-byte answer to
- * OUT, and prints the cycles of every inference (pin 13 high) and the lowest
- * stack pointer seen while one ran:
- *     simulate FIRMWARE.elf IN OUT
- * Output lines: "cycles N" per image, then "stack-low 0xADDR" and "ramend 0xADDR". */
+/* Runs tools/uno/board.c's firmware on simavr's ATmega328P (cycle-exact) as
+ * a tiny-mnist board on a TCP port, for `cargo xtask uno`:
+ *     simulate FIRMWARE.elf REPORT
+ * It listens on 127.0.0.1 (any free port, printed as "listening PORT" on
+ * stdout), serves one client (the host's board client: bytes in go to
+ * USART0, bytes out come back) and, when it leaves, writes REPORT: one line
+ * "frame CYCLES VARIANT" per delimiter the firmware handled (the cycles pin
+ * 13 was high, and the response's postcard variant: 1 is a Prediction, -1 no
+ * response), then "stack-low 0xADDR" (the lowest stack pointer while pin 13
+ * was high) and "ramend 0xADDR". */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <simavr/avr_ioport.h>
 #include <simavr/avr_uart.h>
@@ -17,19 +25,27 @@
 static avr_t *avr;
 static avr_irq_t *uart_in;
 static int xoff = 1; /* until the UART says XON */
-static const uint8_t *pending;
-static size_t pending_left;
-static uint8_t answer[44];
-static size_t answer_len;
-static int inferring;
-static avr_cycle_count_t started;
-static unsigned long long last_cycles;
-static int finished_one;
+static uint8_t inbox[4096];
+static size_t inbox_start, inbox_end;
+static uint8_t outbox[4096];
+static size_t outbox_len;
+static int client = -1;
+
+/* Pin 13's pulses, and which response each one's frame got. */
+#define MAX_FRAMES 100000
+static unsigned long long frame_cycles[MAX_FRAMES];
+static int frame_variant[MAX_FRAMES];
+static size_t frames;
+static int pulsing;
+static avr_cycle_count_t pulse_start;
+static uint16_t stack_low = 0xffff;
+/* The response frame being sent: its first bytes tell its variant. */
+static uint8_t response_head[2];
+static size_t response_len;
 
 static void feed(void) {
-    while (!xoff && pending_left > 0) {
-        pending_left--;
-        avr_raise_irq(uart_in, *pending++);
+    while (!xoff && inbox_start < inbox_end) {
+        avr_raise_irq(uart_in, inbox[inbox_start++]);
     }
 }
 
@@ -44,22 +60,50 @@ static void on_xoff(struct avr_irq_t *irq, uint32_t value, void *param) {
     xoff = 1;
 }
 
+static void flush_outbox(void) {
+    size_t sent = 0;
+    while (sent < outbox_len) {
+        const ssize_t n = send(client, outbox + sent, outbox_len - sent, MSG_NOSIGNAL);
+        if (n <= 0) {
+            break; /* the client left: the main loop notices */
+        }
+        sent += (size_t)n;
+    }
+    outbox_len = 0;
+}
+
 static void on_output(struct avr_irq_t *irq, uint32_t value, void *param) {
     (void)irq, (void)param;
-    if (answer_len < sizeof answer) {
-        answer[answer_len++] = (uint8_t)value;
+    const uint8_t byte = (uint8_t)value;
+    if (response_len < 2) {
+        response_head[response_len] = byte;
+    }
+    response_len++;
+    if (byte == 0) {
+        /* COBS: a first code of 1 means the message starts with a zero byte. */
+        if (frames > 0 && frame_variant[frames - 1] == -1) {
+            frame_variant[frames - 1] = response_head[0] == 1 ? 0 : response_head[1];
+        }
+        response_len = 0;
+    }
+    outbox[outbox_len++] = byte;
+    if (byte == 0 || outbox_len == sizeof outbox) {
+        flush_outbox();
     }
 }
 
 static void on_pin(struct avr_irq_t *irq, uint32_t value, void *param) {
     (void)irq, (void)param;
-    if (value && !inferring) {
-        inferring = 1;
-        started = avr->cycle;
-    } else if (!value && inferring) {
-        inferring = 0;
-        last_cycles = (unsigned long long)(avr->cycle - started);
-        finished_one = 1;
+    if (value && !pulsing) {
+        pulsing = 1;
+        pulse_start = avr->cycle;
+    } else if (!value && pulsing) {
+        pulsing = 0;
+        if (frames < MAX_FRAMES) {
+            frame_cycles[frames] = (unsigned long long)(avr->cycle - pulse_start);
+            frame_variant[frames] = -1;
+            frames++;
+        }
     }
 }
 
@@ -68,8 +112,8 @@ static uint16_t stack_pointer(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: simulate FIRMWARE.elf IN OUT\n");
+    if (argc != 3) {
+        fprintf(stderr, "usage: simulate FIRMWARE.elf REPORT\n");
         return 2;
     }
     elf_firmware_t firmware;
@@ -96,55 +140,58 @@ int main(int argc, char **argv) {
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUT_XOFF), on_xoff, NULL);
     avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_IOPORT_GETIRQ('B'), IOPORT_IRQ_PIN5), on_pin, NULL);
 
-    FILE *in = fopen(argv[2], "rb"), *out = fopen(argv[3], "wb");
-    if (!in || !out) {
-        fprintf(stderr, "cannot open %s or %s\n", argv[2], argv[3]);
+    const int server = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t address_len = sizeof address;
+    if (server < 0 || bind(server, (struct sockaddr *)&address, sizeof address) != 0 || listen(server, 1) != 0 ||
+        getsockname(server, (struct sockaddr *)&address, &address_len) != 0) {
+        perror("cannot listen");
         return 1;
     }
-    uint32_t count;
-    if (fread(&count, 4, 1, in) != 1) {
+    printf("listening %d\n", ntohs(address.sin_port));
+    fflush(stdout);
+    client = accept(server, NULL, NULL);
+    if (client < 0) {
+        perror("accept");
         return 1;
     }
-    uint16_t stack_low = 0xffff;
-    static uint8_t record[2 + 784];
-    for (uint32_t n = 0; n < count; n++) {
-        uint16_t length;
-        if (fread(&length, 2, 1, in) != 1 || length > 784 || fread(record + 2, 1, length, in) != length) {
-            fprintf(stderr, "truncated input at image %u\n", n);
+    fcntl(client, F_SETFL, fcntl(client, F_GETFL) | O_NONBLOCK);
+
+    for (unsigned long step = 0;; step++) {
+        const int state = avr_run(avr);
+        if (state == cpu_Done || state == cpu_Crashed) {
+            fprintf(stderr, "the firmware stopped\n");
             return 1;
         }
-        memcpy(record, &length, 2);
-        pending = record;
-        pending_left = 2u + length;
-        answer_len = 0;
-        finished_one = 0;
+        if (pulsing) {
+            const uint16_t sp = stack_pointer();
+            stack_low = sp < stack_low ? sp : stack_low;
+        }
+        /* The socket every 256 instructions while the inbox is empty. */
+        if (inbox_start == inbox_end && (step & 255) == 0) {
+            const ssize_t n = recv(client, inbox, sizeof inbox, 0);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+                break; /* the client left */
+            }
+            if (n > 0) {
+                inbox_start = 0;
+                inbox_end = (size_t)n;
+            }
+        }
         feed();
-        /* At most a billion cycles per image (a minute at 16 MHz): a hang is an error. */
-        const avr_cycle_count_t limit = avr->cycle + 1000000000ull;
-        while (answer_len < sizeof answer) {
-            const int state = avr_run(avr);
-            if (state == cpu_Done || state == cpu_Crashed) {
-                fprintf(stderr, "the firmware stopped at image %u\n", n);
-                return 1;
-            }
-            if (inferring) {
-                const uint16_t sp = stack_pointer();
-                stack_low = sp < stack_low ? sp : stack_low;
-            }
-            if (avr->cycle > limit) {
-                fprintf(stderr, "no answer to image %u\n", n);
-                return 1;
-            }
-            feed();
-        }
-        fwrite(answer, 1, sizeof answer, out);
-        if (finished_one) {
-            printf("cycles %llu\n", last_cycles);
-        } else {
-            printf("cycles 0\n");
-        }
     }
-    printf("stack-low 0x%04x\nramend 0x%04x\n", stack_low, avr->ramend);
-    fclose(out);
+    FILE *report = fopen(argv[2], "w");
+    if (!report) {
+        perror("cannot write the report");
+        return 1;
+    }
+    for (size_t i = 0; i < frames; i++) {
+        fprintf(report, "frame %llu %d\n", frame_cycles[i], frame_variant[i]);
+    }
+    fprintf(report, "stack-low 0x%04x\nramend 0x%04x\n", stack_low, avr->ramend);
+    fclose(report);
     return 0;
 }

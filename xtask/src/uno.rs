@@ -1,14 +1,18 @@
 //! `cargo xtask uno`: the C library `tiny-mnist export --c` writes, on an
 //! 8-bit Arduino Uno (ATmega328P: 32 KB of flash, 2 KB of RAM, 16 MHz) in
 //! simavr, which counts its cycles exactly. The int8 model in flash
-//! (PROGMEM), integer arithmetic only; the images go over its UART in the
-//! form a tiny-mnist board receives, and every answer is checked against the
-//! host's, digit and probability bits. Prints flash, RAM and cycles.
+//! (PROGMEM), integer arithmetic only, speaking the tiny-mnist protocol
+//! through the library's link (`tools/uno/board.c`), so the host checks it as
+//! it checks any board: `tiny-mnist classify` over TCP to the simulator, every
+//! answer against the host's, digit and probability bits; then the frames of
+//! every kind in `c_export::conformance`, each answered as the Rust firmware
+//! answers it. Prints flash, RAM and cycles.
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
-use anyhow::{ensure, Context, Result};
-use shared::Classifier;
+use anyhow::{bail, ensure, Context, Result};
+use board::device::{Device, Endpoint, Options};
 use trainer::mnist::{Source, Split};
 
 use crate::shell::sh;
@@ -27,6 +31,8 @@ pub struct Args {
 const FLASH: u64 = 32 * 1024;
 const RAM: u64 = 2 * 1024;
 const CLOCK_HZ: f64 = 16e6;
+/// Test images whose frames (and damaged copies) make the conformance run.
+const CONFORMANCE_IMAGES: usize = 100;
 
 pub fn run(args: Args) -> Result<()> {
     ensure_tools()?;
@@ -39,8 +45,8 @@ pub fn run(args: Args) -> Result<()> {
         model_path.display()
     );
     let test = Source::bundled().load(Split::Test)?;
-    let images = &test.images[..args.images.min(test.len())];
-    ensure!(!images.is_empty(), "--images must be at least 1");
+    let count = args.images.min(test.len());
+    ensure!(count > 0, "--images must be at least 1");
 
     let work = root.join("target/uno");
     let library = work.join("c-library");
@@ -64,34 +70,68 @@ pub fn run(args: Args) -> Result<()> {
         .arg("-lsimavr");
     sh(&mut cc, None)?;
 
-    let input = work.join("images.bin");
-    std::fs::write(&input, crate::peers::pixel_strings(images, true)?)?;
-    let answers = work.join("answers.bin");
-    eprintln!("classifying {} test images on the simulated Uno...", images.len());
-    let out = Command::new(&simulator).arg(&elf).arg(&input).arg(&answers).output().context("cannot run simavr")?;
-    ensure!(out.status.success(), "the Uno simulation failed: {}", String::from_utf8_lossy(&out.stderr));
-    let report = String::from_utf8(out.stdout)?;
-    let cycles: Vec<u64> =
-        report.lines().filter_map(|l| l.strip_prefix("cycles ")).map(str::parse).collect::<Result<_, _>>()?;
+    let report_path = work.join("report.txt");
+    let mut sim = Simulator(
+        Command::new(&simulator)
+            .arg(&elf)
+            .arg(&report_path)
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("cannot run the simulator")?,
+    );
+    // simavr says what it loaded first; then the simulator names its port.
+    let stdout = BufReader::new(sim.0.stdout.take().context("the simulator's stdout")?);
+    let port = stdout
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("listening ").map(str::to_owned))
+        .context("the simulator did not say its port")?;
+    let endpoint = Endpoint::Tcp(format!("127.0.0.1:{port}"));
+    let checked = (|| -> Result<(board::parity::Report, usize)> {
+        let mut device = Device::open(&endpoint, &Options::default())?;
+        let info = device.info()?;
+        board::parity::check_device(&endpoint, &info, &model_path.display().to_string(), model.checksum)?;
+        eprintln!("classifying {count} test images on the simulated Uno ({})...", info.board);
+        let (images, labels) = (&test.images[..count], &test.labels[..count]);
+        let report = board::parity::compare(&mut device, &model, images, Some(labels), 4, |_, _, _| {})?;
+        report.ensure_bit_exact(|i| format!("test image {i}"), |digit| digit.to_string())?;
+        let exchanges = c_export::conformance::exchanges(&model, &test.images[..CONFORMANCE_IMAGES], &info.board);
+        for (i, exchange) in exchanges.iter().enumerate() {
+            device.send_raw(&exchange.bytes)?;
+            if let Some(want) = &exchange.answer {
+                let got = device.receive()?;
+                ensure!(
+                    &got == want,
+                    "frame {i} ({:02x?}): the Uno answered {got:?}, the firmware {want:?}",
+                    exchange.bytes
+                );
+            }
+        }
+        Ok((report, exchanges.len()))
+    })();
+    // On an error the simulator is stopped (its Drop); else it writes its report
+    // now that the client has left (the device is dropped by now).
+    let (report, frames) = checked?;
+    let status = sim.0.wait()?;
+    ensure!(status.success(), "the simulator failed ({status})");
+    let text = std::fs::read_to_string(&report_path)?;
+    let cycles: Vec<u64> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("frame "))
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(_, variant)| *variant == "1")
+        .map(|(cycles, _)| cycles.parse())
+        .collect::<Result<_, _>>()?;
     let hex = |key: &str| -> Result<u64> {
-        let line = report.lines().find_map(|l| l.strip_prefix(key)).with_context(|| format!("no {key}line"))?;
-        Ok(u64::from_str_radix(line.trim().trim_start_matches("0x"), 16)?)
+        let value = text.lines().find_map(|l| l.strip_prefix(key)).with_context(|| format!("no {key}line"))?;
+        Ok(u64::from_str_radix(value.trim().trim_start_matches("0x"), 16)?)
     };
     let stack = hex("ramend ")? - hex("stack-low ")?;
-    ensure!(cycles.len() == images.len(), "{} cycle counts for {} images", cycles.len(), images.len());
-
-    let bytes = std::fs::read(&answers)?;
-    ensure!(bytes.len() == 44 * images.len(), "{} answer bytes for {} images", bytes.len(), images.len());
-    let mut differ = Vec::new();
-    for (i, (image, answer)) in images.iter().zip(bytes.chunks_exact(44)).enumerate() {
-        let word = |at: usize| u32::from_le_bytes([answer[at], answer[at + 1], answer[at + 2], answer[at + 3]]);
-        let host = model.classify(image);
-        let same = word(0) == u32::from(host.digit)
-            && host.probabilities.iter().enumerate().all(|(k, p)| p.to_bits() == word(4 + 4 * k));
-        if !same {
-            differ.push(i);
-        }
+    if cycles.len() < count {
+        bail!("{} inferences timed for {count} images", cycles.len());
     }
+    let cycles = &cycles[..count];
+
     let (flash, data, bss) = sizes(&elf)?;
     let mean = cycles.iter().sum::<u64>() as f64 / cycles.len() as f64;
     let (low, high) = (cycles.iter().min().copied().unwrap_or(0), cycles.iter().max().copied().unwrap_or(0));
@@ -110,10 +150,22 @@ pub fn run(args: Args) -> Result<()> {
         "  cycles per inference: mean {mean:.0} ({:.0} ms at 16 MHz), min {low}, max {high}",
         mean / CLOCK_HZ * 1e3
     );
-    println!("  parity uno: {}/{} bit-exact", images.len() - differ.len(), images.len());
-    ensure!(differ.is_empty(), "the Uno differs from the host on test images {:?}", &differ[..differ.len().min(10)]);
+    println!("  {}, accuracy {:.2} %", report.verdict("uno"), report.device_accuracy());
+    println!("  protocol: {frames} frames of every kind answered as the Rust firmware answers them");
     ensure!(flash + data <= FLASH && data + bss + stack <= RAM, "the build does not fit the Uno");
     Ok(())
+}
+
+/// The simulator's process, stopped if the run ends early (it would wait for a client forever).
+struct Simulator(std::process::Child);
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 /// avr-gcc, avr-libc and simavr's library, from Debian.

@@ -181,10 +181,16 @@ pub struct Device {
     stderr: Arc<Mutex<Vec<u8>>>,
     timeout: Duration,
     name: String,
+    /// A TCP connection, shut down when the device is dropped: its reader
+    /// thread holds a clone, so the peer would not see the end otherwise.
+    connection: Option<std::net::TcpStream>,
 }
 
 impl Drop for Device {
     fn drop(&mut self) {
+        if let Some(connection) = &self.connection {
+            let _ = connection.shutdown(std::net::Shutdown::Both);
+        }
         let Some(key) = self.emulator else { return };
         let mut running = EMULATORS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(at) = running.iter().position(|(k, _)| *k == key) {
@@ -246,6 +252,7 @@ impl Device {
     /// Connects to `endpoint`.
     pub fn open(endpoint: &Endpoint, options: &Options) -> Result<Device> {
         let stderr = Arc::new(Mutex::new(Vec::new()));
+        let mut connection = None;
         let (writer, reader, emulator, name): (Box<dyn Write + Send>, Box<dyn Read + Send>, _, _) = match endpoint {
             Endpoint::Serial(path) => {
                 let port = serialport::new(path, options.baud)
@@ -259,6 +266,7 @@ impl Device {
                 let stream = std::net::TcpStream::connect(addr).with_context(|| format!("cannot connect to {addr}"))?;
                 stream.set_nodelay(true)?;
                 let reader = stream.try_clone()?;
+                connection = Some(stream.try_clone()?);
                 (Box::new(stream), Box::new(reader), None, addr.clone())
             }
             Endpoint::Emulated(board) => {
@@ -300,8 +308,8 @@ impl Device {
                 (Box::new(stdin), Box::new(stdout), Some(key), format!("emu:{}", board.name))
             }
         };
-        let mut device =
-            Device { writer, frames: spawn_frame_reader(reader), emulator, stderr, timeout: options.timeout, name };
+        let frames = spawn_frame_reader(reader);
+        let mut device = Device { writer, frames, emulator, stderr, timeout: options.timeout, name, connection };
         // A lone delimiter ends whatever the device may have half-received.
         device.send_raw(&[0])?;
         if matches!(endpoint, Endpoint::Emulated(_)) {

@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+
+pub mod conformance;
 use shared::{HIDDEN, INPUT, OUTPUT};
 use trainer::model_file::{Model, Network};
 

@@ -130,138 +130,29 @@ fn the_c_library_gives_the_hosts_bits_on_every_test_image() {
     }
 }
 
-/// A frame of `payload` (COBS and the delimiter), as the host sends one.
-fn cobs_frame(payload: &[u8]) -> Vec<u8> {
-    let mut buf = vec![0u8; shared::wire::framing::max_encoded_len(payload.len()) + 1 + payload.len()];
-    let start = buf.len() - payload.len();
-    buf[start..].copy_from_slice(payload);
-    let len = shared::wire::framing::encode_in_place(&mut buf, start, start + payload.len()).expect("encode");
-    buf.truncate(len);
-    buf
-}
-
-/// The device side of the protocol in C answers every frame as the Rust
-/// firmware does, byte for byte: Info, Stats and Classify (raw and zero
-/// runs), and every kind of damage — random bytes, valid COBS around broken
-/// postcard (mutated, cut short, lengthened), frames of 792 and 793 bytes,
-/// overlong varints, a lone delimiter. The expected answers come from
-/// `shared`'s frame reader and decoder, as the firmware's do.
+/// The device side of the protocol in C answers every frame of
+/// [`c_export::conformance`] as the Rust firmware does, byte for byte.
 #[test]
 fn the_c_link_answers_every_frame_as_the_firmware_does() {
-    use shared::wire::protocol::{
-        decode_frame, encode_frame, DeviceInfo, DeviceStats, FrameError, FrameEvent, FrameReader, Request, Response,
-        MAX_REQUEST_FRAME, MAX_RESPONSE_FRAME, PROTOCOL_VERSION,
-    };
+    use shared::wire::protocol::{encode_frame, MAX_RESPONSE_FRAME};
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let model = trainer::model_file::load(&root.join("models/default-int8.bin")).expect("committed model");
     let dir = tempfile::tempdir().expect("temporary directory");
     let exe = build_with(&model, dir.path(), "link");
     let test = trainer::mnist::Source::bundled().load(trainer::mnist::Split::Test).expect("test set");
-
-    let mut next = {
-        let mut state = 0x2545_f491u32;
-        move || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state
-        }
-    };
-    let message = |request: &Request| postcard::to_allocvec(request).expect("postcard");
-    let mut stream = vec![0u8]; // what the host sends first
-    for (i, image) in test.images.iter().take(1000).enumerate() {
-        let classify = if i % 2 == 0 {
-            Request::Classify(shared::PixelBytes::raw(image))
-        } else {
-            // 784 raw bytes on the wire, not zero runs.
-            let raw: Vec<u8> = std::iter::once(1).chain([0x90, 0x06]).chain(image.iter().copied()).collect();
-            stream.extend(cobs_frame(&raw));
-            Request::Info
-        };
-        stream.extend(cobs_frame(&message(&classify)));
-        if i % 10 == 0 {
-            stream.extend(cobs_frame(&message(&Request::Stats)));
-        }
-        let valid = [message(&Request::Info), message(&Request::Stats), message(&classify)];
-        let mut damaged = valid[(next() % 3) as usize].clone();
-        match next() % 6 {
-            0 => damaged.truncate((next() as usize) % damaged.len()),
-            1 => damaged.push((next() % 256) as u8),
-            2 => {
-                let at = (next() as usize) % damaged.len();
-                damaged[at] = (next() % 256) as u8;
-            }
-            3 => damaged = (0..(next() % 40)).map(|_| (next() % 256) as u8).collect(),
-            4 => {
-                // Random nonzero bytes, as the garbage test of every board sends.
-                let len = 1 + (next() as usize) % 900;
-                stream.extend((0..len).map(|_| 1 + (next() % 255) as u8));
-                stream.push(0);
-                continue;
-            }
-            _ => damaged = [1u8].into_iter().chain((0..(next() % 8)).map(|_| 0x80 | (next() % 256) as u8)).collect(),
-        }
-        stream.extend(cobs_frame(&damaged));
-    }
-    for len in [MAX_REQUEST_FRAME - 1, MAX_REQUEST_FRAME, MAX_REQUEST_FRAME + 1, 3000] {
-        stream.extend(std::iter::repeat_n(0x11, len));
-        stream.push(0);
-    }
-    stream.extend([0x05, 0x01, 0x02, 0]); // a block running past the frame's end
-    stream.extend([0, 0]);
-
-    let info = DeviceInfo {
-        protocol_version: PROTOCOL_VERSION,
-        format_version: 1,
-        model_checksum: model.checksum,
-        board: "c-library".try_into().expect("name"),
-    };
-    let mut reader = FrameReader::<MAX_REQUEST_FRAME>::new();
-    let mut expected = Vec::new();
-    let mut requests: Vec<Vec<u8>> = Vec::new();
-    let mut current = Vec::new();
-    let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
-    for &b in &stream {
-        current.push(b);
-        if b == 0 {
-            if current.len() > 1 {
-                requests.push(std::mem::take(&mut current));
-            } else {
-                current.clear();
-            }
-        }
-        let response = match reader.push(b) {
-            Some(FrameEvent::Oversized) => Response::Error(FrameError::Oversized),
-            Some(FrameEvent::Frame(frame)) => match decode_frame::<Request>(frame) {
-                Ok(Request::Info) => Response::Info(info.clone()),
-                Ok(Request::Classify(image)) => {
-                    Response::Prediction(shared::Classifier::classify_pixels(&model, image))
-                }
-                Ok(Request::Stats) => Response::Stats(DeviceStats { stack_peak: 0, stack_size: 0 }),
-                Err(e) => Response::Error(e),
-            },
-            None => continue,
-        };
-        let kind = match &response {
-            Response::Info(_) => "info",
-            Response::Prediction(_) => "prediction",
-            Response::Stats(_) => "stats",
-            Response::Error(FrameError::Oversized) => "oversized",
-            Response::Error(FrameError::BadFraming) => "bad framing",
-            Response::Error(FrameError::Truncated) => "truncated",
-            Response::Error(FrameError::Malformed) => "malformed",
-        };
-        *kinds.entry(kind).or_default() += 1;
-        let mut buf = [0u8; MAX_RESPONSE_FRAME];
-        expected.extend_from_slice(encode_frame(&response, &mut buf).expect("encode"));
-    }
-    assert!(kinds.values().all(|&n| n >= 5) && kinds.len() == 7, "every kind of answer, often: {kinds:?}");
+    let exchanges = c_export::conformance::exchanges(&model, &test.images[..1000], "c-library");
+    let stream: Vec<u8> = exchanges.iter().flat_map(|e| e.bytes.iter().copied()).collect();
     let got = run_bytes(&exe, &stream);
-    let frames = |bytes: &[u8]| bytes.split_inclusive(|&b| b == 0).map(<[u8]>::to_vec).collect::<Vec<_>>();
-    let (got, expected) = (frames(&got), frames(&expected));
-    for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
-        assert_eq!(g, e, "answer {i} of {} to {:02x?}", expected.len(), requests.get(i));
+    let mut got = got.split_inclusive(|&b| b == 0);
+    let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
+    for (i, exchange) in exchanges.iter().enumerate() {
+        let Some(answer) = &exchange.answer else { continue };
+        *kinds.entry(c_export::conformance::kind(answer)).or_default() += 1;
+        let mut buf = [0u8; MAX_RESPONSE_FRAME];
+        let want = encode_frame(answer, &mut buf).expect("encode");
+        assert_eq!(got.next(), Some(&want[..]), "exchange {i}: {:02x?}", exchange.bytes);
     }
-    assert_eq!(got.len(), expected.len());
-    println!("{} answers identical to the firmware's: {kinds:?}", expected.len());
+    assert_eq!(got.next(), None, "answers nobody asked for");
+    assert!(kinds.len() == 7 && kinds.values().all(|&n| n >= 10), "every kind of answer, often: {kinds:?}");
+    println!("{} answers identical to the firmware's: {kinds:?}", kinds.values().sum::<usize>());
 }
