@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use tiny_mnist::pad::{reply, Method};
+use pad::{reply, Method};
 use trainer::model_file::Model;
 
 fn model() -> &'static Model {

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 use board::device::{Device, Endpoint, Options};
-use tiny_mnist::pad::{self, Method};
+use pad::Method;
 use trainer::model_file::Model;
 
 use crate::cmd::outln;

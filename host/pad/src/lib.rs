@@ -1,5 +1,7 @@
-//! The drawing pad's answers: a request (method, path, body) to a status and a
-//! body, without the server around it (`cmd::serve` owns the sockets).
+//! The drawing pad's answers (`tiny-mnist serve`): a request (method, path,
+//! body) to a status and a body, without the server around it (the CLI's
+//! `serve` owns the sockets). Its own crate, so that the fuzz target for the
+//! pad's requests runs exactly this code without building the whole CLI.
 use std::io::Read;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -12,7 +14,7 @@ use shared::Classifier;
 use trainer::model_file::Model;
 
 /// The page, served as is.
-const PAGE: &str = include_str!("pad/pad.html");
+const PAGE: &str = include_str!("pad.html");
 /// Larger uploads are refused: a phone photo is a few megabytes.
 pub const MAX_UPLOAD: u64 = 20 << 20;
 /// How long a picture may take to arrive.
