@@ -57,9 +57,13 @@ fn c_library(model: Option<PathBuf>, dir: &Path) -> Result<()> {
     for path in c_export::write(&model, &name, dir)? {
         outln!("wrote {}", path.display());
     }
+    let at = |file: &str| dir.join(file).display().to_string();
     outln!(
-        "build: cc -std=c99 -O2 -ffp-contract=off your.c {0}/tiny_mnist.c {0}/tiny_mnist_weights.c (see {0}/README.md)",
-        dir.display()
+        "build: cc -std=c99 -O2 -ffp-contract=off -I {} your.c {} {} (see {})",
+        dir.display(),
+        at("tiny_mnist.c"),
+        at("tiny_mnist_weights.c"),
+        at("README.md")
     );
     Ok(())
 }
