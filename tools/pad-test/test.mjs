@@ -85,21 +85,31 @@ try {
   // A photo (a 4 in the DKG handwriting font, lit from one side, JPEG; made by
   // pictures::synthetic): dropped on the page, then chosen with the file input.
   const photo = new URL('./photo-4.jpg', import.meta.url).pathname;
-  await page.click('#clear');
-  await page.evaluate(async (base64) => {
-    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-    const files = new DataTransfer();
-    files.items.add(new File([bytes], 'photo-4.jpg', { type: 'image/jpeg' }));
-    const drop = new DragEvent('drop', { dataTransfer: files, bubbles: true, cancelable: true });
-    document.getElementById('drop').dispatchEvent(drop);
-  }, (await readFile(photo)).toString('base64'));
-  const dropped = await answer();
+  async function drop(file, type) {
+    await page.click('#clear');
+    const path = new URL(`./${file}`, import.meta.url).pathname;
+    await page.evaluate(async (base64, file, type) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const files = new DataTransfer();
+      files.items.add(new File([bytes], file, { type }));
+      const drop = new DragEvent('drop', { dataTransfer: files, bubbles: true, cancelable: true });
+      document.getElementById('drop').dispatchEvent(drop);
+    }, (await readFile(path)).toString('base64'), file, type);
+    return answer();
+  }
+  const dropped = await drop('photo-4.jpg', 'image/jpeg');
   check('a dropped photo of a 4 is read as 4', dropped.digit === '4', JSON.stringify(dropped));
   checkBoard('the dropped photo', dropped);
   await page.click('#clear');
   await (await page.$('#file')).uploadFile(photo);
   const chosen = await answer();
   check('the same photo chosen with the file input is read as 4', chosen.digit === '4', JSON.stringify(chosen));
+  // A PNG with a transparent background (test image 3, a 0, as dark ink whose
+  // alpha is the pixel) is read on white; a 7 cropped tight to its ink is read too.
+  const transparent = await drop('transparent-0.png', 'image/png');
+  check('a transparent PNG of a 0 is read as 0', transparent.digit === '0', JSON.stringify(transparent));
+  const tight = await drop('tight-7.png', 'image/png');
+  check('a 7 cropped tight to its ink is read as 7', tight.digit === '7', JSON.stringify(tight));
   // A dot is not a digit.
   const dot = await draw([[[140, 140], [142, 141]]]);
   check('a dot is not a digit', dot.message.startsWith('not a digit'), JSON.stringify(dot));
