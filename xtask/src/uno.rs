@@ -133,6 +133,8 @@ pub fn run(args: Args) -> Result<()> {
     let cycles = &cycles[..count];
 
     let (flash, data, bss) = sizes(&elf)?;
+    let floats = float_routines(&elf)?;
+    ensure!(floats.is_empty(), "the int8 build links float routines: {}", floats.join(", "));
     let mean = cycles.iter().sum::<u64>() as f64 / cycles.len() as f64;
     let (low, high) = (cycles.iter().min().copied().unwrap_or(0), cycles.iter().max().copied().unwrap_or(0));
     println!("Arduino Uno (ATmega328P, simavr), {}:", model_path.display());
@@ -152,6 +154,7 @@ pub fn run(args: Args) -> Result<()> {
     );
     println!("  {}, accuracy {:.2} %", report.verdict("uno"), report.device_accuracy());
     println!("  protocol: {frames} frames of every kind answered as the Rust firmware answers them");
+    println!("  float routines linked: none (integer arithmetic only)");
     ensure!(flash + data <= FLASH && data + bss + stack <= RAM, "the build does not fit the Uno");
     Ok(())
 }
@@ -182,6 +185,19 @@ fn ensure_tools() -> Result<()> {
         "libsimavr-dev",
         "install simavr's library (libsimavr-dev)",
     )
+}
+
+/// libgcc's soft-float routines the ELF links (`__addsf3`, `__floatunsisf`, `__fixsfsi`…):
+/// an int8 model must need none.
+fn float_routines(elf: &Path) -> Result<Vec<String>> {
+    let out = Command::new("avr-nm").arg(elf).output().context("cannot run avr-nm")?;
+    ensure!(out.status.success(), "avr-nm failed on {}", elf.display());
+    let names = String::from_utf8(out.stdout)?;
+    let is_float = |name: &str| {
+        let body = name.trim_start_matches('_');
+        ["sf3", "sf2", "sfsi", "sisf", "sfdi", "disf", "unordsf"].iter().any(|tail| body.ends_with(tail))
+    };
+    Ok(names.lines().filter_map(|l| l.split_whitespace().last()).filter(|n| is_float(n)).map(str::to_owned).collect())
 }
 
 /// `.text`, `.data` and `.bss` of an AVR ELF, from avr-size's Berkeley line.
