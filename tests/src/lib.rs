@@ -80,7 +80,8 @@ pub fn crafted_models() -> Vec<(PathBuf, &'static str)> {
 
     let mut huge = w.clone();
     huge.w1.iter_mut().flatten().chain(&mut huge.b1).for_each(|v| *v *= 1e12);
-    let factor = (5e29 / logit_bound(&huge)) as f32;
+    let logit_bound = shared::format::weights_file::sum_bounds(&huge).1.into_iter().fold(0.0, f64::max);
+    let factor = (5e29 / logit_bound) as f32;
     huge.w2.iter_mut().flatten().chain(&mut huge.b2).for_each(|v| *v *= factor);
     write("f32-huge", trainer::model_file::encode(&huge, &info(&f32_model)));
 
@@ -115,17 +116,4 @@ pub fn crafted_models() -> Vec<(PathBuf, &'static str)> {
     flat.output_scale = f32::MIN_POSITIVE;
     write("int8-tiny-scale", trainer::model_file::encode_int8(&flat, &info(&int8_model)));
     files
-}
-
-/// §1.5's bound on the logits: the largest `|b2| + Σ_j A_j·|w2|`, with `A_j`
-/// the most hidden unit `j` can give over all inputs in [0, 1].
-fn logit_bound(w: &shared::Weights) -> f64 {
-    let reach: Vec<f64> = (0..shared::HIDDEN)
-        .map(|j| (f64::from(w.b1[j]) + w.w1.iter().map(|row| f64::from(row[j]).max(0.0)).sum::<f64>()).max(0.0))
-        .collect();
-    (0..shared::OUTPUT)
-        .map(|k| {
-            f64::from(w.b2[k]).abs() + reach.iter().zip(&w.w2[k]).map(|(a, v)| a * f64::from(*v).abs()).sum::<f64>()
-        })
-        .fold(0.0, f64::max)
 }

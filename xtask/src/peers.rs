@@ -236,11 +236,7 @@ pub fn pixel_strings(images: &[Pixels], zero_runs: bool) -> Result<Vec<u8>> {
     let mut out = u32::try_from(images.len())?.to_le_bytes().to_vec();
     for image in images {
         let mut buf = [0u8; shared::INPUT];
-        let encoded = if zero_runs { shared::input::pixels::zero_run_encode(image, &mut buf) } else { None };
-        let bytes = match encoded {
-            Some(len) => &buf[..len],
-            None => &image[..],
-        };
+        let bytes = if zero_runs { shared::input::pixels::wire_form(image, &mut buf) } else { &image[..] };
         out.extend_from_slice(&u16::try_from(bytes.len())?.to_le_bytes());
         out.extend_from_slice(bytes);
     }

@@ -132,7 +132,8 @@ pub fn run(args: Args) -> Result<()> {
     }
     let cycles = &cycles[..count];
 
-    let (flash, data, bss) = sizes(&elf)?;
+    // Flash is .text and .data (its initial values), static RAM .data and .bss.
+    let board::firmware_image::Footprint { flash, ram } = crate::firmware::footprint(&elf)?;
     let floats = float_routines(&elf)?;
     ensure!(floats.is_empty(), "the int8 build links float routines: {}", floats.join(", "));
     let mean = cycles.iter().sum::<u64>() as f64 / cycles.len() as f64;
@@ -140,12 +141,12 @@ pub fn run(args: Args) -> Result<()> {
     println!("Arduino Uno (ATmega328P, simavr), {}:", model_path.display());
     println!(
         "  flash {} B of {} ({:.1} KB; the weights 8,020 B), RAM {} B static + {} B peak stack = {} B of {}",
-        flash + data,
+        flash,
         FLASH,
-        (flash + data) as f64 / 1024.0,
-        data + bss,
+        flash as f64 / 1024.0,
+        ram,
         stack,
-        data + bss + stack,
+        ram + stack,
         RAM
     );
     println!(
@@ -155,7 +156,7 @@ pub fn run(args: Args) -> Result<()> {
     println!("  {}, accuracy {:.2} %", report.verdict("uno"), report.device_accuracy());
     println!("  protocol: {frames} frames of every kind answered as the Rust firmware answers them");
     println!("  float routines linked: none (integer arithmetic only)");
-    ensure!(flash + data <= FLASH && data + bss + stack <= RAM, "the build does not fit the Uno");
+    ensure!(flash <= FLASH && ram + stack <= RAM, "the build does not fit the Uno");
     Ok(())
 }
 
@@ -190,30 +191,10 @@ fn ensure_tools() -> Result<()> {
 /// libgcc's soft-float routines the ELF links (`__addsf3`, `__floatunsisf`, `__fixsfsi`…):
 /// an int8 model must need none.
 fn float_routines(elf: &Path) -> Result<Vec<String>> {
-    let out = Command::new("avr-nm").arg(elf).output().context("cannot run avr-nm")?;
-    ensure!(out.status.success(), "avr-nm failed on {}", elf.display());
-    let names = String::from_utf8(out.stdout)?;
     let is_float = |name: &str| {
         let body = name.trim_start_matches('_');
         ["sf3", "sf2", "sfsi", "sisf", "sfdi", "disf", "unordsf"].iter().any(|tail| body.ends_with(tail))
     };
-    Ok(names.lines().filter_map(|l| l.split_whitespace().last()).filter(|n| is_float(n)).map(str::to_owned).collect())
-}
-
-/// `.text`, `.data` and `.bss` of an AVR ELF, from avr-size's Berkeley line.
-fn sizes(elf: &Path) -> Result<(u64, u64, u64)> {
-    let out = Command::new("avr-size").arg(elf).output().context("cannot run avr-size")?;
-    let text = String::from_utf8(out.stdout)?;
-    let numbers: Vec<u64> = text
-        .lines()
-        .nth(1)
-        .context("avr-size printed no sizes")?
-        .split_whitespace()
-        .take(3)
-        .map(str::parse)
-        .collect::<Result<_, _>>()?;
-    match numbers[..] {
-        [t, d, b] => Ok((t, d, b)),
-        _ => anyhow::bail!("cannot read avr-size's line: {text}"),
-    }
+    let symbols = board::firmware_image::FirmwareImage::read(elf)?.symbols()?;
+    Ok(symbols.into_iter().map(|(name, _)| name).filter(|n| is_float(n)).collect())
 }

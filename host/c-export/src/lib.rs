@@ -33,21 +33,6 @@ pub fn write(model: &Model, name: &str, dir: &Path) -> Result<Vec<PathBuf>> {
         .collect()
 }
 
-/// What a person reads first about the model: kind, preprocessing, identity, accuracy.
-fn identity(model: &Model, name: &str) -> String {
-    let kind = match model.network {
-        Network::F32(_) => "f32",
-        Network::Int8(_) => "int8",
-    };
-    format!(
-        "{name}: {kind}, {} preprocessing, crc {:08x}, seed {}, test accuracy {:.2} %",
-        model.info.preprocessing.name(),
-        model.checksum,
-        model.info.seed,
-        100.0 * model.info.test_accuracy
-    )
-}
-
 fn header(model: &Model, name: &str) -> String {
     let int8 = matches!(model.network, Network::Int8(_));
     let output_scale = match &model.network {
@@ -77,7 +62,7 @@ fn header(model: &Model, name: &str) -> String {
     };
     format!(
         r#"/* tiny_mnist.h: a 784 -> 10 -> 10 digit classifier, exported by `tiny-mnist export --c`.
- * Model {identity}.
+ * The {identity}.
  *
  * tiny_mnist_classify() gives the digit and the ten probabilities that the
  * tiny-mnist host gives for the same image, bit for bit (docs/format.md
@@ -160,7 +145,7 @@ size_t tiny_mnist_link_byte(tiny_mnist_link *link, uint8_t byte, uint8_t respons
 
 #endif
 "#,
-        identity = identity(model, name),
+        identity = model.describe(name),
         int8 = u8::from(int8),
         preprocessing = model.info.preprocessing as u8,
         crc = model.checksum,
@@ -226,7 +211,7 @@ fn readme(model: &Model, name: &str) -> String {
     format!(
         r#"# tiny_mnist: a digit classifier in C
 
-Exported by `tiny-mnist export --c` from {identity}.
+Exported by `tiny-mnist export --c` from the {identity}.
 
 `tiny_mnist_classify()` answers exactly what the tiny-mnist host answers for the same 28×28 image:
 the digit and all ten probabilities, bit for bit. C99, no heap, no libm, no global state; the
@@ -260,7 +245,7 @@ cc -std=c99 -O2 -ffp-contract=off example.c tiny_mnist.c tiny_mnist_weights.c -o
 On an 8-bit AVR (Arduino Uno) use an int8 model (`tiny-mnist quantize`): it needs no
 floating-point arithmetic at all, and avr-gcc places the weights in flash.
 "#,
-        identity = identity(model, name),
+        identity = model.describe(name),
         size = match model.network {
             Network::F32(_) => "7,960 f32 as bit patterns, 31,840 bytes",
             Network::Int8(_) => "7,940 int8 and 20 int32, 8,020 bytes",

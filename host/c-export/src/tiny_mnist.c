@@ -535,31 +535,44 @@ void tiny_mnist_classify(const uint8_t image[TINY_MNIST_INPUT], tiny_mnist_resul
     out->digit = tm_second_layer(z, out->probabilities);
 }
 
-int tiny_mnist_unpack(const uint8_t *pixels, size_t length, uint8_t image[TINY_MNIST_INPUT]) {
-    size_t at = 0, b;
-    if (length == TINY_MNIST_INPUT) {
-        for (b = 0; b < length; b++) {
-            image[b] = pixels[b];
+/* One byte of the pixels in either form (section 3.3) into `image` at `*at`:
+ * `raw` copies it; else a nonzero byte is a pixel and `0, n` is n zero
+ * pixels (`*run_next` says a run's length comes next). -1 once the bytes
+ * cannot make 784 pixels: a run of 0, or past the end. The one reader of the
+ * pixel forms, for tiny_mnist_unpack() and the link. */
+static int tm_pixel_byte(uint8_t image[TINY_MNIST_INPUT], uint16_t *at, uint8_t *run_next, int raw, uint8_t byte) {
+    if (*run_next) {
+        *run_next = 0;
+        if (byte == 0 || TINY_MNIST_INPUT - *at < byte) {
+            return -1;
+        }
+        for (; byte > 0; byte--) {
+            image[(*at)++] = 0;
         }
         return 0;
     }
+    if (byte == 0 && !raw) {
+        *run_next = 1;
+        return 0;
+    }
+    if (*at >= TINY_MNIST_INPUT) {
+        return -1;
+    }
+    image[(*at)++] = byte;
+    return 0;
+}
+
+int tiny_mnist_unpack(const uint8_t *pixels, size_t length, uint8_t image[TINY_MNIST_INPUT]) {
+    const int raw = length == TINY_MNIST_INPUT;
+    uint16_t at = 0;
+    uint8_t run_next = 0;
+    size_t b;
     for (b = 0; b < length; b++) {
-        if (pixels[b] != 0) {
-            if (at >= TINY_MNIST_INPUT) {
-                return -1;
-            }
-            image[at++] = pixels[b];
-        } else {
-            uint8_t run;
-            if (++b >= length || pixels[b] == 0 || TINY_MNIST_INPUT - at < pixels[b]) {
-                return -1;
-            }
-            for (run = pixels[b]; run > 0; run--) {
-                image[at++] = 0;
-            }
+        if (tm_pixel_byte(image, &at, &run_next, raw, pixels[b]) != 0) {
+            return -1;
         }
     }
-    return at == TINY_MNIST_INPUT ? 0 : -1;
+    return at == TINY_MNIST_INPUT && !run_next ? 0 : -1;
 }
 
 /* ---- The serial protocol, device side (section 3) ---- */
@@ -633,22 +646,8 @@ static void tm_parse(tiny_mnist_link *link, uint8_t byte) {
         break;
     case TM_PIXELS:
         link->string_left--;
-        if (link->run_next) {
-            /* The length of a zero run, 1-255. */
-            uint8_t run = byte;
-            link->run_next = 0;
-            if (run == 0 || TINY_MNIST_INPUT - link->at < run) {
-                link->pixels_bad = 1;
-            }
-            for (; run > 0 && link->at < TINY_MNIST_INPUT; run--) {
-                link->image[link->at++] = 0;
-            }
-        } else if (byte == 0 && !link->raw) {
-            link->run_next = 1;
-        } else if (link->at < TINY_MNIST_INPUT) {
-            link->image[link->at++] = byte;
-        } else {
-            link->pixels_bad = 1;
+        if (!link->pixels_bad && tm_pixel_byte(link->image, &link->at, &link->run_next, link->raw, byte) != 0) {
+            link->pixels_bad = 1; /* said when the string ends: cut short, it is Truncated */
         }
         if (link->string_left == 0) {
             const int whole = link->at == TINY_MNIST_INPUT && !link->pixels_bad && !link->run_next;

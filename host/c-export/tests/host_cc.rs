@@ -39,11 +39,8 @@ fn build_with(model: &Model, dir: &Path, harness: &str) -> PathBuf {
 fn requests(images: &[[u8; shared::INPUT]]) -> Vec<u8> {
     let mut stream = Vec::new();
     for image in images {
-        let mut runs = [0u8; shared::INPUT];
-        let bytes = match shared::input::pixels::zero_run_encode(image, &mut runs) {
-            Some(n) => &runs[..n],
-            None => &image[..],
-        };
+        let mut buf = [0u8; shared::INPUT];
+        let bytes = shared::input::pixels::wire_form(image, &mut buf);
         stream.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
         stream.extend_from_slice(bytes);
     }

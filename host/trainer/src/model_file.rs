@@ -88,6 +88,20 @@ impl Classifier for Model {
 }
 
 impl Model {
+    /// One line saying which model this is, as every command prints it and
+    /// an exported C library's header repeats it; `name` is its path (or the built-in one's name).
+    pub fn describe(&self, name: &str) -> String {
+        format!(
+            "model {name}: {}, {}, crc {:08x}, seed {}, {} epochs, test accuracy {:.2} %",
+            self.network.kind().name(),
+            self.info.classes,
+            self.checksum,
+            self.info.seed,
+            self.info.epochs,
+            self.info.test_accuracy * 100.0
+        )
+    }
+
     /// The network behind the preprocessing its header names.
     fn as_classifier(&self) -> shared::model::Model<'_, Network> {
         shared::model::Model::new(self.info.preprocessing, &self.network)

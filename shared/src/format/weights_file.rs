@@ -439,13 +439,35 @@ pub const fn decode_const(bytes: &[u8]) -> Result<Weights, FormatError> {
 /// roundings on the way no sum overflows and no logit is infinite or NaN.
 pub const SUM_BOUND: f64 = 1e30;
 
-/// `docs/format.md` §1.5's bounds: every hidden unit's `|b1| + Σ|w1|`, and
-/// every output's `|b2| + Σ_j A_j·|w2|` with `A_j = max(0, b1 + Σ max(w1, 0))`
-/// (the most a hidden unit can give), at most [`SUM_BOUND`], in f64 (finite:
-/// the weights are, and 7,960 of them cannot reach f64's range).
+/// `docs/format.md` §1.5's bounds ([`sum_bounds`]) at most [`SUM_BOUND`]:
+/// every hidden unit's `|b1| + Σ|w1|`, and every output's `|b2| + Σ_j A_j·|w2|`
+/// with `A_j = max(0, b1 + Σ max(w1, 0))` (the most a hidden unit can give),
+/// in f64 (finite: the weights are, and 7,960 of them cannot reach f64's range).
 #[allow(clippy::indexing_slicing, reason = "every index is bounded by its loop condition on the array's own length")]
 const fn check_bounds(w: &Weights) -> Result<(), FormatError> {
-    let mut reach = [0.0f64; HIDDEN];
+    let (hidden, outputs) = sum_bounds(w);
+    let mut j = 0;
+    while j < HIDDEN {
+        if hidden[j] > SUM_BOUND {
+            return Err(FormatError::UnboundedSums { layer: 1, unit: j as u8 });
+        }
+        j += 1;
+    }
+    let mut k = 0;
+    while k < OUTPUT {
+        if outputs[k] > SUM_BOUND {
+            return Err(FormatError::UnboundedSums { layer: 2, unit: k as u8 });
+        }
+        k += 1;
+    }
+    Ok(())
+}
+
+/// §1.5's two bounds, per unit: each hidden unit's `|b1| + Σ|w1|` and each
+/// output's `|b2| + Σ_j A_j·|w2|` (what [`check_bounds`] holds to [`SUM_BOUND`]).
+#[allow(clippy::indexing_slicing, reason = "every index is bounded by its loop condition on the array's own length")]
+pub const fn sum_bounds(w: &Weights) -> ([f64; HIDDEN], [f64; OUTPUT]) {
+    let (mut hidden, mut reach) = ([0.0f64; HIDDEN], [0.0f64; HIDDEN]);
     let mut j = 0;
     while j < HIDDEN {
         let (mut magnitude, mut most) = ((w.b1[j] as f64).abs(), w.b1[j] as f64);
@@ -456,12 +478,11 @@ const fn check_bounds(w: &Weights) -> Result<(), FormatError> {
             most += if v > 0.0 { v } else { 0.0 };
             i += 1;
         }
-        if magnitude > SUM_BOUND {
-            return Err(FormatError::UnboundedSums { layer: 1, unit: j as u8 });
-        }
+        hidden[j] = magnitude;
         reach[j] = if most > 0.0 { most } else { 0.0 };
         j += 1;
     }
+    let mut outputs = [0.0f64; OUTPUT];
     let mut k = 0;
     while k < OUTPUT {
         let mut magnitude = (w.b2[k] as f64).abs();
@@ -470,12 +491,10 @@ const fn check_bounds(w: &Weights) -> Result<(), FormatError> {
             magnitude += reach[j] * (w.w2[k][j] as f64).abs();
             j += 1;
         }
-        if magnitude > SUM_BOUND {
-            return Err(FormatError::UnboundedSums { layer: 2, unit: k as u8 });
-        }
+        outputs[k] = magnitude;
         k += 1;
     }
-    Ok(())
+    (hidden, outputs)
 }
 
 /// Reads a weight file's body in file order, at compile time: the one place the

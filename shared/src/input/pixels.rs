@@ -150,6 +150,15 @@ pub fn zero_run_encode(pixels: &[u8; INPUT], out: &mut [u8; INPUT]) -> Option<us
     Some(len)
 }
 
+/// The bytes a host sends for `pixels` (docs/format.md §3.3): the zero-run
+/// form, written into `buf`, when it is shorter; else the 784 raw bytes.
+pub fn wire_form<'a>(pixels: &'a [u8; INPUT], buf: &'a mut [u8; INPUT]) -> &'a [u8] {
+    match zero_run_encode(pixels, buf) {
+        Some(len) => buf.get(..len).unwrap_or(pixels),
+        None => pixels,
+    }
+}
+
 /// A source of an image's nonzero pixels in ascending index order: the
 /// received bytes ([`PixelBytes`]), or an image being preprocessed on the way
 /// in (`preprocess::Normalised`). Both forward passes read their input

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::framing::{self, max_encoded_len};
-use crate::input::pixels::{zero_run_encode, PixelBytes};
+use crate::input::pixels::{wire_form, PixelBytes};
 use crate::network::{Prediction, INPUT};
 
 /// Bumped whenever a message's encoding changes.
@@ -102,13 +102,10 @@ impl core::fmt::Display for FrameError {
 impl Serialize for PixelBytes<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let bytes = self.as_bytes();
-        if let Ok(raw) = <&[u8; INPUT]>::try_from(bytes) {
-            let mut buf = [0u8; INPUT];
-            if let Some(encoded) = zero_run_encode(raw, &mut buf).and_then(|len| buf.get(..len)) {
-                return serializer.serialize_bytes(encoded);
-            }
+        match <&[u8; INPUT]>::try_from(bytes) {
+            Ok(raw) => serializer.serialize_bytes(wire_form(raw, &mut [0u8; INPUT])),
+            Err(_) => serializer.serialize_bytes(bytes),
         }
-        serializer.serialize_bytes(bytes)
     }
 }
 
@@ -168,19 +165,34 @@ pub fn decode_frame<'a, T: Deserialize<'a>>(frame: &'a mut [u8]) -> Result<T, Fr
 /// `Malformed` (docs/format.md §3.2).
 #[cfg(target_pointer_width = "64")]
 fn length_too_long_for_32_bits(payload: &[u8]) -> bool {
-    /// A u32 varint's length in bytes, `None` if it is cut short, `Some(0)` if a u32 cannot hold it.
-    fn varint(bytes: &[u8]) -> Option<usize> {
+    /// A `u32` varint at the front of some bytes, as postcard reads one.
+    enum Varint {
+        /// Its value and its length in bytes.
+        Whole(u32, usize),
+        /// The bytes end inside it.
+        Cut,
+        /// More than 5 bytes, or a fifth above 15.
+        TooLong,
+    }
+    fn varint(bytes: &[u8]) -> Varint {
+        let mut value = 0u32;
         for (i, &b) in bytes.iter().enumerate().take(5) {
+            value |= u32::from(b & 0x7f) << (7 * i);
             if b & 0x80 == 0 {
-                return Some(if i == 4 && b > 0x0f { 0 } else { i + 1 });
+                return if i == 4 && b > 0x0f { Varint::TooLong } else { Varint::Whole(value, i + 1) };
             }
         }
-        (bytes.len() >= 5).then_some(0)
+        if bytes.len() >= 5 {
+            Varint::TooLong
+        } else {
+            Varint::Cut
+        }
     }
-    let Some(variant) = varint(payload).filter(|&n| n > 0) else { return false };
-    let is_classify =
-        payload.iter().take(variant).enumerate().fold(0u64, |v, (i, &b)| v | u64::from(b & 0x7f) << (7 * i)) == 1;
-    is_classify && payload.get(variant..).and_then(varint) == Some(0)
+    // Variant 1 is Classify; its byte string's length follows.
+    match varint(payload) {
+        Varint::Whole(1, n) => matches!(varint(payload.get(n..).unwrap_or_default()), Varint::TooLong),
+        _ => false,
+    }
 }
 
 /// What [`FrameReader::push`] found.

@@ -57,7 +57,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<()> {
     let endpoint = Endpoint::parse(&args.device)?;
     let (name, model) = super::load_model(args.model.clone())?;
-    eprintln!("{}", super::describe(&name, &model));
+    eprintln!("{}", model.describe(&name));
     let (images, labels, names) = images(&args)?;
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
         return Err(super::usage("--timeout must be a positive number of seconds"));

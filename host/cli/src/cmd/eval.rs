@@ -43,7 +43,7 @@ pub fn run(args: Args) -> Result<()> {
         trainer::model_file::output_dir(dir).context("--plots")?;
     }
     let (name, model) = super::load_model(args.model)?;
-    eprintln!("{}", super::describe(&name, &model));
+    eprintln!("{}", model.describe(&name));
     let test = Source::from_option(args.data).load(Split::Test)?;
     super::warn_if_classes_differ(&model, &test);
     if let (Some(dir), p) = (&args.plots, model.info.preprocessing) {

@@ -31,7 +31,7 @@ pub fn run(args: Args) -> Result<()> {
     trainer::model_file::output_target(&output)?;
     super::check_distinct(&[("--model", args.model.as_deref())], &[("--output", &output)])?;
     let (name, model) = super::load_model(args.model)?;
-    eprintln!("{}", super::describe(&name, &model));
+    eprintln!("{}", model.describe(&name));
     let bytes = trainer::model_file::encode_model(&model)?;
     trainer::model_file::write_atomically(&output, &bytes)?;
     outln!("exported {name} -> {}", output.display());
@@ -53,7 +53,7 @@ fn c_library(model: Option<PathBuf>, dir: &Path) -> Result<()> {
     let outputs: Vec<(&str, &Path)> = files.iter().map(|f| ("--c", f.as_path())).collect();
     super::check_distinct(&[("--model", model.as_deref())], &outputs)?;
     let (name, model) = super::load_model(model)?;
-    eprintln!("{}", super::describe(&name, &model));
+    eprintln!("{}", model.describe(&name));
     for path in c_export::write(&model, &name, dir)? {
         outln!("wrote {}", path.display());
     }

@@ -80,19 +80,6 @@ pub fn load_model(explicit: Option<PathBuf>) -> anyhow::Result<(String, Model)> 
     }
 }
 
-/// One line describing a model; every command prints it on stderr.
-pub fn describe(name: &str, model: &Model) -> String {
-    format!(
-        "model {name}: {}, {}, crc {:08x}, seed {}, {} epochs, test accuracy {:.2} %",
-        model.network.kind().name(),
-        model.info.classes,
-        model.checksum,
-        model.info.seed,
-        model.info.epochs,
-        model.info.test_accuracy * 100.0
-    )
-}
-
 /// Warns when a model trained on one class set is run on a dataset of another.
 pub fn warn_if_classes_differ(model: &Model, data: &trainer::mnist::Dataset) {
     if model.info.classes != data.classes {

@@ -33,7 +33,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let (name, model) = super::load_model(args.model)?;
-    eprintln!("{}", super::describe(&name, &model));
+    eprintln!("{}", model.describe(&name));
     let (image, label) = match (args.index, &args.image, &args.pgm) {
         (Some(index), None, None) => {
             let test = Source::from_option(args.data).load(Split::Test)?;

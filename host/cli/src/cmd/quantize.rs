@@ -33,7 +33,7 @@ pub fn run(args: Args) -> Result<()> {
     let inputs = [("--model", args.model.as_deref()), ("--data", args.data.as_deref())];
     super::check_distinct(&inputs, &[("--output", &output)])?;
     let (name, model) = super::load_model(args.model)?;
-    eprintln!("{}", super::describe(&name, &model));
+    eprintln!("{}", model.describe(&name));
     let Network::F32(weights) = model.network else {
         bail!("{name} is already an int8 model; quantize the f32 model it came from");
     };

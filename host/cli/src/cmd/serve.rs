@@ -36,7 +36,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let (name, model) = super::load_model(args.model)?;
-    eprintln!("{}", super::describe(&name, &model));
+    eprintln!("{}", model.describe(&name));
     let device = match &args.device {
         Some(d) => {
             let options = Options { firmware: args.firmware.clone(), baud: args.baud, ..Options::default() };
