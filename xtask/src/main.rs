@@ -13,6 +13,7 @@ mod parity;
 mod peers;
 mod pictures;
 mod setup;
+mod shape_check;
 mod shell;
 mod snapshot;
 mod uno;
@@ -46,6 +47,8 @@ enum Command {
     Peers(peers::Args),
     /// Picture preprocessing on photos made from test digits, per condition, and on non-digits.
     Pictures(pictures::Args),
+    /// Train the pictures' shape check (letters, symbols, drawings: not a digit) into models/shape-check.bin.
+    ShapeCheck,
     /// The exported C library on an Arduino Uno (ATmega328P in simavr): bit-exact, flash, RAM, cycles.
     Uno(uno::Args),
 }
@@ -62,6 +65,7 @@ fn main() -> std::process::ExitCode {
         Command::Pad => pad::run(),
         Command::Peers(args) => peers::run(args),
         Command::Pictures(args) => pictures::run(args),
+        Command::ShapeCheck => shape_check::run(),
         Command::Uno(args) => uno::run(args),
     };
     match result {

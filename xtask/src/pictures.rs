@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::{ensure, Result};
 use pictures::photo::{preprocess, Found};
-use pictures::synthetic::fonts::{self, HandwritingFont};
+use pictures::synthetic::fonts::{self, HandwritingFont, Role};
 use pictures::synthetic::{
     digit_answers, font_answers, non_digit_answers, nth_digit_picture, nth_font_picture, nth_non_digit_picture, Answer,
     Condition, NonDigit,
@@ -22,8 +22,8 @@ pub struct Args {
     /// Test digits per condition (the first N of the test set).
     #[arg(long, default_value_t = 1000)]
     pub images: usize,
-    /// Handwriting-font digits per condition: every font and digit in turn, each drawn anew
-    /// (950: each of the 19 fonts' ten digits drawn five ways).
+    /// Handwriting-font digits per condition and set of fonts (tuned, held out): every font and
+    /// digit in turn, each drawn anew (950: each of the 19 tuned fonts' ten digits drawn five ways).
     #[arg(long, default_value_t = 950)]
     pub font_digits: usize,
     /// Pictures of each kind with no single digit.
@@ -110,53 +110,35 @@ pub fn run(args: Args) -> Result<()> {
     }
 
     let f = args.font_digits;
-    let font_answers_per_seed = |condition| -> Result<Vec<Vec<(Answer, u8, usize)>>> {
-        args.seed.iter().map(|&seed| font_answers(&model, &fonts, f, condition, seed)).collect()
-    };
-    let without_font = |answers: Vec<Vec<(Answer, u8, usize)>>| -> Vec<Vec<(Answer, u8)>> {
-        answers.into_iter().map(|a| a.into_iter().map(|(a, d, _)| (a, d)).collect()).collect()
-    };
-    let clean = font_answers_per_seed(Condition::Clean)?;
-    let clean_right: Vec<f64> = without_font(clean.clone()).iter().map(|a| percent(right(a), f)).collect();
-    println!(
-        "\nDigits in {} handwriting fonts ({f} per condition and seed: each font and digit in turn, drawn with its own \
-         slant, turn and width); their clean photos: {}.\n",
-        fonts.len(),
-        spread(&clean_right)
-    );
-    println!("| condition | right | against the clean photos | turned away as not a digit |");
-    println!("|---|---|---|---|");
-    let mut per_font = vec![(0usize, 0usize); fonts.len()];
-    for condition in Condition::ALL {
-        let per_seed = if condition == Condition::Clean { clean.clone() } else { font_answers_per_seed(condition)? };
-        for (a, d, font) in per_seed.iter().flatten() {
-            per_font[*font].0 += usize::from(is_right(a, *d));
-            per_font[*font].1 += 1;
-        }
-        let per_seed = without_font(per_seed);
-        print_row(condition, &per_seed, &clean_right);
-        all_digits.extend(per_seed.into_iter().flatten());
-    }
-    println!("\nPer font, every condition and seed together:\n");
-    println!("| font | right |");
-    println!("|---|---|");
-    for (font, (k, of)) in fonts.iter().zip(&per_font) {
-        println!("| {} | {:.1} % |", font.name, percent(*k, *of));
+    let (tuned, held_out): (Vec<_>, Vec<_>) = fonts.into_iter().partition(|font| font.role == Role::Tuned);
+    for (set, role) in [(&tuned, "tuned"), (&held_out, "held out: no choice of the preprocessing looked at them")] {
+        all_digits.extend(font_table(&model, set, role, f, &args.seed)?);
     }
 
     let m = args.non_digits;
-    println!("\nPictures with no single digit ({m} of each per seed):\n");
-    println!("| picture | turned away as not a digit |");
-    println!("|---|---|");
+    println!(
+        "\nPictures with no single digit ({m} of each per seed; letters and symbols from the tuned fonts, then from \
+         the held-out ones):\n"
+    );
+    println!("| picture | turned away as not a digit | the most common reason |");
+    println!("|---|---|---|");
     let mut all_others: Vec<Answer> = Vec::new();
-    for kind in NonDigit::ALL {
-        let mut away = Vec::new();
+    let kinds = NonDigit::ALL
+        .iter()
+        .map(|&k| (k, &tuned, ""))
+        .chain(NonDigit::ALL.iter().filter(|k| k.uses_fonts()).map(|&k| (k, &held_out, ", held-out fonts")));
+    for (kind, set, which) in kinds {
+        let (mut away, mut reasons) = (Vec::new(), std::collections::BTreeMap::new());
         for &seed in &args.seed {
-            let answers = non_digit_answers(&model, &test.images, kind, m, seed)?;
-            away.push(percent(answers.iter().filter(|a| a.is_none()).count(), m));
-            all_others.extend(answers);
+            let answers = non_digit_answers(&model, &test.images, set, kind, m, seed)?;
+            away.push(percent(answers.iter().filter(|a| a.is_err()).count(), m));
+            for why in answers.iter().filter_map(|a| a.err()) {
+                *reasons.entry(why.name()).or_insert(0usize) += 1;
+            }
+            all_others.extend(answers.into_iter().map(Result::ok));
         }
-        println!("| {} | {} |", kind.name(), spread(&away));
+        let common = reasons.iter().max_by_key(|(_, &n)| n).map_or("–", |(name, _)| name);
+        println!("| {}{which} | {} | {common} |", kind.name(), spread(&away));
     }
 
     // Would a floor on the answer's probability help? Turned away: by the preprocessing, or below the floor.
@@ -176,6 +158,52 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// The table of digits in `fonts` per condition and the table per font;
+/// returns every answer for the probability floor's table.
+fn font_table(
+    model: &trainer::model_file::Model,
+    fonts: &[HandwritingFont],
+    role: &str,
+    f: usize,
+    seeds: &[u64],
+) -> Result<Vec<(Answer, u8)>> {
+    let font_answers_per_seed = |condition| -> Result<Vec<Vec<(Answer, u8, usize)>>> {
+        seeds.iter().map(|&seed| font_answers(model, fonts, f, condition, seed)).collect()
+    };
+    let without_font = |answers: Vec<Vec<(Answer, u8, usize)>>| -> Vec<Vec<(Answer, u8)>> {
+        answers.into_iter().map(|a| a.into_iter().map(|(a, d, _)| (a, d)).collect()).collect()
+    };
+    let clean = font_answers_per_seed(Condition::Clean)?;
+    let clean_right: Vec<f64> = without_font(clean.clone()).iter().map(|a| percent(right(a), f)).collect();
+    println!(
+        "\nDigits in {} handwriting fonts, {role} ({f} per condition and seed: each font and digit in turn, drawn \
+         with its own slant, turn and width); their clean photos: {}.\n",
+        fonts.len(),
+        spread(&clean_right)
+    );
+    println!("| condition | right | against the clean photos | turned away as not a digit |");
+    println!("|---|---|---|---|");
+    let mut per_font = vec![(0usize, 0usize); fonts.len()];
+    let mut all = Vec::new();
+    for condition in Condition::ALL {
+        let per_seed = if condition == Condition::Clean { clean.clone() } else { font_answers_per_seed(condition)? };
+        for (a, d, font) in per_seed.iter().flatten() {
+            per_font[*font].0 += usize::from(is_right(a, *d));
+            per_font[*font].1 += 1;
+        }
+        let per_seed = without_font(per_seed);
+        print_row(condition, &per_seed, &clean_right);
+        all.extend(per_seed.into_iter().flatten());
+    }
+    println!("\nPer font ({role}), every condition and seed together:\n");
+    println!("| font | right |");
+    println!("|---|---|");
+    for (font, (k, of)) in fonts.iter().zip(&per_font) {
+        println!("| {} | {:.1} % |", font.name, percent(*k, *of));
+    }
+    Ok(all)
+}
+
 /// One sheet, `pictures.png` in `dir`: a row per condition and per kind of
 /// non-digit, four pictures each, every one beside what the network sees of it
 /// (blank where the picture was turned away).
@@ -186,7 +214,11 @@ fn save_examples(dir: &Path, images: &[[u8; shared::INPUT]], fonts: &[Handwritin
         .iter()
         .map(|c| (0..4).map(|i| nth_digit_picture(&images[i % images.len()], *c, i, seed)).collect())
         .chain(Condition::ALL.iter().map(|c| (0..4).map(|i| nth_font_picture(fonts, *c, 37 * i, seed).0).collect()))
-        .chain(NonDigit::ALL.iter().map(|k| (0..4).map(|i| nth_non_digit_picture(*k, images, i, seed)).collect()))
+        .chain(
+            NonDigit::ALL
+                .iter()
+                .map(|k| (0..4).map(|i| nth_non_digit_picture(*k, images, fonts, 5 * i, seed)).collect()),
+        )
         .collect();
     let mut sheet = image::GrayImage::from_pixel(8 * (CELL + 8), rows.len() as u32 * (CELL + 8), image::Luma([128]));
     for (r, row) in rows.iter().enumerate() {

@@ -5,6 +5,8 @@
 //! same photos are made of digits in handwriting fonts ([`fonts`]).
 //! `cargo xtask pictures` measures the picture preprocessing on them.
 pub mod fonts;
+pub mod shape_training;
+pub mod shapes;
 
 use anyhow::Result;
 use image::imageops::{self, FilterType};
@@ -15,7 +17,7 @@ use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 use shared::{Classifier, INPUT};
 
-use crate::photo::{preprocess, Found};
+use crate::photo::{preprocess, Found, NotADigit};
 use trainer::model_file::Model;
 
 /// What the tool answered for one picture: the digit and its probability, or "not a digit".
@@ -64,15 +66,42 @@ fn mnist_ink(image: &[u8; INPUT]) -> GrayImage {
     GrayImage::from_raw(28, 28, image.to_vec()).unwrap_or_default()
 }
 
-/// Picture number `i` of the kind `kind` (two-digit pictures take digits `2i` and `2i + 1` of `images`).
-pub fn nth_non_digit_picture(kind: NonDigit, images: &[[u8; INPUT]], i: usize, seed: u64) -> GrayImage {
+/// Picture number `i` of the kind `kind`: two-digit pictures take digits
+/// `2i` and `2i + 1` of `images`, letters and symbols come from `fonts` in
+/// turn (as [`fonts::nth_glyph`]).
+pub fn nth_non_digit_picture(
+    kind: NonDigit,
+    images: &[[u8; INPUT]],
+    fonts: &[fonts::HandwritingFont],
+    i: usize,
+    seed: u64,
+) -> GrayImage {
     let k = NonDigit::ALL.iter().position(|&n| n == kind).unwrap_or(0) as u64;
     let blank = [0u8; INPUT];
     let n = images.len().max(1);
-    let pair = [images.get((2 * i) % n).unwrap_or(&blank), images.get((2 * i + 1) % n).unwrap_or(&blank)];
+    let digit = |j: usize| mnist_ink(images.get(j % n).unwrap_or(&blank));
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream((1 << 63) | (k << 32) | i as u64);
-    non_digit_picture(kind, pair, &mut rng)
+    let glyph = |chars: &str, rng: &mut ChaCha8Rng| fonts::nth_glyph(fonts, chars, i, rng);
+    let on_paper = |ink: &[&GrayImage], rng: &mut ChaCha8Rng| clean_photo(ink, rng).0;
+    match kind {
+        NonDigit::TwoDigits => on_paper(&[&digit(2 * i), &digit(2 * i + 1)], &mut rng),
+        NonDigit::Capital => on_paper(&[&glyph(fonts::CAPITALS, &mut rng)], &mut rng),
+        NonDigit::Small => on_paper(&[&glyph(fonts::SMALLS, &mut rng)], &mut rng),
+        NonDigit::Symbol => on_paper(&[&glyph(fonts::SYMBOLS, &mut rng)], &mut rng),
+        NonDigit::DigitAndLetter => {
+            let letter = glyph(fonts::CAPITALS, &mut rng);
+            on_paper(&[&digit(i), &letter], &mut rng)
+        }
+        NonDigit::Scribble => on_paper(&[&shapes::scribble(&mut rng)], &mut rng),
+        NonDigit::Smiley => on_paper(&[&shapes::smiley(&mut rng)], &mut rng),
+        NonDigit::Star => on_paper(&[&shapes::star(&mut rng)], &mut rng),
+        NonDigit::Heart => on_paper(&[&shapes::heart(&mut rng)], &mut rng),
+        NonDigit::Arrow => on_paper(&[&shapes::arrow(&mut rng)], &mut rng),
+        NonDigit::Blank | NonDigit::Noise | NonDigit::Dot | NonDigit::Dash | NonDigit::Shadow => {
+            paper_picture(kind, &mut rng)
+        }
+    }
 }
 
 /// The answers for photos of `images` (with their `labels`) under `condition`.
@@ -107,15 +136,27 @@ pub fn font_answers(
         .collect()
 }
 
-/// The answers for `count` pictures of the kind `kind`.
+/// The answers for `count` pictures of the kind `kind`, each a digit or why not.
 pub fn non_digit_answers(
     model: &Model,
     images: &[[u8; INPUT]],
+    fonts: &[fonts::HandwritingFont],
     kind: NonDigit,
     count: usize,
     seed: u64,
-) -> Result<Vec<Answer>> {
-    (0..count).into_par_iter().map(|i| answer(model, &nth_non_digit_picture(kind, images, i, seed))).collect()
+) -> Result<Vec<Result<(u8, f32), NotADigit>>> {
+    (0..count)
+        .into_par_iter()
+        .map(|i| {
+            Ok(match preprocess(&nth_non_digit_picture(kind, images, fonts, i, seed))? {
+                Found::Digit(input) => {
+                    let p = model.network.classify(&model.info.preprocessing.apply(&input));
+                    Ok((p.digit, p.probabilities[usize::from(p.digit)]))
+                }
+                Found::NotADigit(why) => Err(why),
+            })
+        })
+        .collect()
 }
 
 /// What happens to a clean photo of a digit.
@@ -200,6 +241,8 @@ impl Condition {
 pub enum NonDigit {
     /// Paper and nothing else (a little noise, uneven light).
     Blank,
+    /// Blank paper under a soft shadow or a strong gradient of light.
+    Shadow,
     /// Noise all over, σ = 45.
     Noise,
     /// One dot.
@@ -208,22 +251,70 @@ pub enum NonDigit {
     Dash,
     /// Two digits side by side.
     TwoDigits,
+    /// A digit with a capital letter beside it.
+    DigitAndLetter,
+    /// A capital letter that does not look like a digit ([`fonts::CAPITALS`]).
+    Capital,
+    /// A small letter that does not look like a digit ([`fonts::SMALLS`]).
+    Small,
+    /// A symbol: + × ? # ! % & @ * = ([`fonts::SYMBOLS`]).
+    Symbol,
+    /// A scribble.
+    Scribble,
+    /// A smiley.
+    Smiley,
+    /// A star.
+    Star,
+    /// A heart.
+    Heart,
+    /// An arrow.
+    Arrow,
 }
 
 impl NonDigit {
     /// Every kind.
-    pub const ALL: [NonDigit; 5] =
-        [NonDigit::Blank, NonDigit::Noise, NonDigit::Dot, NonDigit::Dash, NonDigit::TwoDigits];
+    pub const ALL: [NonDigit; 15] = [
+        NonDigit::Blank,
+        NonDigit::Shadow,
+        NonDigit::Noise,
+        NonDigit::Dot,
+        NonDigit::Dash,
+        NonDigit::TwoDigits,
+        NonDigit::DigitAndLetter,
+        NonDigit::Capital,
+        NonDigit::Small,
+        NonDigit::Symbol,
+        NonDigit::Scribble,
+        NonDigit::Smiley,
+        NonDigit::Star,
+        NonDigit::Heart,
+        NonDigit::Arrow,
+    ];
 
     /// Its name in tables.
     pub fn name(self) -> &'static str {
         match self {
             NonDigit::Blank => "blank paper",
+            NonDigit::Shadow => "a shadow or gradient on blank paper",
             NonDigit::Noise => "noise",
             NonDigit::Dot => "a dot",
             NonDigit::Dash => "a dash",
             NonDigit::TwoDigits => "two digits side by side",
+            NonDigit::DigitAndLetter => "a digit with a letter beside it",
+            NonDigit::Capital => "a capital letter",
+            NonDigit::Small => "a small letter",
+            NonDigit::Symbol => "a symbol",
+            NonDigit::Scribble => "a scribble",
+            NonDigit::Smiley => "a smiley",
+            NonDigit::Star => "a star",
+            NonDigit::Heart => "a heart",
+            NonDigit::Arrow => "an arrow",
         }
+    }
+
+    /// Whether its pictures are drawn from the fonts (and so differ between tuned and held-out fonts).
+    pub fn uses_fonts(self) -> bool {
+        matches!(self, NonDigit::Capital | NonDigit::Small | NonDigit::Symbol | NonDigit::DigitAndLetter)
     }
 }
 
@@ -341,8 +432,8 @@ fn ink_bounds(photo: &GrayImage) -> Option<(u32, u32, u32, u32)> {
     bounds
 }
 
-/// A picture of the kind `kind`; `digits` supplies the two digits of [`NonDigit::TwoDigits`].
-pub fn non_digit_picture(kind: NonDigit, digits: [&[u8; INPUT]; 2], rng: &mut impl Rng) -> GrayImage {
+/// Paper with no shape drawn on it: blank, shadowed, noisy, a dot, a dash.
+fn paper_picture(kind: NonDigit, rng: &mut impl Rng) -> GrayImage {
     let (w, h) = (rng.gen_range(200..320), rng.gen_range(200..320));
     let paper = rng.gen_range(200..245);
     let mut photo = GrayImage::from_pixel(w, h, Luma([paper]));
@@ -350,6 +441,31 @@ pub fn non_digit_picture(kind: NonDigit, digits: [&[u8; INPUT]; 2], rng: &mut im
         NonDigit::Blank => {
             for (x, _, p) in photo.enumerate_pixels_mut() {
                 p.0[0] = (f64::from(p.0[0]) * (1.0 - 0.3 * f64::from(x) / f64::from(w))) as u8;
+            }
+            add_noise(&mut photo, 4.0, rng);
+        }
+        NonDigit::Shadow => {
+            if rng.gen_bool(0.5) {
+                // A hand's or a phone's soft shadow: a dark blurred disc reaching in from outside.
+                let (cx, cy) = (rng.gen_range(-0.3..1.3) * f64::from(w), rng.gen_range(-0.3..1.3) * f64::from(h));
+                let r = rng.gen_range(0.3..0.7) * f64::from(w.max(h));
+                let soft = rng.gen_range(0.1..0.3) * f64::from(w.max(h));
+                let depth = rng.gen_range(0.35..0.6);
+                for (x, y, p) in photo.enumerate_pixels_mut() {
+                    let d = (f64::from(x) - cx).hypot(f64::from(y) - cy);
+                    let shade = 1.0 - depth / (1.0 + ((d - r) / soft).exp());
+                    p.0[0] = (f64::from(p.0[0]) * shade) as u8;
+                }
+            } else {
+                // Light falling off strongly in one direction.
+                let a = rng.gen_range(0.0..std::f64::consts::TAU);
+                let depth = rng.gen_range(0.4..0.65);
+                let (dx, dy) = (a.cos() / f64::from(w), a.sin() / f64::from(h));
+                for (x, y, p) in photo.enumerate_pixels_mut() {
+                    let t = (0.5 + (f64::from(x) - f64::from(w) / 2.0) * dx + (f64::from(y) - f64::from(h) / 2.0) * dy)
+                        .clamp(0.0, 1.0);
+                    p.0[0] = (f64::from(p.0[0]) * (1.0 - depth * t)) as u8;
+                }
             }
             add_noise(&mut photo, 4.0, rng);
         }
@@ -367,7 +483,7 @@ pub fn non_digit_picture(kind: NonDigit, digits: [&[u8; INPUT]; 2], rng: &mut im
                 }
             }
         }
-        NonDigit::TwoDigits => photo = clean_photo(&[&mnist_ink(digits[0]), &mnist_ink(digits[1])], rng).0,
+        _ => {}
     }
     photo
 }

@@ -18,6 +18,8 @@ pub enum NotADigit {
     Line,
     /// Two or more digit-sized shapes side by side.
     SeveralShapes,
+    /// One shape, but not like any digit: a letter, a symbol, a drawing ([`super::shape`]).
+    UnlikeADigit,
 }
 
 impl NotADigit {
@@ -29,6 +31,7 @@ impl NotADigit {
             NotADigit::TooSmall => "too-small",
             NotADigit::Line => "line",
             NotADigit::SeveralShapes => "several-shapes",
+            NotADigit::UnlikeADigit => "unlike-a-digit",
         }
     }
 }
@@ -41,6 +44,7 @@ impl std::fmt::Display for NotADigit {
             NotADigit::TooSmall => "the only shape is a dot, too small to be a digit",
             NotADigit::Line => "the shape is a dash or a line, much wider than any digit",
             NotADigit::SeveralShapes => "there are several shapes side by side (more than one digit?)",
+            NotADigit::UnlikeADigit => "the shape does not look like a digit (a letter, a symbol or a drawing?)",
         })
     }
 }

@@ -17,6 +17,7 @@ use shared::INPUT;
 
 pub mod digit;
 pub mod ink;
+pub mod shape;
 pub mod stroke;
 
 pub use digit::NotADigit;
@@ -108,13 +109,26 @@ fn grayscale(picture: &image::DynamicImage) -> GrayImage {
     }
 }
 
-/// A grayscale picture to the network's input: ink, the digit, its strokes, MNIST's box.
+/// A grayscale picture to the network's input: ink, the digit, its strokes,
+/// MNIST's box ([`find_digit`]); then whether that shape looks like a digit at
+/// all ([`shape`]).
+pub fn preprocess(gray: &GrayImage) -> Result<Found> {
+    Ok(match find_digit(gray)? {
+        Found::Digit(input) if !shape::committed().looks_like_a_digit(&input) => {
+            Found::NotADigit(NotADigit::UnlikeADigit)
+        }
+        found => found,
+    })
+}
+
+/// The geometric steps of [`preprocess`], without the shape check: one
+/// shape, digit-sized, standing out of its paper, as MNIST's 28×28.
 ///
 /// A picture cropped tight to its digit (a phone's crop, a small scan scaled
 /// up) has ink along its edges, full-height strokes that look like ruled lines
 /// and more ink than paper: when it is refused, it is tried once more inside a
 /// margin of its own paper, as if it had been cropped loosely.
-pub fn preprocess(gray: &GrayImage) -> Result<Found> {
+pub fn find_digit(gray: &GrayImage) -> Result<Found> {
     if gray.width() == 0 || gray.height() == 0 {
         bail!("the image is empty");
     }
