@@ -1,6 +1,7 @@
 // The drawing pad end to end in a real browser: starts `tiny-mnist serve`,
 // draws known digits with the mouse in headless chromium, checks the answers
-// the page shows (and the board's, with --device), drops a photo and chooses
+// the page shows (and the board's, with --device), draws letters (not digits),
+// drops a photo and chooses
 // it with the file input, sends garbage, and takes a screenshot.
 //
 //   node test.mjs TINY_MNIST SCREENSHOT.png [serve options, e.g. --device emu:lm3s6965evb]
@@ -110,6 +111,16 @@ try {
   check('a transparent PNG of a 0 is read as 0', transparent.digit === '0', JSON.stringify(transparent));
   const tight = await drop('tight-7.png', 'image/png');
   check('a 7 cropped tight to its ink is read as 7', tight.digit === '7', JSON.stringify(tight));
+  // Letters drawn with the mouse are not digits: the shape check turns them away.
+  const letters = {
+    A: [[[70, 240], [140, 40], [210, 240]], [[100, 160], [180, 160]]],
+    X: [[[70, 50], [210, 240]], [[210, 50], [70, 240]]],
+    H: [[[80, 40], [80, 240]], [[200, 40], [200, 240]], [[80, 140], [200, 140]]],
+  };
+  for (const [letter, strokes] of Object.entries(letters)) {
+    const shown = await draw(strokes);
+    check(`a drawn ${letter} is not a digit`, shown.message.includes('does not look like a digit'), JSON.stringify(shown));
+  }
   // A dot is not a digit.
   const dot = await draw([[[140, 140], [142, 141]]]);
   check('a dot is not a digit', dot.message.startsWith('not a digit'), JSON.stringify(dot));

@@ -120,8 +120,8 @@ pub fn run(args: Args) -> Result<()> {
         "\nPictures with no single digit ({m} of each per seed; letters and symbols from the tuned fonts, then from \
          the held-out ones):\n"
     );
-    println!("| picture | turned away as not a digit | the most common reason |");
-    println!("|---|---|---|");
+    println!("| picture | turned away as not a digit | the most common reason | let through most often |");
+    println!("|---|---|---|---|");
     let mut all_others: Vec<Answer> = Vec::new();
     let kinds = NonDigit::ALL
         .iter()
@@ -129,16 +129,25 @@ pub fn run(args: Args) -> Result<()> {
         .chain(NonDigit::ALL.iter().filter(|k| k.uses_fonts()).map(|&k| (k, &held_out, ", held-out fonts")));
     for (kind, set, which) in kinds {
         let (mut away, mut reasons) = (Vec::new(), std::collections::BTreeMap::new());
+        let mut through = std::collections::BTreeMap::new();
         for &seed in &args.seed {
             let answers = non_digit_answers(&model, &test.images, set, kind, m, seed)?;
             away.push(percent(answers.iter().filter(|a| a.is_err()).count(), m));
+            for (i, _) in answers.iter().enumerate().filter(|(_, a)| a.is_ok()) {
+                if let Some((_, c)) = kind.chars().and_then(|chars| fonts::nth_char(set, chars, i)) {
+                    *through.entry(c).or_insert(0usize) += 1;
+                }
+            }
             for why in answers.iter().filter_map(|a| a.err()) {
                 *reasons.entry(why.name()).or_insert(0usize) += 1;
             }
             all_others.extend(answers.into_iter().map(Result::ok));
         }
         let common = reasons.iter().max_by_key(|(_, &n)| n).map_or("–", |(name, _)| name);
-        println!("| {}{which} | {} | {common} |", kind.name(), spread(&away));
+        let mut through: Vec<_> = through.into_iter().collect();
+        through.sort_by_key(|&(c, n)| (std::cmp::Reverse(n), c));
+        let through: Vec<String> = through.iter().take(5).map(|(c, n)| format!("{c} ({n})")).collect();
+        println!("| {}{which} | {} | {common} | {} |", kind.name(), spread(&away), through.join(", "));
     }
 
     // Would a floor on the answer's probability help? Turned away: by the preprocessing, or below the floor.

@@ -11,7 +11,7 @@ pub fn run() -> Result<()> {
     let tuned: Vec<_> = fonts::load()?.into_iter().filter(|f| f.role == Role::Tuned).collect();
     let train = Source::bundled().load(Split::Train)?;
     let started = std::time::Instant::now();
-    let (check, report) = shape_training::train(&train.images, &tuned)?;
+    let (check, report) = shape_training::train(&train.images, &tuned, 7)?;
     println!(
         "trained on {} digits and {} pictures that are not digits in {:.0} s; threshold {:.3}, set so that 0.5 % \
          of {} validation digit pictures fall above it",

@@ -84,20 +84,49 @@ pub fn nth_non_digit_picture(
     rng.set_stream((1 << 63) | (k << 32) | i as u64);
     let glyph = |chars: &str, rng: &mut ChaCha8Rng| fonts::nth_glyph(fonts, chars, i, rng);
     let on_paper = |ink: &[&GrayImage], rng: &mut ChaCha8Rng| clean_photo(ink, rng).0;
+    // One shape, photographed as the digits are: under one condition, at random.
+    let photographed = |ink: GrayImage, rng: &mut ChaCha8Rng| {
+        let condition = Condition::ALL[rng.gen_range(0..Condition::ALL.len())];
+        digit_picture(&ink, condition, rng)
+    };
     match kind {
         NonDigit::TwoDigits => on_paper(&[&digit(2 * i), &digit(2 * i + 1)], &mut rng),
-        NonDigit::Capital => on_paper(&[&glyph(fonts::CAPITALS, &mut rng)], &mut rng),
-        NonDigit::Small => on_paper(&[&glyph(fonts::SMALLS, &mut rng)], &mut rng),
-        NonDigit::Symbol => on_paper(&[&glyph(fonts::SYMBOLS, &mut rng)], &mut rng),
+        NonDigit::Capital => {
+            let ink = glyph(fonts::CAPITALS, &mut rng);
+            photographed(ink, &mut rng)
+        }
+        NonDigit::Small => {
+            let ink = glyph(fonts::SMALLS, &mut rng);
+            photographed(ink, &mut rng)
+        }
+        NonDigit::Symbol => {
+            let ink = glyph(fonts::SYMBOLS, &mut rng);
+            photographed(ink, &mut rng)
+        }
         NonDigit::DigitAndLetter => {
             let letter = glyph(fonts::CAPITALS, &mut rng);
             on_paper(&[&digit(i), &letter], &mut rng)
         }
-        NonDigit::Scribble => on_paper(&[&shapes::scribble(&mut rng)], &mut rng),
-        NonDigit::Smiley => on_paper(&[&shapes::smiley(&mut rng)], &mut rng),
-        NonDigit::Star => on_paper(&[&shapes::star(&mut rng)], &mut rng),
-        NonDigit::Heart => on_paper(&[&shapes::heart(&mut rng)], &mut rng),
-        NonDigit::Arrow => on_paper(&[&shapes::arrow(&mut rng)], &mut rng),
+        NonDigit::Scribble => {
+            let ink = shapes::scribble(&mut rng);
+            photographed(ink, &mut rng)
+        }
+        NonDigit::Smiley => {
+            let ink = shapes::smiley(&mut rng);
+            photographed(ink, &mut rng)
+        }
+        NonDigit::Star => {
+            let ink = shapes::star(&mut rng);
+            photographed(ink, &mut rng)
+        }
+        NonDigit::Heart => {
+            let ink = shapes::heart(&mut rng);
+            photographed(ink, &mut rng)
+        }
+        NonDigit::Arrow => {
+            let ink = shapes::arrow(&mut rng);
+            photographed(ink, &mut rng)
+        }
         NonDigit::Blank | NonDigit::Noise | NonDigit::Dot | NonDigit::Dash | NonDigit::Shadow => {
             paper_picture(kind, &mut rng)
         }
@@ -309,6 +338,16 @@ impl NonDigit {
             NonDigit::Star => "a star",
             NonDigit::Heart => "a heart",
             NonDigit::Arrow => "an arrow",
+        }
+    }
+
+    /// The characters its pictures are drawn from, for the kinds of one character.
+    pub fn chars(self) -> Option<&'static str> {
+        match self {
+            NonDigit::Capital => Some(fonts::CAPITALS),
+            NonDigit::Small => Some(fonts::SMALLS),
+            NonDigit::Symbol => Some(fonts::SYMBOLS),
+            _ => None,
         }
     }
 

@@ -3,17 +3,24 @@
 //! every geometric test (one shape, digit-sized, standing out of the paper)
 //! and the 784→10→10 network, which only knows ten answers, still gives it a
 //! digit, often at p > 0.99. This is a second, host-only network,
-//! 784→[`HIDDEN`]→1, trained on digits against letters, symbols and drawings
+//! 784→hidden→1 on the shape's stroke maps (the edges by direction that
+//! `shared::input` computes for the models that read them), trained on
+//! digits against letters, symbols and drawings
 //! (`cargo xtask shape-check`, `pictures::synthetic::shape_training`), whose
 //! threshold was chosen on validation pictures so that 0.5 % of real digits
-//! fall below it. Its weights are `models/shape-check.bin`.
+//! score above it. Its weights are `models/shape-check.bin`.
 use std::sync::OnceLock;
 
 use anyhow::{bail, ensure, Result};
+use shared::input::Preprocessing;
 use shared::INPUT;
 
-/// Hidden units of the shape check.
+/// Hidden units of the shape check `cargo xtask shape-check` trains: on the
+/// validation pictures 128 and 256 were within a point of 64 (a tie, so the
+/// smaller).
 pub const HIDDEN: usize = 64;
+/// More than this many hidden units is not a shape check but a corrupt file.
+const MAX_HIDDEN: usize = 4096;
 /// The file's first bytes.
 const MAGIC: &[u8; 8] = b"TMSHAPE1";
 /// The committed shape check, compiled in.
@@ -23,7 +30,9 @@ const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
 /// A trained shape check: a one-hidden-layer network scoring "not a digit".
 #[derive(Clone, Debug, PartialEq)]
 pub struct ShapeCheck {
-    /// Input-major first layer: `w1[pixel * HIDDEN + unit]`.
+    /// What the network reads of the 28×28 (the stroke maps, as trained).
+    pub preprocessing: Preprocessing,
+    /// Input-major first layer: `w1[pixel * hidden + unit]`, `hidden` being `b1.len()`.
     pub w1: Vec<f32>,
     pub b1: Vec<f32>,
     pub w2: Vec<f32>,
@@ -35,11 +44,12 @@ pub struct ShapeCheck {
 impl ShapeCheck {
     /// How unlike a digit `input` is (a logit: above [`ShapeCheck::threshold`], not a digit).
     pub fn score(&self, input: &[u8; INPUT]) -> f32 {
-        let mut hidden: [f32; HIDDEN] = self.b1[..].try_into().unwrap_or([0.0; HIDDEN]);
-        for (pixel, &value) in input.iter().enumerate() {
+        let n = self.b1.len();
+        let mut hidden = self.b1.clone();
+        for (pixel, &value) in self.preprocessing.apply(input).iter().enumerate() {
             if value != 0 {
                 let x = f32::from(value) / 255.0;
-                for (h, w) in hidden.iter_mut().zip(&self.w1[pixel * HIDDEN..(pixel + 1) * HIDDEN]) {
+                for (h, w) in hidden.iter_mut().zip(&self.w1[pixel * n..(pixel + 1) * n]) {
                     *h += w * x;
                 }
             }
@@ -52,9 +62,14 @@ impl ShapeCheck {
         self.score(input) <= self.threshold
     }
 
-    /// The file: magic, then little-endian f32s (w1, b1, w2, b2, threshold), then a CRC-32 of all before it.
+    /// The file: magic, the hidden units (u32), the preprocessing's code
+    /// (u32, as in weight files), then little-endian f32s (w1, b1, w2, b2,
+    /// threshold), then a CRC-32 of all before it.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut bytes = MAGIC.to_vec();
+        bytes.extend_from_slice(&(self.b1.len() as u32).to_le_bytes());
+        let code = Preprocessing::ALL.iter().position(|&p| p == self.preprocessing).unwrap_or(0);
+        bytes.extend_from_slice(&(code as u32).to_le_bytes());
         for v in self.w1.iter().chain(&self.b1).chain(&self.w2).chain([&self.b2, &self.threshold]) {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
@@ -63,32 +78,45 @@ impl ShapeCheck {
         bytes
     }
 
-    /// Reads [`ShapeCheck::to_bytes`], checking its length, magic and CRC.
+    /// Reads [`ShapeCheck::to_bytes`], checking its magic, size and CRC.
     pub fn from_bytes(bytes: &[u8]) -> Result<ShapeCheck> {
-        let floats = INPUT * HIDDEN + 2 * HIDDEN + 2;
+        ensure!(bytes.len() >= 20 && &bytes[..8] == MAGIC, "not a shape check (no TMSHAPE1 at its start)");
+        let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        let hidden = word(8) as usize;
+        ensure!((1..=MAX_HIDDEN).contains(&hidden), "a shape check with {hidden} hidden units");
+        let code = word(12);
+        let preprocessing = u8::try_from(code).ok().and_then(Preprocessing::from_code).ok_or_else(|| {
+            anyhow::anyhow!("a shape check with preprocessing code {code}, which this build does not know")
+        })?;
+        let expected = 16 + 4 * (INPUT * hidden + 2 * hidden + 2) + 4;
         ensure!(
-            bytes.len() == 8 + 4 * floats + 4,
-            "a shape check is {} bytes, not {}",
-            8 + 4 * floats + 4,
+            bytes.len() == expected,
+            "a shape check of {hidden} hidden units is {expected} bytes, not {}",
             bytes.len()
         );
-        ensure!(&bytes[..8] == MAGIC, "not a shape check (no {} at its start)", String::from_utf8_lossy(MAGIC));
         let (body, crc) = bytes.split_at(bytes.len() - 4);
         if CRC.checksum(body).to_le_bytes() != crc {
             bail!("the shape check's CRC-32 does not match its bytes");
         }
-        let v: Vec<f32> = body[8..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-        let (w1, rest) = v.split_at(INPUT * HIDDEN);
-        let (b1, rest) = rest.split_at(HIDDEN);
-        let (w2, rest) = rest.split_at(HIDDEN);
-        Ok(ShapeCheck { w1: w1.to_vec(), b1: b1.to_vec(), w2: w2.to_vec(), b2: rest[0], threshold: rest[1] })
+        let v: Vec<f32> = body[16..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let (w1, rest) = v.split_at(INPUT * hidden);
+        let (b1, rest) = rest.split_at(hidden);
+        let (w2, rest) = rest.split_at(hidden);
+        Ok(ShapeCheck {
+            preprocessing,
+            w1: w1.to_vec(),
+            b1: b1.to_vec(),
+            w2: w2.to_vec(),
+            b2: rest[0],
+            threshold: rest[1],
+        })
     }
 }
 
 /// The committed shape check (`models/shape-check.bin`), read once.
 pub fn committed() -> &'static ShapeCheck {
     static CHECK: OnceLock<ShapeCheck> = OnceLock::new();
-    // The file is compiled in and its reading tested (`the_committed_shape_check_reads`).
+    // The file is compiled in and its reading tested (`the_committed_shape_check_reads_and_round_trips`).
     CHECK.get_or_init(|| ShapeCheck::from_bytes(COMMITTED).expect("models/shape-check.bin is a shape check"))
 }
 
@@ -104,5 +132,8 @@ mod tests {
         corrupt[100] ^= 1;
         assert!(format!("{:#}", ShapeCheck::from_bytes(&corrupt).unwrap_err()).contains("CRC"));
         assert!(ShapeCheck::from_bytes(&COMMITTED[..50]).is_err());
+        let mut huge = COMMITTED.to_vec();
+        huge[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(format!("{:#}", ShapeCheck::from_bytes(&huge).unwrap_err()).contains("hidden units"));
     }
 }

@@ -97,14 +97,23 @@ pub const SMALLS: &str = "acdefhjkmnprtuvwxy";
 /// Symbols people write (a font without one of them gives the next).
 pub const SYMBOLS: &str = "+×?#!%&@*=";
 
-/// Character number `i` of `chars` in `fonts` (font `i % fonts`, character
-/// `(i / fonts) % chars`, or the next one the font has), drawn as [`glyph_ink`].
-pub fn nth_glyph(fonts: &[HandwritingFont], chars: &str, i: usize, rng: &mut impl Rng) -> GrayImage {
-    let Some(font) = fonts.get(i % fonts.len().max(1)) else { return GrayImage::new(INK_SIDE, INK_SIDE) };
+/// Character number `i` of `chars` in `fonts`: font `i % fonts`, character
+/// `(i / fonts) % chars`, or the next one the font has.
+pub fn nth_char(fonts: &[HandwritingFont], chars: &str, i: usize) -> Option<(usize, char)> {
+    let font = i % fonts.len().max(1);
+    let has = |c: char| fonts.get(font).is_some_and(|f| has_glyph(f, c));
     let chars: Vec<char> = chars.chars().collect();
     let first = i / fonts.len().max(1);
-    let c = (0..chars.len()).map(|k| chars[(first + k) % chars.len()]).find(|&c| has_glyph(font, c));
-    c.map_or_else(|| GrayImage::new(INK_SIDE, INK_SIDE), |c| glyph_ink(font, c, rng))
+    let c = (0..chars.len()).map(|k| chars[(first + k) % chars.len()]).find(|&c| has(c))?;
+    Some((font, c))
+}
+
+/// [`nth_char`] drawn as [`glyph_ink`] (nothing if no font has it).
+pub fn nth_glyph(fonts: &[HandwritingFont], chars: &str, i: usize, rng: &mut impl Rng) -> GrayImage {
+    match nth_char(fonts, chars, i) {
+        Some((font, c)) => glyph_ink(&fonts[font], c, rng),
+        None => GrayImage::new(INK_SIDE, INK_SIDE),
+    }
 }
 
 /// A loaded handwriting font.

@@ -9,6 +9,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
+use shared::input::Preprocessing;
 use shared::INPUT;
 
 use super::fonts::HandwritingFont;
@@ -69,51 +70,98 @@ fn digit_pictures(
     Ok(all)
 }
 
-/// Trains the shape check on `mnist` (the training split) and the tuned `fonts`.
-pub fn train(mnist: &[[u8; INPUT]], fonts: &[HandwritingFont]) -> Result<(ShapeCheck, Report)> {
+/// The pictures of training and validation, as the geometric steps make them.
+pub struct Sets {
+    /// MNIST's training digits 0–39,999 as given, photos of 50,000–55,999, the fonts' digits.
+    pub positives: Vec<[u8; INPUT]>,
+    /// Pictures of every [`LEARNED`] kind, by kind.
+    pub negatives: Vec<(NonDigit, Vec<[u8; INPUT]>)>,
+    /// Photos of MNIST's training digits 56,000–59,999 and the fonts' digits, a seed of their own.
+    pub validation: Vec<[u8; INPUT]>,
+    /// Validation pictures of each learned kind.
+    pub kinds: Vec<(NonDigit, Vec<[u8; INPUT]>)>,
+}
+
+/// Makes the [`Sets`] from `mnist` (the training split) and the tuned `fonts`.
+pub fn sets(mnist: &[[u8; INPUT]], fonts: &[HandwritingFont]) -> Result<Sets> {
     ensure!(mnist.len() >= 60_000 && !fonts.is_empty(), "the shape check trains on MNIST's 60,000 and the tuned fonts");
     let mut positives: Vec<[u8; INPUT]> = mnist[..40_000].to_vec();
     positives.extend(digit_pictures(mnist, 50_000..56_000, fonts, fonts.len() * 200, TRAIN_SEED)?);
-    let mut negatives = Vec::new();
-    for kind in LEARNED {
-        negatives.extend(accepted(
-            (0..1000).into_par_iter().map(|i| nth_non_digit_picture(kind, mnist, fonts, i, TRAIN_SEED)),
-        )?);
-    }
-    let check = fit(&positives, &negatives);
-
+    let negatives = LEARNED
+        .iter()
+        .map(|&kind| {
+            let count = if kind.uses_fonts() { 4000 } else { 1500 };
+            let pictures = (0..count).into_par_iter().map(|i| nth_non_digit_picture(kind, mnist, fonts, i, TRAIN_SEED));
+            Ok((kind, accepted(pictures)?))
+        })
+        .collect::<Result<_>>()?;
     let validation = digit_pictures(mnist, 56_000..60_000, fonts, fonts.len() * 100, VALIDATION_SEED)?;
-    let mut scores: Vec<f32> = validation.par_iter().map(|d| check.score(d)).collect();
-    scores.sort_by(f32::total_cmp);
-    let at = ((1.0 - REJECTED_DIGITS) * (scores.len() - 1) as f64).round() as usize;
-    let check = ShapeCheck { threshold: scores[at], ..check };
     let kinds = LEARNED
         .iter()
         .map(|&kind| {
-            let seen = accepted(
-                (0..300).into_par_iter().map(|i| nth_non_digit_picture(kind, mnist, fonts, i, VALIDATION_SEED)),
-            )?;
-            let away = seen.iter().filter(|d| !check.looks_like_a_digit(d)).count();
-            Ok((kind, seen.len(), away))
+            let pictures =
+                (0..300).into_par_iter().map(|i| nth_non_digit_picture(kind, mnist, fonts, i, VALIDATION_SEED));
+            Ok((kind, accepted(pictures)?))
         })
         .collect::<Result<_>>()?;
-    let report = Report { digits: validation.len(), positives: positives.len(), negatives: negatives.len(), kinds };
-    Ok((check, report))
+    Ok(Sets { positives, negatives, validation, kinds })
 }
 
-/// Logistic regression through one ReLU layer, Adam, classes weighted equally.
-fn fit(positives: &[[u8; INPUT]], negatives: &[[u8; INPUT]]) -> ShapeCheck {
-    const EPOCHS: usize = 20;
+/// `check` with its threshold set on the validation digits, and what it does on the validation pictures.
+pub fn calibrate(check: ShapeCheck, sets: &Sets) -> (ShapeCheck, Report) {
+    let mut scores: Vec<f32> = sets.validation.par_iter().map(|d| check.score(d)).collect();
+    scores.sort_by(f32::total_cmp);
+    let at = ((1.0 - REJECTED_DIGITS) * scores.len().saturating_sub(1) as f64).round() as usize;
+    let check = ShapeCheck { threshold: scores.get(at).copied().unwrap_or(f32::MAX), ..check };
+    let kinds = sets
+        .kinds
+        .iter()
+        .map(|(kind, seen)| (*kind, seen.len(), seen.iter().filter(|d| !check.looks_like_a_digit(d)).count()))
+        .collect();
+    let report = Report {
+        digits: sets.validation.len(),
+        positives: sets.positives.len(),
+        negatives: sets.negatives.iter().map(|(_, n)| n.len()).sum(),
+        kinds,
+    };
+    (check, report)
+}
+
+/// Trains the shape check on `mnist` (the training split) and the tuned `fonts`.
+pub fn train(mnist: &[[u8; INPUT]], fonts: &[HandwritingFont], seed: u64) -> Result<(ShapeCheck, Report)> {
+    let sets = sets(mnist, fonts)?;
+    Ok(calibrate(fit(&sets, PREPROCESSING, HIDDEN, EPOCHS, seed), &sets))
+}
+
+/// What the check reads: on the validation pictures (3 training seeds, 128
+/// hidden units), stroke maps turned away 94–99 % of letters and symbols
+/// where pixels turned away 73–88 % and deskewed pixels 88–99 %, each at
+/// 0.5 % of the digits.
+pub const PREPROCESSING: Preprocessing = Preprocessing::Strokes;
+
+/// Passes over the training pictures.
+const EPOCHS: usize = 20;
+
+/// Logistic regression through one ReLU layer of `hidden` units on what
+/// `preprocessing` makes of the pictures, Adam, `epochs` passes, the two
+/// classes weighted equally, from the initial weights of `seed`.
+pub fn fit(sets: &Sets, preprocessing: Preprocessing, hidden: usize, epochs: usize, seed: u64) -> ShapeCheck {
     const BATCH: usize = 128;
     const RATE: f32 = 1e-3;
-    let mut rng = ChaCha8Rng::seed_from_u64(7);
-    let he = Normal::new(0.0, (2.0f32 / 200.0).sqrt()).unwrap_or_else(|_| unreachable!());
-    let mut params = vec![0.0f32; INPUT * HIDDEN + 2 * HIDDEN + 1];
-    for w in &mut params[..INPUT * HIDDEN] {
-        *w = he.sample(&mut rng);
-    }
-    for w in &mut params[INPUT * HIDDEN + HIDDEN..INPUT * HIDDEN + 2 * HIDDEN] {
-        *w = Normal::new(0.0, (1.0 / HIDDEN as f32).sqrt()).map_or(0.0, |n| n.sample(&mut rng));
+    let read =
+        |images: &[[u8; INPUT]]| -> Vec<[u8; INPUT]> { images.par_iter().map(|i| preprocessing.apply(i)).collect() };
+    let all_negatives: Vec<[u8; INPUT]> = sets.negatives.iter().flat_map(|(_, n)| n.iter().copied()).collect();
+    let (positives, negatives) = (&read(&sets.positives), &read(&all_negatives));
+    let layout = Layout { hidden };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut params = vec![0.0f32; layout.len()];
+    let first = Normal::new(0.0, (2.0f32 / 200.0).sqrt()).ok();
+    let second = Normal::new(0.0, (1.0 / hidden as f32).sqrt()).ok();
+    let (w1, _, w2, _) = layout.split_mut(&mut params);
+    for (ws, normal) in [(w1, first), (w2, second)] {
+        for w in ws {
+            *w = normal.map_or(0.0, |n| n.sample(&mut rng));
+        }
     }
     let (mut m, mut v) = (vec![0.0f32; params.len()], vec![0.0f32; params.len()]);
     let weight = [0.5 / positives.len() as f32, 0.5 / negatives.len() as f32];
@@ -121,14 +169,26 @@ fn fit(positives: &[[u8; INPUT]], negatives: &[[u8; INPUT]]) -> ShapeCheck {
         (0..positives.len()).map(|i| (false, i)).chain((0..negatives.len()).map(|i| (true, i))).collect();
     let scale = order.len() as f32 / BATCH as f32;
     let mut step = 0;
-    for _ in 0..EPOCHS {
+    for _ in 0..epochs {
         order.shuffle(&mut rng);
         for batch in order.chunks(BATCH) {
-            let mut grad = vec![0.0f32; params.len()];
-            for &(negative, i) in batch {
-                let image = if negative { &negatives[i] } else { &positives[i] };
-                accumulate(&params, image, negative, weight[usize::from(negative)] * scale, &mut grad);
-            }
+            // Two halves of the batch on the two cores, their gradients added.
+            let grad = batch
+                .par_chunks(BATCH / 2)
+                .map(|half| {
+                    let mut grad = vec![0.0f32; params.len()];
+                    for &(negative, i) in half {
+                        let image = if negative { &negatives[i] } else { &positives[i] };
+                        let w = weight[usize::from(negative)] * scale;
+                        layout.accumulate(&params, image, negative, w, &mut grad);
+                    }
+                    grad
+                })
+                .reduce_with(|mut a, b| {
+                    a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                    a
+                })
+                .unwrap_or_default();
             step += 1;
             let (c1, c2) = (1.0 - 0.9f32.powi(step), 1.0 - 0.999f32.powi(step));
             for (((p, g), m), v) in params.iter_mut().zip(&grad).zip(&mut m).zip(&mut v) {
@@ -138,41 +198,61 @@ fn fit(positives: &[[u8; INPUT]], negatives: &[[u8; INPUT]]) -> ShapeCheck {
             }
         }
     }
-    let (w1, rest) = params.split_at(INPUT * HIDDEN);
-    let (b1, rest) = rest.split_at(HIDDEN);
-    let (w2, b2) = rest.split_at(HIDDEN);
-    ShapeCheck { w1: w1.to_vec(), b1: b1.to_vec(), w2: w2.to_vec(), b2: b2[0], threshold: 0.0 }
+    let (w1, b1, w2, b2) = layout.split(&params);
+    ShapeCheck { preprocessing, w1: w1.to_vec(), b1: b1.to_vec(), w2: w2.to_vec(), b2: b2[0], threshold: 0.0 }
 }
 
-/// Adds one example's gradient of the weighted cross-entropy to `grad`.
-fn accumulate(params: &[f32], image: &[u8; INPUT], negative: bool, weight: f32, grad: &mut [f32]) {
-    let (w1, rest) = params.split_at(INPUT * HIDDEN);
-    let (b1, rest) = rest.split_at(HIDDEN);
-    let (w2, b2) = rest.split_at(HIDDEN);
-    let inked: Vec<(usize, f32)> =
-        image.iter().enumerate().filter(|(_, &v)| v != 0).map(|(i, &v)| (i, f32::from(v) / 255.0)).collect();
-    let mut hidden: [f32; HIDDEN] = b1.try_into().unwrap_or([0.0; HIDDEN]);
-    for &(pixel, x) in &inked {
-        for (h, w) in hidden.iter_mut().zip(&w1[pixel * HIDDEN..(pixel + 1) * HIDDEN]) {
-            *h += w * x;
+/// Where each tensor lies in the flat parameter vector: w1, b1, w2, b2.
+#[derive(Clone, Copy)]
+struct Layout {
+    hidden: usize,
+}
+
+impl Layout {
+    fn len(self) -> usize {
+        INPUT * self.hidden + 2 * self.hidden + 1
+    }
+
+    fn split(self, p: &[f32]) -> (&[f32], &[f32], &[f32], &[f32]) {
+        let (w1, rest) = p.split_at(INPUT * self.hidden);
+        let (b1, rest) = rest.split_at(self.hidden);
+        let (w2, b2) = rest.split_at(self.hidden);
+        (w1, b1, w2, b2)
+    }
+
+    fn split_mut(self, p: &mut [f32]) -> (&mut [f32], &mut [f32], &mut [f32], &mut [f32]) {
+        let (w1, rest) = p.split_at_mut(INPUT * self.hidden);
+        let (b1, rest) = rest.split_at_mut(self.hidden);
+        let (w2, b2) = rest.split_at_mut(self.hidden);
+        (w1, b1, w2, b2)
+    }
+
+    /// Adds one example's gradient of the weighted cross-entropy to `grad`.
+    fn accumulate(self, params: &[f32], image: &[u8; INPUT], negative: bool, weight: f32, grad: &mut [f32]) {
+        let n = self.hidden;
+        let (w1, b1, w2, b2) = self.split(params);
+        let inked: Vec<(usize, f32)> =
+            image.iter().enumerate().filter(|(_, &v)| v != 0).map(|(i, &v)| (i, f32::from(v) / 255.0)).collect();
+        let mut hidden = b1.to_vec();
+        for &(pixel, x) in &inked {
+            for (h, w) in hidden.iter_mut().zip(&w1[pixel * n..(pixel + 1) * n]) {
+                *h += w * x;
+            }
         }
-    }
-    let z = hidden.iter().zip(w2).map(|(h, w)| h.max(0.0) * w).sum::<f32>() + b2[0];
-    let p = 1.0 / (1.0 + (-z).exp());
-    let dz = weight * (p - f32::from(u8::from(negative)));
-    let (g1, rest) = grad.split_at_mut(INPUT * HIDDEN);
-    let (gb1, rest) = rest.split_at_mut(HIDDEN);
-    let (gw2, gb2) = rest.split_at_mut(HIDDEN);
-    gb2[0] += dz;
-    let mut dh = [0.0f32; HIDDEN];
-    for k in 0..HIDDEN {
-        gw2[k] += dz * hidden[k].max(0.0);
-        dh[k] = if hidden[k] > 0.0 { dz * w2[k] } else { 0.0 };
-        gb1[k] += dh[k];
-    }
-    for &(pixel, x) in &inked {
-        for (g, d) in g1[pixel * HIDDEN..(pixel + 1) * HIDDEN].iter_mut().zip(&dh) {
-            *g += d * x;
+        let z = hidden.iter().zip(w2).map(|(h, w)| h.max(0.0) * w).sum::<f32>() + b2[0];
+        let p = 1.0 / (1.0 + (-z).exp());
+        let dz = weight * (p - f32::from(u8::from(negative)));
+        let (g1, gb1, gw2, gb2) = self.split_mut(grad);
+        gb2[0] += dz;
+        let dh: Vec<f32> = hidden.iter().zip(w2).map(|(&h, &w)| if h > 0.0 { dz * w } else { 0.0 }).collect();
+        for k in 0..n {
+            gw2[k] += dz * hidden[k].max(0.0);
+            gb1[k] += dh[k];
+        }
+        for &(pixel, x) in &inked {
+            for (g, d) in g1[pixel * n..(pixel + 1) * n].iter_mut().zip(&dh) {
+                *g += d * x;
+            }
         }
     }
 }
