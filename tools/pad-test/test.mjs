@@ -45,8 +45,11 @@ try {
     7: [[[70, 50], [210, 50], [120, 240]]],
     0: [circle],
   };
+  // Each stroke (and each dropped picture) is one request: wait for the answer to the last one.
+  const asked = () => page.evaluate(() => window.padAsked);
   async function draw(strokes) {
     await page.click('#clear');
+    const before = await asked();
     for (const stroke of strokes) {
       const [x0, y0] = stroke[0];
       await page.mouse.move(pad.x + x0, pad.y + y0);
@@ -54,13 +57,10 @@ try {
       for (const [x, y] of stroke.slice(1)) await page.mouse.move(pad.x + x, pad.y + y, { steps: 12 });
       await page.mouse.up();
     }
-    return answer();
+    return answer(before + strokes.length);
   }
-  async function answer() {
-    await page.waitForFunction(() => {
-      const m = document.getElementById('message').textContent;
-      return m !== '' && m !== 'asking…';
-    });
+  async function answer(ticket) {
+    await page.waitForFunction((t) => window.padAnswered >= t, {}, ticket);
     return page.evaluate(() => ({
       digit: document.getElementById('digit').textContent,
       message: document.getElementById('message').textContent,
@@ -88,6 +88,7 @@ try {
   const photo = new URL('./photo-4.jpg', import.meta.url).pathname;
   async function drop(file, type) {
     await page.click('#clear');
+    const before = await asked();
     const path = new URL(`./${file}`, import.meta.url).pathname;
     await page.evaluate(async (base64, file, type) => {
       const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
@@ -96,14 +97,15 @@ try {
       const drop = new DragEvent('drop', { dataTransfer: files, bubbles: true, cancelable: true });
       document.getElementById('drop').dispatchEvent(drop);
     }, (await readFile(path)).toString('base64'), file, type);
-    return answer();
+    return answer(before + 1);
   }
   const dropped = await drop('photo-4.jpg', 'image/jpeg');
   check('a dropped photo of a 4 is read as 4', dropped.digit === '4', JSON.stringify(dropped));
   checkBoard('the dropped photo', dropped);
   await page.click('#clear');
+  const beforeFile = await asked();
   await (await page.$('#file')).uploadFile(photo);
-  const chosen = await answer();
+  const chosen = await answer(beforeFile + 1);
   check('the same photo chosen with the file input is read as 4', chosen.digit === '4', JSON.stringify(chosen));
   // A PNG with a transparent background (test image 3, a 0, as dark ink whose
   // alpha is the pixel) is read on white; a 7 cropped tight to its ink is read too.

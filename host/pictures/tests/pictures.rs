@@ -35,12 +35,10 @@ fn every_condition_stays_near_the_mnist_originals_and_non_digits_are_turned_away
         let answers = non_digit_answers(&model, &test.images, &fonts, kind, 50, 1).unwrap();
         let away = answers.iter().filter(|a| a.is_err()).count();
         // `cargo xtask pictures` measures each kind over 300 pictures × 3 seeds (docs/pictures.md).
-        // Letters, symbols, scribbles and arrows are only partly caught by the shape check
-        // (33-77 % there); these bounds hold them to not getting worse.
+        // Scribbles are only partly caught by the shape check (73 % there), symbols 97 %.
         let least = match kind {
-            NonDigit::Small => 10,
-            NonDigit::Capital | NonDigit::Symbol | NonDigit::Scribble => 15,
-            NonDigit::Arrow => 30,
+            NonDigit::Scribble => 28,
+            NonDigit::Symbol => 43,
             _ => 45,
         };
         assert!(away >= least, "{}: only {away}/50 turned away", kind.name());
