@@ -82,55 +82,34 @@ pub fn nth_non_digit_picture(
     let digit = |j: usize| mnist_ink(images.get(j % n).unwrap_or(&blank));
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream((1 << 63) | (k << 32) | i as u64);
-    let glyph = |chars: &str, rng: &mut ChaCha8Rng| fonts::nth_glyph(fonts, chars, i, rng);
     let on_paper = |ink: &[&GrayImage], rng: &mut ChaCha8Rng| clean_photo(ink, rng).0;
-    // One shape, photographed as the digits are: under one condition, at random.
-    let photographed = |ink: GrayImage, rng: &mut ChaCha8Rng| {
+    if let Some(ink) = one_shape(kind, fonts, i, &mut rng) {
+        // One shape, photographed as the digits are: under one condition, at random.
         let condition = Condition::ALL[rng.gen_range(0..Condition::ALL.len())];
-        digit_picture(&ink, condition, rng)
-    };
+        return digit_picture(&ink, condition, &mut rng);
+    }
     match kind {
         NonDigit::TwoDigits => on_paper(&[&digit(2 * i), &digit(2 * i + 1)], &mut rng),
-        NonDigit::Capital => {
-            let ink = glyph(fonts::CAPITALS, &mut rng);
-            photographed(ink, &mut rng)
-        }
-        NonDigit::Small => {
-            let ink = glyph(fonts::SMALLS, &mut rng);
-            photographed(ink, &mut rng)
-        }
-        NonDigit::Symbol => {
-            let ink = glyph(fonts::SYMBOLS, &mut rng);
-            photographed(ink, &mut rng)
-        }
         NonDigit::DigitAndLetter => {
-            let letter = glyph(fonts::CAPITALS, &mut rng);
+            let letter = fonts::nth_glyph(fonts, fonts::CAPITALS, i, &mut rng);
             on_paper(&[&digit(i), &letter], &mut rng)
         }
-        NonDigit::Scribble => {
-            let ink = shapes::scribble(&mut rng);
-            photographed(ink, &mut rng)
-        }
-        NonDigit::Smiley => {
-            let ink = shapes::smiley(&mut rng);
-            photographed(ink, &mut rng)
-        }
-        NonDigit::Star => {
-            let ink = shapes::star(&mut rng);
-            photographed(ink, &mut rng)
-        }
-        NonDigit::Heart => {
-            let ink = shapes::heart(&mut rng);
-            photographed(ink, &mut rng)
-        }
-        NonDigit::Arrow => {
-            let ink = shapes::arrow(&mut rng);
-            photographed(ink, &mut rng)
-        }
-        NonDigit::Blank | NonDigit::Noise | NonDigit::Dot | NonDigit::Dash | NonDigit::Shadow => {
-            paper_picture(kind, &mut rng)
-        }
+        _ => paper_picture(kind, &mut rng),
     }
+}
+
+/// The ink of the kinds that are one shape: a letter or a symbol of `fonts`
+/// ([`fonts::nth_glyph`]), or a drawing ([`shapes`]).
+fn one_shape(kind: NonDigit, fonts: &[fonts::HandwritingFont], i: usize, rng: &mut impl Rng) -> Option<GrayImage> {
+    Some(match kind {
+        NonDigit::Capital | NonDigit::Small | NonDigit::Symbol => fonts::nth_glyph(fonts, kind.chars()?, i, rng),
+        NonDigit::Scribble => shapes::scribble(rng),
+        NonDigit::Smiley => shapes::smiley(rng),
+        NonDigit::Star => shapes::star(rng),
+        NonDigit::Heart => shapes::heart(rng),
+        NonDigit::Arrow => shapes::arrow(rng),
+        _ => return None,
+    })
 }
 
 /// The answers for photos of `images` (with their `labels`) under `condition`.
