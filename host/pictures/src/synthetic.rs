@@ -25,12 +25,17 @@ pub type Answer = Option<(u8, f32)>;
 
 /// The model's answer for a picture, through the whole picture preprocessing.
 pub fn answer(model: &Model, picture: &GrayImage) -> Result<Answer> {
+    Ok(verdict(model, picture)?.ok())
+}
+
+/// The model's answer for a picture, or why it is not a digit.
+pub fn verdict(model: &Model, picture: &GrayImage) -> Result<Result<(u8, f32), NotADigit>> {
     Ok(match preprocess(picture)? {
         Found::Digit(input) => {
             let p = model.network.classify(&model.info.preprocessing.apply(&input));
-            Some((p.digit, p.probabilities[usize::from(p.digit)]))
+            Ok((p.digit, p.probabilities[usize::from(p.digit)]))
         }
-        Found::NotADigit(_) => None,
+        Found::NotADigit(why) => Err(why),
     })
 }
 
@@ -153,18 +158,7 @@ pub fn non_digit_answers(
     count: usize,
     seed: u64,
 ) -> Result<Vec<Result<(u8, f32), NotADigit>>> {
-    (0..count)
-        .into_par_iter()
-        .map(|i| {
-            Ok(match preprocess(&nth_non_digit_picture(kind, images, fonts, i, seed))? {
-                Found::Digit(input) => {
-                    let p = model.network.classify(&model.info.preprocessing.apply(&input));
-                    Ok((p.digit, p.probabilities[usize::from(p.digit)]))
-                }
-                Found::NotADigit(why) => Err(why),
-            })
-        })
-        .collect()
+    (0..count).into_par_iter().map(|i| verdict(model, &nth_non_digit_picture(kind, images, fonts, i, seed))).collect()
 }
 
 /// What happens to a clean photo of a digit.

@@ -44,17 +44,8 @@ pub struct ShapeCheck {
 impl ShapeCheck {
     /// How unlike a digit `input` is (a logit: above [`ShapeCheck::threshold`], not a digit).
     pub fn score(&self, input: &[u8; INPUT]) -> f32 {
-        let n = self.b1.len();
-        let mut hidden = self.b1.clone();
-        for (pixel, &value) in self.preprocessing.apply(input).iter().enumerate() {
-            if value != 0 {
-                let x = f32::from(value) / 255.0;
-                for (h, w) in hidden.iter_mut().zip(&self.w1[pixel * n..(pixel + 1) * n]) {
-                    *h += w * x;
-                }
-            }
-        }
-        hidden.iter().zip(&self.w2).map(|(h, w)| h.max(0.0) * w).sum::<f32>() + self.b2
+        let hidden = hidden_sums(&self.w1, &self.b1, &self.preprocessing.apply(input));
+        output(&hidden, &self.w2, self.b2)
     }
 
     /// Whether `input` passes: its score at most the threshold.
@@ -111,6 +102,25 @@ impl ShapeCheck {
             threshold: rest[1],
         })
     }
+}
+
+/// The hidden layer's sums before the ReLU: `b1` plus `w1` (input-major) times
+/// the inked pixels as 0–1, in pixel order (the training uses the same sums).
+pub(crate) fn hidden_sums(w1: &[f32], b1: &[f32], features: &[u8; INPUT]) -> Vec<f32> {
+    let n = b1.len();
+    let mut hidden = b1.to_vec();
+    for (pixel, &value) in features.iter().enumerate().filter(|(_, &v)| v != 0) {
+        let x = f32::from(value) / 255.0;
+        for (h, w) in hidden.iter_mut().zip(&w1[pixel * n..(pixel + 1) * n]) {
+            *h += w * x;
+        }
+    }
+    hidden
+}
+
+/// The score from the hidden sums: ReLU, then the output unit.
+pub(crate) fn output(hidden: &[f32], w2: &[f32], b2: f32) -> f32 {
+    hidden.iter().zip(w2).map(|(h, w)| h.max(0.0) * w).sum::<f32>() + b2
 }
 
 /// The committed shape check (`models/shape-check.bin`), read once.

@@ -14,7 +14,7 @@ use shared::INPUT;
 
 use super::fonts::HandwritingFont;
 use super::{nth_digit_picture, nth_font_picture, nth_non_digit_picture, Condition, NonDigit};
-use crate::photo::shape::{ShapeCheck, HIDDEN};
+use crate::photo::shape::{hidden_sums, output, ShapeCheck, HIDDEN};
 use crate::photo::{find_digit, Found};
 
 /// The picture seeds of the training and validation pictures (the benchmark uses 1–3).
@@ -231,15 +231,8 @@ impl Layout {
     fn accumulate(self, params: &[f32], image: &[u8; INPUT], negative: bool, weight: f32, grad: &mut [f32]) {
         let n = self.hidden;
         let (w1, b1, w2, b2) = self.split(params);
-        let inked: Vec<(usize, f32)> =
-            image.iter().enumerate().filter(|(_, &v)| v != 0).map(|(i, &v)| (i, f32::from(v) / 255.0)).collect();
-        let mut hidden = b1.to_vec();
-        for &(pixel, x) in &inked {
-            for (h, w) in hidden.iter_mut().zip(&w1[pixel * n..(pixel + 1) * n]) {
-                *h += w * x;
-            }
-        }
-        let z = hidden.iter().zip(w2).map(|(h, w)| h.max(0.0) * w).sum::<f32>() + b2[0];
+        let hidden = hidden_sums(w1, b1, image);
+        let z = output(&hidden, w2, b2[0]);
         let p = 1.0 / (1.0 + (-z).exp());
         let dz = weight * (p - f32::from(u8::from(negative)));
         let (g1, gb1, gw2, gb2) = self.split_mut(grad);
@@ -249,7 +242,8 @@ impl Layout {
             gw2[k] += dz * hidden[k].max(0.0);
             gb1[k] += dh[k];
         }
-        for &(pixel, x) in &inked {
+        for (pixel, &value) in image.iter().enumerate().filter(|(_, &v)| v != 0) {
+            let x = f32::from(value) / 255.0;
             for (g, d) in g1[pixel * n..(pixel + 1) * n].iter_mut().zip(&dh) {
                 *g += d * x;
             }
