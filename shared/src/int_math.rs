@@ -1,33 +1,86 @@
 //! Exact integer helpers for the fixed-point code that must give the same
 //! bits on every core: the deskew and the int8 softmax.
+use core::num::NonZeroU32;
 
 /// `n / d` as Rust's `/` on `i64` gives it (rounded toward zero), and 0 for
-/// `d = 0`; by shift and subtract. On the 32-bit cores a 64-bit `/` links
-/// about 1 KB of library division, which the int8 firmware's 16 KB cannot spare.
-/// (Slower: one loop turn per quotient bit.)
+/// `d = 0`; by 32-bit divisions (one instruction each on v7-M). On the 32-bit
+/// cores a 64-bit `/` links about 1 KB of library division, which the int8
+/// firmware cannot spare; shift and subtract (one loop turn per quotient bit)
+/// took 700 instructions for the softmax's one division.
 #[inline(never)]
 pub fn divide(n: i64, d: i64) -> i64 {
-    let (n_abs, d_abs) = (n.unsigned_abs(), d.unsigned_abs());
-    if d_abs == 0 || n_abs < d_abs {
-        return 0;
-    }
-    // Line the divisor's top bit up with the dividend's, then one quotient bit per step.
-    let shift = d_abs.leading_zeros() - n_abs.leading_zeros();
-    let (mut rest, mut step, mut quotient) = (n_abs, d_abs << shift, 0u64);
-    for _ in 0..=shift {
-        quotient <<= 1;
-        if rest >= step {
-            rest -= step;
-            quotient |= 1;
-        }
-        step >>= 1;
-    }
-    let quotient = quotient as i64; // wraps only for i64::MIN / -1, as `wrapping_div` would
+    let quotient = divide_unsigned(n.unsigned_abs(), d.unsigned_abs()) as i64; // wraps only for i64::MIN / -1
     if (n < 0) != (d < 0) {
         quotient.wrapping_neg()
     } else {
         quotient
     }
+}
+
+/// `u / v` (0 for `v = 0`), from 64-by-32-bit divisions: Hacker's Delight's
+/// `udivdi3` (Warren, 2nd ed., §9–5). A divisor of more than 32 bits is cut to
+/// its top 32, which makes the quotient at most one too small; one multiply
+/// and compare puts it right.
+fn divide_unsigned(u: u64, v: u64) -> u64 {
+    let (u1, u0) = ((u >> 32) as u32, u as u32);
+    match u32::try_from(v) {
+        Ok(0) => 0,
+        Ok(v) if u1 < v => u64::from(divide_long(u1, u0, v)),
+        Ok(v) => {
+            // Two quotient digits; the first leaves a remainder below v.
+            let high = u1 / v;
+            (u64::from(high) << 32) | u64::from(divide_long(u1 - high * v, u0, v))
+        }
+        Err(_) => {
+            let shift = v.leading_zeros(); // 0 to 31: v has more than 32 bits
+            let top = ((v << shift) >> 32) as u32; // its top bit set
+            let half = u >> 1; // half's top word is below 2^31 ≤ top: the quotient fits
+            let estimate = (u64::from(divide_long((half >> 32) as u32, half as u32, top)) << shift) >> 31;
+            // The estimate is the quotient or one above it; one below, then up if it fits.
+            let q = estimate.saturating_sub(1);
+            if u - q * v >= v {
+                q + 1
+            } else {
+                q
+            }
+        }
+    }
+}
+
+/// `(u1 · 2^32 + u0) / v` for `u1 < v` (so the quotient fits 32 bits): long
+/// division in base 2^16 with the divisor shifted to its top bit, each digit
+/// estimated by one 32-bit division and corrected at most twice (Knuth's
+/// algorithm D; Hacker's Delight's `divlu`).
+fn divide_long(u1: u32, u0: u32, v: u32) -> u32 {
+    const B: u32 = 1 << 16;
+    let shift = v.leading_zeros();
+    let v = v << shift;
+    // u1 < v, so v ≥ 1 and, shifted, its top half is at least 2^15.
+    let Some(v1) = NonZeroU32::new(v >> 16) else { return 0 };
+    let v0 = v & 0xffff;
+    let top = (u1 << shift) | u0.checked_shr(32 - shift).unwrap_or(0);
+    let low = u0 << shift;
+    // One digit of `rest · 2^16 + next` by v, rest < v.
+    let digit = |rest: u32, next: u32| {
+        let mut q = rest / v1;
+        let mut r = rest - q * v1.get();
+        for _ in 0..2 {
+            // q ≥ B is tested first, so q · v0 < 2^32; r < B, so r · B + next < 2^32.
+            if q >= B || q * v0 > (r << 16) + next {
+                q -= 1;
+                r += v1.get();
+                if r < B {
+                    continue;
+                }
+            }
+            break;
+        }
+        // The new rest is below v: its bits are the low 32 of the exact value.
+        (q, (rest << 16).wrapping_add(next).wrapping_sub(q.wrapping_mul(v)))
+    };
+    let (high, rest) = digit(top, low >> 16);
+    let (low, _) = digit(rest, low & 0xffff);
+    (high << 16) | low
 }
 
 /// `(n << 16) / d` for `n < 2^24`, `0 < d < 2^24` and `n / d < 2^16` (the
@@ -93,6 +146,31 @@ mod tests {
             let n = (a >> (a % 64)) as i64 * if a & 1 == 0 { 1 } else { -1 };
             let d = ((b >> (b % 64)) as i64).max(1) * if b & 2 == 0 { 1 } else { -1 };
             assert_eq!(divide(n, d), n / d, "{n} / {d}");
+        }
+        // Near powers of two, where a quotient digit's estimate is most often corrected.
+        let near = |k: u64, j: u64| ((1u64 << (k % 63)) as i64).wrapping_add(j as i64 - 2);
+        for k in 0..63 {
+            for j in 0..5 {
+                for l in 0..63 {
+                    for i in 0..5 {
+                        let (n, d) = (near(k, j), near(l, i));
+                        if d != 0 && n >= 0 {
+                            assert_eq!(divide(n, d), n / d, "{n} / {d}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The softmax's division: 2^62 by every kind of sum it can have (2^31 to 10 · 2^31).
+    #[test]
+    fn reciprocals_of_sums_are_exact() {
+        let mut next = xorshift64(0x1234_5678_9abc_def1);
+        for s in
+            (0..2_000_000).map(|_| (1 << 31) + next() % (9 << 31)).chain([1 << 31, 10 << 31, 1 << 32, (1 << 32) - 1])
+        {
+            assert_eq!(divide(1 << 62, s as i64), (1i64 << 62) / s as i64, "{s}");
         }
     }
 

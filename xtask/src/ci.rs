@@ -89,7 +89,13 @@ fn all(stages: &mut Stages) -> Result<()> {
     // 1,000 test images, against bench/snapshot.json (full table: `cargo xtask measure`).
     stages.run("footprint gate (cargo xtask measure, 1,000 images)", || {
         let snapshot = Some(crate::snapshot::Mode::Check);
-        crate::measure::run(crate::measure::Args { board: None, model: Vec::new(), images: 1_000, snapshot })
+        crate::measure::run(crate::measure::Args {
+            board: None,
+            model: Vec::new(),
+            images: 1_000,
+            snapshot,
+            profile: false,
+        })
     })?;
     // The same models in plain C and emlearn on the same boards and counter (arm-none-eabi-gcc, newlib
     // and emlearn installed here): fails if a plain C peer differs from the host in one bit.

@@ -24,6 +24,9 @@ pub struct Args {
     /// Compare the figures with bench/snapshot.json (fail on growth over 2 %), or rewrite it.
     #[arg(long, value_enum)]
     pub snapshot: Option<crate::snapshot::Mode>,
+    /// Also print, per QEMU board and model, the functions the instructions ran in (per image).
+    #[arg(long)]
+    pub profile: bool,
 }
 
 /// Builds the instruction-counting plugin with gcc.
@@ -130,13 +133,25 @@ impl CostModel {
 /// instructions between the inference markers, those of them between the
 /// preprocessing markers, then (rp2040js) the same two for cycles.
 pub fn counting_args(board: &Board, elf: &Path, plugin: &Path, out: &Path) -> Result<Vec<String>> {
+    counting_args_profiled(board, elf, plugin, out, None)
+}
+
+/// [`counting_args`], and with `profile` (QEMU boards) how often each
+/// instruction address ran, written there when the emulator exits.
+fn counting_args_profiled(
+    board: &Board,
+    elf: &Path,
+    plugin: &Path,
+    out: &Path,
+    profile: Option<&Path>,
+) -> Result<Vec<String>> {
     Ok(match board.emulator {
         Emulator::Qemu { .. } => {
             let image = FirmwareImage::read(elf)?;
             let [start, end, pre_start, pre_end] =
                 ["inference_start", "inference_end", "preprocess_start", "preprocess_end"]
                     .map(|name| image.function(name));
-            let arg = format!(
+            let mut arg = format!(
                 "{},start={:#x},end={:#x},pre_start={:#x},pre_end={:#x},out={}",
                 plugin.display(),
                 start?,
@@ -145,6 +160,9 @@ pub fn counting_args(board: &Board, elf: &Path, plugin: &Path, out: &Path) -> Re
                 pre_end?,
                 out.display()
             );
+            if let Some(profile) = profile {
+                arg += &format!(",profile={}", profile.display());
+            }
             vec!["-plugin".into(), arg]
         }
         // rp2040js's runner finds the markers itself and adds the cycles it models.
@@ -180,10 +198,23 @@ pub fn count_instructions(
     network_inputs: &[trainer::mnist::Pixels],
     preprocessed: bool,
 ) -> Result<Counts> {
+    count_instructions_profiled(board, elf, plugin, images, network_inputs, preprocessed, None)
+}
+
+/// [`count_instructions`], with [`counting_args_profiled`]'s profile.
+fn count_instructions_profiled(
+    board: &Board,
+    elf: &Path,
+    plugin: &Path,
+    images: &[trainer::mnist::Pixels],
+    network_inputs: &[trainer::mnist::Pixels],
+    preprocessed: bool,
+    profile: Option<&Path>,
+) -> Result<Counts> {
     let out = elf.with_extension("counts");
     let options = Options {
         firmware: Some(elf.to_owned()),
-        emulator_args: counting_args(board, elf, plugin, &out)?,
+        emulator_args: counting_args_profiled(board, elf, plugin, &out, profile)?,
         ..Options::default()
     };
     let stack_peak = {
@@ -243,7 +274,11 @@ pub fn run(args: Args) -> Result<()> {
     let rows = jobs
         .par_iter()
         .map(|(board, kind, elf, model, preprocessed)| {
-            let counts = count_instructions(board, elf, &plugin, images, &inputs_per_model[*model], *preprocessed)?;
+            let profile = (args.profile && matches!(board.emulator, Emulator::Qemu { .. }))
+                .then(|| elf.with_extension("profile"));
+            let inputs = &inputs_per_model[*model];
+            let counts =
+                count_instructions_profiled(board, elf, &plugin, images, inputs, *preprocessed, profile.as_deref())?;
             let size = crate::firmware::footprint(elf)?;
             Ok((*board, *kind, counts, size))
         })
@@ -293,6 +328,13 @@ pub fn run(args: Args) -> Result<()> {
     for (board, kind, c, _) in &rows {
         println!("| {} | {kind} | {:.0} | {:.1} | {:.1} |", board.name, c.cost.fixed, c.cost.per_pixel, c.cost.per_run);
     }
+    if args.profile {
+        for (board, kind, elf, _, _) in &jobs {
+            if matches!(board.emulator, Emulator::Qemu { .. }) {
+                print_profile(&format!("{} {kind}", board.name), elf, images.len())?;
+            }
+        }
+    }
     if let Some(mode) = args.snapshot {
         let figures: Vec<crate::snapshot::Row> = rows
             .iter()
@@ -307,6 +349,38 @@ pub fn run(args: Args) -> Result<()> {
             })
             .collect();
         crate::snapshot::apply(mode, images.len(), &figures)?;
+    }
+    Ok(())
+}
+
+/// The functions the profile's instructions ran in, most first, per image:
+/// the whole run (boot and the link's bytes too), from the ELF's symbols.
+fn print_profile(title: &str, elf: &Path, images: usize) -> Result<()> {
+    let path = elf.with_extension("profile");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("no profile in {}", path.display()))?;
+    let mut symbols: Vec<(u64, String)> = FirmwareImage::read(elf)?
+        .symbols()?
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with('$')) // Arm mapping symbols ($t, $d) mark code and data, not functions
+        .map(|(name, addr)| (addr & !1, name))
+        .collect();
+    symbols.sort();
+    let mut per_function = std::collections::BTreeMap::<&str, u64>::new();
+    for line in text.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(addr), Some(count)) = (fields.next(), fields.next()) else { continue };
+        let addr = u64::from_str_radix(addr.trim_start_matches("0x"), 16).context("bad profile address")?;
+        let count: u64 = count.parse().context("bad profile count")?;
+        let at = symbols.partition_point(|(a, _)| *a <= addr);
+        let name = at.checked_sub(1).and_then(|i| symbols.get(i)).map_or("?", |(_, n)| n.as_str());
+        *per_function.entry(name).or_default() += count;
+    }
+    let mut rows: Vec<_> = per_function.into_iter().collect();
+    rows.sort_by_key(|&(_, c)| std::cmp::Reverse(c));
+    println!();
+    println!("{title}: instructions per image by function (whole run, {images} images)");
+    for (name, count) in rows.iter().take(20) {
+        println!("{:>10.0}  {name}", *count as f64 / images.max(1) as f64);
     }
     Ok(())
 }

@@ -197,23 +197,27 @@ impl Plan {
             // Along a row only x moves: start at xo = 0 and step by k. Coordinates
             // stay within ±2^23 (k ≤ 2, α ≤ 1, centres inside the image): i32 from here.
             let mut xs = (self.cx + ((self.kx * -CENTRE) >> 16) + ((self.alpha * (ys - self.cy)) >> 16)) as i32;
-            for slot in out_row {
-                let x0 = xs >> 16;
-                // Columns x0 and x0 + 1 without ink sample to 0: skip them, and
-                // stop at the first past the ink (x0 only grows along a row).
-                if x0 > self.x_max {
+            let kx = self.kx as i32;
+            // Columns x0 and x0 + 1 without ink sample to 0: the slots whose x0 is
+            // left of x_min − 1 are skipped, and the row ends at the first past
+            // x_max (x0 = xs >> 16 only grows along a row).
+            let (left, right) = ((self.x_min - 1) << 16, (self.x_max + 1) << 16);
+            let mut slots = out_row.iter_mut();
+            while xs < left && slots.next().is_some() {
+                xs += kx;
+            }
+            for slot in slots {
+                if xs >= right {
                     break;
                 }
-                if x0 >= self.x_min - 1 {
-                    let fx = (xs >> 8) & 0xff;
-                    let (a, b) = pixel_pair(upper, x0);
-                    let (c, d) = pixel_pair(lower, x0);
-                    // (a·(256−fx) + b·fx) exactly, with one multiply.
-                    let top = (a << 8) + (b - a) * fx;
-                    let bottom = (c << 8) + (d - c) * fx;
-                    *slot = (((top << 8) + (bottom - top) * fy + (1 << 15)) >> 16) as u8;
-                }
-                xs += self.kx as i32;
+                let (x0, fx) = (xs >> 16, (xs >> 8) & 0xff);
+                let (a, b) = pixel_pair(upper, x0);
+                let (c, d) = pixel_pair(lower, x0);
+                // (a·(256−fx) + b·fx) exactly, with one multiply.
+                let top = (a << 8) + (b - a) * fx;
+                let bottom = (c << 8) + (d - c) * fx;
+                *slot = (((top << 8) + (bottom - top) * fy + (1 << 15)) >> 16) as u8;
+                xs += kx;
             }
         }
     }
