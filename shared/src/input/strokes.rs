@@ -80,10 +80,12 @@ fn pixels_of(rows: &mut [PaddedRow]) -> impl Iterator<Item = &mut [u8; SIDE]> {
 
 /// Steps 2–5 for one cell row, from the deskewed rows around it.
 fn cell_row_maps(rows: &Rows, out: &mut [u8; CELL_ROW]) {
+    // Four more sums stand for directions 0 to 3 again: a pixel's responses
+    // then land on five neighbouring sums, whatever its direction. Zeros
+    // between cells: a cell that adds to them takes them back out as it ends
+    // (cheaper than clearing 80 bytes for each cell, inked or not).
+    let mut sums = [0i32; DIRECTIONS + 4];
     for (cell, cell_out) in out.as_chunks_mut::<DIRECTIONS>().0.iter_mut().enumerate() {
-        // Four more sums stand for directions 0 to 3 again: a pixel's responses
-        // then land on five neighbouring sums, whatever its direction.
-        let mut sums = [0i32; DIRECTIONS + 4];
         let mut inked = false;
         let x0 = cell * CELL;
         for window in rows.windows(3) {
@@ -106,9 +108,9 @@ fn cell_row_maps(rows: &Rows, out: &mut [u8; CELL_ROW]) {
             cell_out.fill(0);
             continue;
         }
-        let (sums, again) = sums.split_at(DIRECTIONS);
-        for (k, (byte, &sum)) in cell_out.iter_mut().zip(sums).enumerate() {
-            let sum = sum + again.get(k).copied().unwrap_or(0);
+        let (sums, again) = sums.split_at_mut(DIRECTIONS);
+        for (k, (byte, sum)) in cell_out.iter_mut().zip(sums).enumerate() {
+            let sum = core::mem::take(sum) + again.get_mut(k).map_or(0, core::mem::take);
             // Sums are never negative: the clamp is min(255), one saturating instruction on Arm.
             *byte = ((sum + (1 << (SHIFT - 1))) >> SHIFT).clamp(0, 255) as u8;
         }
