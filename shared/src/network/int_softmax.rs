@@ -46,12 +46,15 @@ const FRAC: u32 = 24;
 const CAP: u64 = 32 << FRAC;
 
 /// The softmax of `acc2 · output_scale`, in the module's integer steps.
+/// Every value that fits 32 bits is kept in 32 (the exponents, the powers,
+/// the polynomial's terms): on the 32-bit cores each 64-bit shift or sum is
+/// several instructions, and on the M0+ each 64-bit product a library call.
 pub fn softmax(acc2: &[i64; OUTPUT], output_scale: f32) -> [f32; OUTPUT] {
     let (c, e) = scale_log2e(output_scale);
     let best = acc2.iter().copied().max().unwrap_or(0);
     let exps = acc2.map(|a| power_of_half(exponent(best.abs_diff(a), c, e)));
     // At least 2^31 (the largest output's), at most 10 · 2^31: both steps fit 64 bits.
-    let sum: u64 = exps.iter().sum();
+    let sum: u64 = exps.iter().map(|&e| u64::from(e)).sum();
     let reciprocal = divide(1 << 62, sum as i64) as u64;
     exps.map(|e| probability(e, reciprocal))
 }
@@ -59,8 +62,8 @@ pub fn softmax(acc2: &[i64; OUTPUT], output_scale: f32) -> [f32; OUTPUT] {
 /// Steps 4 and 5 for one output. Out of line: unrolled ten times over it
 /// costs the int8 firmware half a kilobyte of its 16 KB of flash.
 #[inline(never)]
-fn probability(e: u64, reciprocal: u64) -> f32 {
-    q32_to_f32((e * reciprocal) >> 30)
+fn probability(e: u32, reciprocal: u64) -> f32 {
+    q32_to_f32((u64::from(e) * reciprocal) >> 30)
 }
 
 /// Step 1: `(C, E)` with `output_scale · log2(e) ≈ C · 2^(E − 7)`; `C = 0`
@@ -77,11 +80,11 @@ fn scale_log2e(output_scale: f32) -> (u64, i32) {
 
 /// Step 2: `min(⌊(d >> s) · c · 2^(e + 17 + s)⌋, CAP)`, 17 = 24 − 7 (`FRAC`
 /// fraction bits, and step 1's `2^−7`).
-fn exponent(d: u64, c: u64, e: i32) -> u64 {
+fn exponent(d: u64, c: u64, e: i32) -> u32 {
     let beyond = 32u32.saturating_sub(d.leading_zeros());
     let product = (d >> beyond) * c; // both below 2^32
     let shift = e + (FRAC as i32 - 7) + beyond as i32;
-    if product == 0 {
+    let x = if product == 0 {
         0
     } else if shift >= 0 {
         // Whatever the shift, anything at or above CAP >> shift saturates.
@@ -91,27 +94,31 @@ fn exponent(d: u64, c: u64, e: i32) -> u64 {
         }
     } else {
         product.checked_shr(shift.unsigned_abs()).unwrap_or(0).min(CAP)
-    }
+    };
+    x as u32 // at most CAP = 2^29
 }
 
 /// Step 3: `2^(−x / 2^FRAC)` in Q31, for `x ≤ CAP`.
-fn power_of_half(x: u64) -> u64 {
-    let whole = (x >> FRAC) as u32;
+fn power_of_half(x: u32) -> u32 {
+    let whole = x >> FRAC;
     let j = ((x >> (FRAC - 5)) & 31) as usize;
     let t = u64::from(TABLE.get(j).copied().unwrap_or(0));
-    ((t * fraction(x & ((1 << (FRAC - 5)) - 1))) >> 31).checked_shr(whole).unwrap_or(0)
+    // TABLE[j] and the fraction are at most 2^31: the product's top bits fit 32.
+    let power = ((t * u64::from(fraction(x & ((1 << (FRAC - 5)) - 1)))) >> 31) as u32;
+    power.checked_shr(whole).unwrap_or(0)
 }
 
 /// `2^31 · 2^(−r / 2^FRAC)` for `r < 2^(FRAC − 5)`, from `e^−a`'s series to
 /// `a⁴` (`a = r · ln 2 < 0.022`; the next term is below one Q31 unit).
-fn fraction(r: u64) -> u64 {
+fn fraction(r: u32) -> u32 {
     // a < 2^26, so every power below fits 32 bits (and divides as one).
-    let a = (r * LN2_Q31) >> FRAC;
-    let a2 = (a * a) >> 31;
-    let a3 = (a2 * a) >> 31;
-    let a4 = (a3 * a) >> 31;
-    let [a2, a3, a4] = [a2, a3, a4].map(|v| v as u32);
-    ((1 << 31) + u64::from(a2 / 2) + u64::from(a4 / 24)) - (a + u64::from(a3 / 6))
+    let a = ((u64::from(r) * LN2_Q31) >> FRAC) as u32;
+    let times_a = |v: u32| ((u64::from(v) * u64::from(a)) >> 31) as u32;
+    let a2 = times_a(a);
+    let a3 = times_a(a2);
+    let a4 = times_a(a3);
+    // 2^31 + a2/2 + a4/24 < 2^32, and a + a3/6 is far below 2^31: no wrap.
+    ((1 << 31) + a2 / 2 + a4 / 24) - (a + a3 / 6)
 }
 
 /// Step 5: `f32(q) · 2^−32` for `q ≤ 2^32`, rounded once.
@@ -161,6 +168,55 @@ mod tests {
         assert!(worst < 1e-7, "largest error {worst}");
     }
 
+    /// The steps as first written, every intermediate in 64 bits: the
+    /// 32-bit path must give the same bits.
+    fn softmax_in_64_bits(acc2: &[i64; OUTPUT], output_scale: f32) -> [f32; OUTPUT] {
+        let exponent = |d: u64, c: u64, e: i32| -> u64 {
+            let beyond = 32u32.saturating_sub(d.leading_zeros());
+            let product = (d >> beyond) * c;
+            let shift = e + (FRAC as i32 - 7) + beyond as i32;
+            if product == 0 {
+                0
+            } else if shift >= 0 {
+                match CAP.checked_shr(shift.unsigned_abs()) {
+                    Some(limit) if product < limit => product << shift.unsigned_abs(),
+                    _ => CAP,
+                }
+            } else {
+                product.checked_shr(shift.unsigned_abs()).unwrap_or(0).min(CAP)
+            }
+        };
+        let fraction = |r: u64| -> u64 {
+            let a = (r * LN2_Q31) >> FRAC;
+            let a2 = (a * a) >> 31;
+            let a3 = (a2 * a) >> 31;
+            let a4 = (a3 * a) >> 31;
+            ((1 << 31) + a2 / 2 + a4 / 24) - (a + a3 / 6)
+        };
+        let power_of_half = |x: u64| -> u64 {
+            let t = u64::from(TABLE[((x >> (FRAC - 5)) & 31) as usize]);
+            ((t * fraction(x & ((1 << (FRAC - 5)) - 1))) >> 31).checked_shr((x >> FRAC) as u32).unwrap_or(0)
+        };
+        let (c, e) = scale_log2e(output_scale);
+        let best = acc2.iter().copied().max().unwrap_or(0);
+        let exps = acc2.map(|a| power_of_half(exponent(best.abs_diff(a), c, e)));
+        let sum: u64 = exps.iter().sum();
+        let reciprocal = (1u64 << 62) / sum;
+        exps.map(|e| q32_to_f32((e * reciprocal) >> 30))
+    }
+
+    #[test]
+    fn thirty_two_bits_where_they_fit_change_no_bit() {
+        let mut next = crate::int_math::xorshift64(0x5851_f42d_4c95_7f2d);
+        for case in 0..200_000 {
+            let scale = f32::from_bits(0x2000_0000 + (next() % 0x2000_0000) as u32); // 1e-19 to 2
+            let bits = next() % 44;
+            let acc2: [i64; OUTPUT] = core::array::from_fn(|_| (next() >> (64 - bits.max(1))) as i64 - (1 << bits) / 2);
+            let (got, want) = (softmax(&acc2, scale), softmax_in_64_bits(&acc2, scale));
+            assert_eq!(got.map(f32::to_bits), want.map(f32::to_bits), "case {case}: {acc2:?} at {scale}");
+        }
+    }
+
     #[test]
     fn the_largest_logit_gets_the_most() {
         let acc2 = [5, 9, -3, 9, 0, 1, 2, 3, 4, 8];
@@ -198,10 +254,10 @@ mod tests {
     fn powers_of_a_half_are_accurate() {
         for x in (0..=CAP).step_by(997) {
             let want = 2f64.powf(-(x as f64) / f64::from(1u32 << FRAC)) * 2f64.powi(31);
-            let got = power_of_half(x) as f64;
+            let got = power_of_half(x as u32) as f64;
             assert!((got - want).abs() <= 4.0, "{x}: {got} vs {want}");
         }
         assert_eq!(power_of_half(0), 1 << 31);
-        assert_eq!(power_of_half(CAP), 0);
+        assert_eq!(power_of_half(CAP as u32), 0);
     }
 }
