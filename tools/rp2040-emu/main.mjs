@@ -4,19 +4,21 @@
 // bytes are this process's stdin and stdout, as QEMU's UART is with
 // `-serial stdio`. Messages go to stderr.
 //
-//   node tools/rp2040-emu/main.mjs [--describe] [--counts FILE] firmware.elf
+//   node tools/rp2040-emu/main.mjs [--describe] [--counts FILE] [--profile FILE] firmware.elf
 //
 // --describe   print what enumeration read (VID/PID, classes, strings) as JSON and exit
 // --counts F   write, one line per pass between the firmware's marker functions
 //              `inference_start` and `inference_end`: its instructions, those of
 //              them between `preprocess_start` and `preprocess_end` (entered any
 //              number of times), then the same two for cycles
+// --profile F  rewrite after each pass how often each instruction address ran
+//              inside the passes so far (`ADDR COUNT` lines): where the counts go
 //
 // There is no bootrom (rp2040js ships none, and none may be committed): the
 // firmware starts from its own vector table at 0x1000_0100, where boot2 would
 // leave it. A call into the bootrom, a panic or a hard fault ends the run with
 // a message and exit code 103, 101 or 102.
-import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { readFileSync, openSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import { Simulator } from 'rp2040js';
 import { loadSegments, symbols } from './elf.mjs';
 import { UsbHost } from './usb-host.mjs';
@@ -45,8 +47,11 @@ const option = (name) => {
 };
 const describeOnly = flag('--describe');
 const countsPath = option('--counts');
+const profilePath = option('--profile');
+/** Per instruction address, how often it ran inside a pass (--profile only). */
+const profile = profilePath ? new Map() : null;
 if (args.length !== 1) {
-  process.stderr.write('usage: main.mjs [--describe] [--counts FILE] firmware.elf\n');
+  process.stderr.write('usage: main.mjs [--describe] [--counts FILE] [--profile FILE] firmware.elf\n');
   process.exit(2);
 }
 
@@ -153,6 +158,10 @@ function run() {
       if (counts !== null) {
         writeSync(counts, `${executed - startInstructions} ${pieces} ${cycles - startCycles} ${pieceCycles}\n`);
       }
+      if (profile !== null) {
+        const lines = [...profile].map(([address, count]) => `0x${address.toString(16)} ${count}\n`);
+        writeFileSync(profilePath, lines.join(''));
+      }
     } else if (pc === pieceStart) {
       pieceStartedAt = executed;
       pieceCyclesFrom = cycles;
@@ -166,6 +175,9 @@ function run() {
       fail('firmware panicked', 101);
     } else if (pc === hardFaultAt) {
       fail(`firmware hard fault (lr 0x${core.LR.toString(16)})`, 102);
+    }
+    if (measuring && profile !== null) {
+      profile.set(pc, (profile.get(pc) ?? 0) + 1);
     }
     const spent = core.executeInstruction();
     executed++;

@@ -24,7 +24,8 @@ pub struct Args {
     /// Compare the figures with bench/snapshot.json (fail on growth over 2 %), or rewrite it.
     #[arg(long, value_enum)]
     pub snapshot: Option<crate::snapshot::Mode>,
-    /// Also print, per QEMU board and model, the functions the instructions ran in (per image).
+    /// Also print, per board and model, the functions the instructions ran in (per image; QEMU
+    /// counts the whole run, rp2040js the inferences only).
     #[arg(long)]
     pub profile: bool,
 }
@@ -136,8 +137,8 @@ pub fn counting_args(board: &Board, elf: &Path, plugin: &Path, out: &Path) -> Re
     counting_args_profiled(board, elf, plugin, out, None)
 }
 
-/// [`counting_args`], and with `profile` (QEMU boards) how often each
-/// instruction address ran, written there when the emulator exits.
+/// [`counting_args`], and with `profile` how often each
+/// instruction address ran, rewritten after each inference.
 fn counting_args_profiled(
     board: &Board,
     elf: &Path,
@@ -166,7 +167,13 @@ fn counting_args_profiled(
             vec!["-plugin".into(), arg]
         }
         // rp2040js's runner finds the markers itself and adds the cycles it models.
-        Emulator::Rp2040js => vec!["--counts".into(), out.display().to_string()],
+        Emulator::Rp2040js => {
+            let mut args = vec!["--counts".into(), out.display().to_string()];
+            if let Some(profile) = profile {
+                args.extend(["--profile".into(), profile.display().to_string()]);
+            }
+            args
+        }
     })
 }
 
@@ -274,8 +281,7 @@ pub fn run(args: Args) -> Result<()> {
     let rows = jobs
         .par_iter()
         .map(|(board, kind, elf, model, preprocessed)| {
-            let profile = (args.profile && matches!(board.emulator, Emulator::Qemu { .. }))
-                .then(|| elf.with_extension("profile"));
+            let profile = args.profile.then(|| elf.with_extension("profile"));
             let inputs = &inputs_per_model[*model];
             let counts =
                 count_instructions_profiled(board, elf, &plugin, images, inputs, *preprocessed, profile.as_deref())?;
@@ -330,9 +336,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     if args.profile {
         for (board, kind, elf, _, _) in &jobs {
-            if matches!(board.emulator, Emulator::Qemu { .. }) {
-                print_profile(&format!("{} {kind}", board.name), elf, images.len())?;
-            }
+            print_profile(&format!("{} {kind}", board.name), elf, images.len())?;
         }
     }
     if let Some(mode) = args.snapshot {
@@ -353,8 +357,9 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// The functions the profile's instructions ran in, most first, per image:
-/// the whole run (boot and the link's bytes too), from the ELF's symbols.
+/// The functions the profile's instructions ran in, most first, per image,
+/// from the ELF's symbols: under QEMU the whole run (boot and the link's
+/// bytes too), under rp2040js the inferences only.
 fn print_profile(title: &str, elf: &Path, images: usize) -> Result<()> {
     let path = elf.with_extension("profile");
     let text = std::fs::read_to_string(&path).with_context(|| format!("no profile in {}", path.display()))?;
