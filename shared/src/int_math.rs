@@ -2,6 +2,49 @@
 //! bits on every core: the deskew and the int8 softmax.
 use core::num::NonZeroU32;
 
+/// True on ARMv6-M (the Pico's Cortex-M0+), which multiplies only 32 × 32 →
+/// 32 bits and counts leading zeros by a library call: a `u64` product there
+/// is a call of about 40 instructions. Stable Rust gives no cfg for the
+/// architecture version; of the targets built, v6-M is the one without 32-bit
+/// compare-and-swap.
+pub const ARMV6M: bool = cfg!(all(target_arch = "arm", not(target_has_atomic = "32")));
+
+/// `a · b` in full. On the M0+ by four 16 × 16-bit products
+/// ([`wide_mul_by_halves`]); elsewhere the core's own 32 × 32 → 64 multiply.
+#[inline(always)]
+pub fn wide_mul(a: u32, b: u32) -> u64 {
+    if ARMV6M {
+        wide_mul_by_halves(a, b)
+    } else {
+        u64::from(a) * u64::from(b)
+    }
+}
+
+/// `a · b` in full, signed (on the M0+ by [`wide_mul`] of the magnitudes).
+#[inline(always)]
+pub fn signed_wide_mul(a: i32, b: i32) -> i64 {
+    if !ARMV6M {
+        return i64::from(a) * i64::from(b);
+    }
+    let magnitude = wide_mul(a.unsigned_abs(), b.unsigned_abs()) as i64; // at most 2^62
+    if (a < 0) != (b < 0) {
+        -magnitude
+    } else {
+        magnitude
+    }
+}
+
+/// `a · b` from the products of the 16-bit halves, every one within 32 bits.
+#[inline(always)]
+pub fn wide_mul_by_halves(a: u32, b: u32) -> u64 {
+    let (ah, al, bh, bl) = (a >> 16, a & 0xffff, b >> 16, b & 0xffff);
+    // a · b = ah·bh·2^32 + (ah·bl + al·bh)·2^16 + al·bl.
+    let (middle, middle_carry) = (ah * bl).overflowing_add(al * bh);
+    let (low, low_carry) = (al * bl).overflowing_add(middle << 16);
+    let high = ah * bh + (middle >> 16) + (u32::from(middle_carry) << 16) + u32::from(low_carry);
+    (u64::from(high) << 32) | u64::from(low)
+}
+
 /// `n / d` as Rust's `/` on `i64` gives it (rounded toward zero), and 0 for
 /// `d = 0`; by 32-bit divisions (one instruction each on v7-M). On the 32-bit
 /// cores a 64-bit `/` links about 1 KB of library division, which the int8
@@ -171,6 +214,22 @@ mod tests {
             (0..2_000_000).map(|_| (1 << 31) + next() % (9 << 31)).chain([1 << 31, 10 << 31, 1 << 32, (1 << 32) - 1])
         {
             assert_eq!(divide(1 << 62, s as i64), (1i64 << 62) / s as i64, "{s}");
+        }
+    }
+
+    #[test]
+    fn products_by_halves_are_whole() {
+        let mut next = xorshift64(0x0123_4567_89ab_cdef);
+        let edges = [0, 1, 0xffff, 0x1_0000, 0x8000_0000, 0xffff_ffff, 0xffff_0000, 0x0000_ffff];
+        let pairs = edges.iter().flat_map(|&a| edges.iter().map(move |&b| (a, b)));
+        for (a, b) in pairs.chain((0..1_000_000).map(|_| {
+            let (a, b) = (next(), next());
+            ((a >> (a % 32)) as u32, (b >> (b % 32)) as u32)
+        })) {
+            assert_eq!(wide_mul_by_halves(a, b), u64::from(a) * u64::from(b), "{a} * {b}");
+            assert_eq!(wide_mul(a, b), u64::from(a) * u64::from(b), "{a} * {b}");
+            let (a, b) = (a as i32, b as i32);
+            assert_eq!(signed_wide_mul(a, b), i64::from(a) * i64::from(b), "{a} * {b}");
         }
     }
 

@@ -26,7 +26,7 @@
 //! A blank image is returned unchanged.
 use super::pixels::{for_each_nonzero_in, NonzeroPixels, PixelBytes, Rows};
 use crate::dims::{INPUT, SIDE};
-use crate::int_math::{divide, divide_q16, isqrt};
+use crate::int_math::{divide, divide_q16, isqrt, signed_wide_mul};
 
 /// 1.0 in Q16.
 const ONE: i64 = 1 << 16;
@@ -185,7 +185,8 @@ impl Plan {
         out: impl IntoIterator<Item = &'o mut [u8; SIDE]>,
     ) {
         for (yo, out_row) in (first_row..).zip(out) {
-            let ys = self.cy + ((self.ky * (yo * ONE - CENTRE)) >> 16);
+            // k · (yo − 14) · 2^16 >> 16 is exactly k · (yo − 14), below 2^22: a 32-bit product.
+            let ys = self.cy + i64::from(self.ky as i32 * (yo as i32 - 14));
             let (y0, fy) = ((ys >> 16) as i32, ((ys >> 8) & 0xff) as i32);
             // Rows y0 and y0 + 1 without ink give a row of zeros (what sampling them would give).
             if y0 < self.y_min - 1 || y0 > self.y_max {
@@ -196,7 +197,9 @@ impl Plan {
             let (upper, lower) = window.current();
             // Along a row only x moves: start at xo = 0 and step by k. Coordinates
             // stay within ±2^23 (k ≤ 2, α ≤ 1, centres inside the image): i32 from here.
-            let mut xs = (self.cx + ((self.kx * -CENTRE) >> 16) + ((self.alpha * (ys - self.cy)) >> 16)) as i32;
+            // (kx · −14 · 2^16) >> 16 is exactly −14 · kx; α · (ys − cy) needs 38 bits.
+            let slant = signed_wide_mul(self.alpha as i32, (ys - self.cy) as i32) >> 16;
+            let mut xs = (self.cx - 14 * self.kx + slant) as i32;
             let kx = self.kx as i32;
             // Columns x0 and x0 + 1 without ink sample to 0: the slots whose x0 is
             // left of x_min − 1 are skipped, and the row ends at the first past

@@ -96,13 +96,22 @@ pub fn finish_int8(
 
 /// Steps 2 and 3: `acc2[k] = b2[k] + Σ_j max(acc1[j], 0) · w2[k][j]`, exact
 /// in `i64` (a device may form it its own way: integer sums have one value).
+///
+/// Each activation is split at bit 16 (`a = high · 2^16 + low`): every product
+/// and every sum of ten of them then fits an `i32` (`high < 2^15`, `low <
+/// 2^16`, `|w| ≤ 128`), and the two sums are joined in `i64` once per output.
+/// A core without a 64-bit multiply (the M0+) so needs none; the sum is the same.
 pub fn second_layer_int8(acc1: &[i32; HIDDEN], w2: &[[i8; HIDDEN]; OUTPUT], b2: &[i32; OUTPUT]) -> [i64; OUTPUT] {
     let a1 = acc1.map(|a| a.max(0));
+    let (high, low) = (a1.map(|a| a >> 16), a1.map(|a| a & 0xffff));
     let mut acc2 = b2.map(i64::from);
     for (acc, row) in acc2.iter_mut().zip(w2) {
-        for (&a, &w) in a1.iter().zip(row) {
-            *acc += i64::from(a) * i64::from(w);
+        let (mut high_sum, mut low_sum) = (0i32, 0i32);
+        for ((&h, &l), &w) in high.iter().zip(&low).zip(row) {
+            high_sum += h * i32::from(w);
+            low_sum += l * i32::from(w);
         }
+        *acc += (i64::from(high_sum) << 16) + i64::from(low_sum);
     }
     acc2
 }
@@ -170,6 +179,27 @@ pub(crate) mod tests {
         let i = forward_int8(&q, &image);
         for (a, b) in f.probabilities.iter().zip(&i.probabilities) {
             assert!((a - b).abs() < 0.05, "{:?} vs {:?}", f.probabilities, i.probabilities);
+        }
+    }
+
+    /// The split sums are the products summed in `i64`, for any activations and weights.
+    #[test]
+    fn second_layer_sums_are_exact() {
+        let mut next = crate::int_math::xorshift64(0x2545_f491_4f6c_dd1d);
+        for case in 0..100_000 {
+            let acc1: [i32; HIDDEN] = core::array::from_fn(|_| match next() % 4 {
+                0 => i32::MAX - (next() % 3) as i32,
+                1 => i32::MIN + (next() % 3) as i32,
+                _ => (next() >> (next() % 64)) as i32,
+            });
+            let w2: [[i8; HIDDEN]; OUTPUT] = core::array::from_fn(|_| {
+                core::array::from_fn(|_| if case % 3 == 0 { [-128, 127][(next() % 2) as usize] } else { next() as i8 })
+            });
+            let b2: [i32; OUTPUT] = core::array::from_fn(|_| next() as i32);
+            let expected: [i64; OUTPUT] = core::array::from_fn(|k| {
+                i64::from(b2[k]) + (0..HIDDEN).map(|j| i64::from(acc1[j].max(0)) * i64::from(w2[k][j])).sum::<i64>()
+            });
+            assert_eq!(second_layer_int8(&acc1, &w2, &b2), expected, "case {case}");
         }
     }
 

@@ -27,7 +27,7 @@
 //! 5. `p[k] = f32(q[k]) · 2^−32`: one rounding (to nearest-even), then an
 //!    exact power-of-two scaling.
 use crate::dims::OUTPUT;
-use crate::int_math::divide;
+use crate::int_math::{divide, wide_mul};
 
 /// `round(log2(e) · 2^31)`.
 const LOG2E_Q31: u64 = 3_098_164_009;
@@ -63,7 +63,7 @@ pub fn softmax(acc2: &[i64; OUTPUT], output_scale: f32) -> [f32; OUTPUT] {
 /// costs the int8 firmware half a kilobyte of its 16 KB of flash.
 #[inline(never)]
 fn probability(e: u32, reciprocal: u64) -> f32 {
-    q32_to_f32((u64::from(e) * reciprocal) >> 30)
+    q32_to_f32(wide_mul(e, reciprocal as u32) >> 30) // reciprocal ≤ 2^31
 }
 
 /// Step 1: `(C, E)` with `output_scale · log2(e) ≈ C · 2^(E − 7)`; `C = 0`
@@ -82,7 +82,7 @@ fn scale_log2e(output_scale: f32) -> (u64, i32) {
 /// fraction bits, and step 1's `2^−7`).
 fn exponent(d: u64, c: u64, e: i32) -> u32 {
     let beyond = 32u32.saturating_sub(d.leading_zeros());
-    let product = (d >> beyond) * c; // both below 2^32
+    let product = wide_mul((d >> beyond) as u32, c as u32); // both below 2^32
     let shift = e + (FRAC as i32 - 7) + beyond as i32;
     let x = if product == 0 {
         0
@@ -102,9 +102,9 @@ fn exponent(d: u64, c: u64, e: i32) -> u32 {
 fn power_of_half(x: u32) -> u32 {
     let whole = x >> FRAC;
     let j = ((x >> (FRAC - 5)) & 31) as usize;
-    let t = u64::from(TABLE.get(j).copied().unwrap_or(0));
+    let t = TABLE.get(j).copied().unwrap_or(0);
     // TABLE[j] and the fraction are at most 2^31: the product's top bits fit 32.
-    let power = ((t * u64::from(fraction(x & ((1 << (FRAC - 5)) - 1)))) >> 31) as u32;
+    let power = (wide_mul(t, fraction(x & ((1 << (FRAC - 5)) - 1))) >> 31) as u32;
     power.checked_shr(whole).unwrap_or(0)
 }
 
@@ -112,8 +112,8 @@ fn power_of_half(x: u32) -> u32 {
 /// `a⁴` (`a = r · ln 2 < 0.022`; the next term is below one Q31 unit).
 fn fraction(r: u32) -> u32 {
     // a < 2^26, so every power below fits 32 bits (and divides as one).
-    let a = ((u64::from(r) * LN2_Q31) >> FRAC) as u32;
-    let times_a = |v: u32| ((u64::from(v) * u64::from(a)) >> 31) as u32;
+    let a = (wide_mul(r, LN2_Q31 as u32) >> FRAC) as u32;
+    let times_a = |v: u32| (wide_mul(v, a) >> 31) as u32;
     let a2 = times_a(a);
     let a3 = times_a(a2);
     let a4 = times_a(a3);

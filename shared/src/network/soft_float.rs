@@ -14,6 +14,8 @@
 //! guard bits; an inexact shift ORs a 1 into the lowest bit ("jamming"),
 //! which keeps round-to-nearest-even exact with two or more guard bits.
 
+use crate::int_math::{wide_mul, ARMV6M};
+
 const SIGN: u32 = 0x8000_0000;
 const FRACTION: u32 = 0x007f_ffff;
 const IMPLICIT_ONE: u32 = 0x0080_0000;
@@ -50,7 +52,7 @@ pub fn mul(a: f32, b: f32) -> f32 {
         return a * b;
     }
     // Mantissas with the leading one at bit 31: the product is in [2^62, 2^64).
-    let product = u64::from((x << 8) | SIGN) * u64::from((y << 8) | SIGN);
+    let product = wide_mul((x << 8) | SIGN, (y << 8) | SIGN);
     let high = (product >> 32) as u32;
     let low = product as u32;
     // The leading one is at bit 31 of `high` (carry) or at bit 30: bring it to
@@ -91,8 +93,13 @@ pub fn add(a: f32, b: f32) -> f32 {
         if difference == 0 {
             return 0.0; // exact cancellation is +0 when rounding to nearest
         }
-        // Exact when the exponents differ by 0 or 1; else at most one place to shift.
-        let lead = difference.leading_zeros() - 1;
+        // Exact when the exponents differ by 0 or 1; else at most one place to shift
+        // (tested first on the M0+, which counts leading zeros by a library call).
+        let lead = if ARMV6M && difference >> 29 != 0 {
+            u32::from(difference >> 30 == 0)
+        } else {
+            difference.leading_zeros() - 1
+        };
         (eb.wrapping_sub(lead), difference << lead)
     };
     if e.wrapping_sub(1) >= 253 {
