@@ -38,8 +38,8 @@ pub const WIDTH_SPREAD: i64 = 7 * ONE / 2;
 /// trainer over seeds 1–5 reached 96.29, 96.47, 96.49, 96.35 and 96.48 % with
 /// 4, 4.5, 5, 5.5 and 6 pixels (sd about 0.5 each).
 pub const TARGET_SPREAD: i64 = 5 * ONE;
-/// Where the centre of mass lands, in Q16 pixels (column and row).
-const CENTRE: i64 = 14 * ONE;
+/// Where the centre of mass lands, in pixels (column and row).
+const CENTRE: i32 = 14;
 
 /// Output rows made per piece of [`Normalised`]'s work.
 pub const BAND_ROWS: usize = 7;
@@ -186,7 +186,7 @@ impl Plan {
     ) {
         for (yo, out_row) in (first_row..).zip(out) {
             // k · (yo − 14) · 2^16 >> 16 is exactly k · (yo − 14), below 2^22: a 32-bit product.
-            let ys = self.cy + i64::from(self.ky as i32 * (yo as i32 - 14));
+            let ys = self.cy + i64::from(self.ky as i32 * (yo as i32 - CENTRE));
             let (y0, fy) = ((ys >> 16) as i32, ((ys >> 8) & 0xff) as i32);
             // Rows y0 and y0 + 1 without ink give a row of zeros (what sampling them would give).
             if y0 < self.y_min - 1 || y0 > self.y_max {
@@ -199,7 +199,7 @@ impl Plan {
             // stay within ±2^23 (k ≤ 2, α ≤ 1, centres inside the image): i32 from here.
             // (kx · −14 · 2^16) >> 16 is exactly −14 · kx; α · (ys − cy) needs 38 bits.
             let slant = signed_wide_mul(self.alpha as i32, (ys - self.cy) as i32) >> 16;
-            let mut xs = (self.cx - 14 * self.kx + slant) as i32;
+            let mut xs = (self.cx - i64::from(CENTRE) * self.kx + slant) as i32;
             let kx = self.kx as i32;
             // Columns x0 and x0 + 1 without ink sample to 0: the slots whose x0 is
             // left of x_min − 1 are skipped, and the row ends at the first past
@@ -387,10 +387,11 @@ mod tests {
             .clamp(ONE / 2, 2 * ONE);
         let mut out = [0u8; INPUT];
         for (yo, row) in (0..SIDE_I).zip(out.chunks_exact_mut(SIDE)) {
-            let ys = cy + ((k * (yo * ONE - CENTRE)) >> 16);
+            let centre = i64::from(CENTRE) * ONE;
+            let ys = cy + ((k * (yo * ONE - centre)) >> 16);
             // Along a row only x moves: start at xo = 0 and step by k. Coordinates
             // stay within ±2^23 (k ≤ 2, α ≤ 1, centres inside the image): i32 from here.
-            let mut xs = (cx + ((k * -CENTRE) >> 16) + ((alpha * (ys - cy)) >> 16)) as i32;
+            let mut xs = (cx + ((k * -centre) >> 16) + ((alpha * (ys - cy)) >> 16)) as i32;
             for slot in row {
                 *slot = bilinear(image, xs, ys as i32);
                 xs += k as i32;
