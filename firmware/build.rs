@@ -27,7 +27,7 @@ fn main() {
         if board.target == "thumbv7em-none-eabihf" {
             println!("cargo::rustc-cfg=m4f");
         }
-        // Cortex-M3: the int8 kernel of `src/m3.rs`.
+        // Cortex-M3: the first-layer kernels of `src/m3`.
         if board.target == "thumbv7m-none-eabi" {
             println!("cargo::rustc-cfg=m3");
         }

@@ -6,11 +6,11 @@
 pub mod app;
 #[cfg(target_arch = "arm")]
 pub mod board;
-#[cfg(any(test, m4f, all(m3, model_int8)))]
+#[cfg(any(test, m4f, m3))]
 pub mod cell_rows;
 #[cfg(target_arch = "arm")]
 pub mod fault;
-#[cfg(any(test, all(m3, model_int8)))]
+#[cfg(any(test, m3))]
 pub mod m3;
 #[cfg(any(test, m4f))]
 pub mod m4f;

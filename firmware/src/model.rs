@@ -69,10 +69,14 @@ impl Classifier for Model {
             #[cfg(not(model_int8))]
             return measured(|| crate::m4f::f32::classify_strokes(&WEIGHTS, maps));
         }
-        // On the M3, an int8 stroke-map model's first layer runs in its kernel.
-        #[cfg(all(m3, model_int8))]
+        // On the M3, a stroke-map model's first layer runs in its kernel.
+        #[cfg(m3)]
         if PREPROCESSING == Preprocessing::Strokes {
-            return measured(|| crate::m3::classify_strokes(&WEIGHTS, StrokeMaps::new(image, PREPROCESSING_MARKERS)));
+            let maps = StrokeMaps::new(image, PREPROCESSING_MARKERS);
+            #[cfg(model_int8)]
+            return measured(|| crate::m3::int8::classify_strokes(&WEIGHTS, maps));
+            #[cfg(not(model_int8))]
+            return measured(|| crate::m3::f32::classify_strokes(&WEIGHTS, maps));
         }
         let model =
             shared::model::Model { preprocessing: PREPROCESSING, network: &WEIGHTS, markers: PREPROCESSING_MARKERS };

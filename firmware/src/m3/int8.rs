@@ -1,5 +1,4 @@
-//! The int8 network's first layer on the Cortex-M3 (`thumbv7m-none-eabi`),
-//! for models that read stroke maps: the ten sums stay in registers across a
+//! The int8 network's first layer on the Cortex-M3: the ten sums stay in registers across a
 //! cell row of maps (LLVM keeps them in memory: ten loads and stores per
 //! pixel), one `ldrsb` and one `mla` per weight. The sums are wrapping `i32`
 //! additions, whose bits do not depend on their order; the kernel reads the
