@@ -1,5 +1,5 @@
 //! The f32 network's first layer on the Cortex-M4F: per nonzero pixel one
-//! `vldr` of its value from `PIXEL_SCALE`, two `vldm` of its row of weights
+//! `vldr` of its value from `PIXEL_SCALE`, one `vldm` of its row of weights
 //! and ten `vmla.f32`. `vmla` rounds the product, then the sum (it is not
 //! fused), as `shared::network::mul_add` does, and the pixels come in
 //! ascending order, so every sum gets the portable pass's bits.
@@ -25,8 +25,8 @@ fn first_layer(z: &mut [f32; HIDDEN], pixels: &[u8; CELL_ROW], rows: &[[f32; HID
     // SAFETY: `accumulate` reads the 112 bytes from `range.start` to
     // `range.end` (28 quads), one row of ten `f32` of `rows` per byte, 1 KB of
     // `SCALE`, and reads and writes the ten `f32` of `z`, borrowed exclusively
-    // for the call: nothing else. It restores every callee-saved register and
-    // uses only the caller-saved s0–s15.
+    // for the call: nothing else. It restores every callee-saved register (it
+    // saves s16–s25, where the row's weights go, and restores them).
     unsafe { accumulate(z, range.start, range.end, rows.as_ptr()) }
 }
 
@@ -46,8 +46,8 @@ fn first_layer(z: &mut [f32; HIDDEN], pixels: &[u8; CELL_ROW], rows: &[[f32; HID
 }
 
 /// One pixel (its value 1–255 in r6) times its row of weights (at r3 +
-/// `offset`), added to the ten sums: its value from `SCALE`, then five weights
-/// at a time and a `vmla.f32` each.
+/// `offset`), added to the ten sums: its value from `SCALE`, then its ten
+/// weights at once and a `vmla.f32` each.
 #[cfg(target_arch = "arm")]
 macro_rules! f32_pixel {
     ($offset:literal) => {
@@ -55,19 +55,18 @@ macro_rules! f32_pixel {
             "add r6, r4, r6, lsl #2\n vldr s10, [r6]\n",
             "add r6, r3, #",
             $offset,
-            "\n vldmia r6!, {{s11-s15}}\n",
-            "vmla.f32 s0, s10, s11\n vmla.f32 s1, s10, s12\n vmla.f32 s2, s10, s13\n",
-            "vmla.f32 s3, s10, s14\n vmla.f32 s4, s10, s15\n",
-            "vldmia r6, {{s11-s15}}\n",
-            "vmla.f32 s5, s10, s11\n vmla.f32 s6, s10, s12\n vmla.f32 s7, s10, s13\n",
-            "vmla.f32 s8, s10, s14\n vmla.f32 s9, s10, s15",
+            "\n vldmia r6, {{s16-s25}}\n",
+            "vmla.f32 s0, s10, s16\n vmla.f32 s1, s10, s17\n vmla.f32 s2, s10, s18\n",
+            "vmla.f32 s3, s10, s19\n vmla.f32 s4, s10, s20\n",
+            "vmla.f32 s5, s10, s21\n vmla.f32 s6, s10, s22\n vmla.f32 s7, s10, s23\n",
+            "vmla.f32 s8, s10, s24\n vmla.f32 s9, s10, s25",
         )
     };
 }
 
 /// The first layer over `pixels..end` (whole quads, at least one) with the
 /// rows of weights from `rows` (one per pixel), into `z`: ten sums in s0–s9,
-/// the pixel's value in s10, five weights at a time in s11–s15; r1 the
+/// the pixel's value in s10, the row's ten weights in s16–s25; r1 the
 /// pixels, r2 the end, r3 the quad's first row, r4 `SCALE`, r5 the quad.
 ///
 /// # Safety
@@ -80,6 +79,7 @@ unsafe extern "C" fn accumulate(z: *mut [f32; HIDDEN], pixels: *const u8, end: *
         // The assembler is not told of the target's FPU for naked functions.
         ".fpu fpv4-sp-d16",
         "push {{r4, r5, r6, lr}}",
+        "vpush {{s16-s25}}",
         "vldmia r0, {{s0-s9}}",
         "movw r4, :lower16:{scale}",
         "movt r4, :upper16:{scale}",
@@ -93,6 +93,7 @@ unsafe extern "C" fn accumulate(z: *mut [f32; HIDDEN], pixels: *const u8, end: *
         "cmp r1, r2",
         "bne 2b",
         "vstmia r0, {{s0-s9}}",
+        "vpop {{s16-s25}}",
         "pop {{r4, r5, r6, pc}}",
         // A quad with ink: its four pixels in order, blank ones skipped.
         "4:",
