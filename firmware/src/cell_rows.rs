@@ -20,6 +20,33 @@ pub fn first_layer<S, W>(
     sums
 }
 
+/// The host tests' check of an f32 first-layer kernel's arithmetic: on random
+/// weights and images of every density, summed cell row by cell row, the
+/// portable pass's bits.
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, reason = "tests: a panic is a failure")]
+pub fn assert_f32_kernel_is_portable(
+    first_layer: fn(&mut [f32; shared::dims::HIDDEN], &[u8; CELL_ROW], &[[f32; shared::dims::HIDDEN]; CELL_ROW]),
+    seed: u64,
+) {
+    let mut next = xorshift(seed);
+    for case in 0..100 {
+        let mut w = shared::Weights::ZERO;
+        for p in w.parameters_mut() {
+            *p = f32::from_bits(0x3c00_0000 + (next() % 0x0200_0000) as u32) * if next() & 1 == 0 { 1.0 } else { -1.0 };
+        }
+        let density = 1 + case % 7;
+        let image: [u8; shared::dims::INPUT] =
+            core::array::from_fn(|_| if next().is_multiple_of(density) { next() as u8 } else { 0 });
+        let expected = shared::network::hidden_forward_pixels(&w.w1, &w.b1, &image);
+        let mut z = w.b1;
+        for (pixels, rows) in image.as_chunks::<CELL_ROW>().0.iter().zip(w.w1.as_chunks::<CELL_ROW>().0) {
+            first_layer(&mut z, pixels, rows);
+        }
+        assert_eq!(z.map(f32::to_bits), expected.map(f32::to_bits), "case {case}");
+    }
+}
+
 /// A small deterministic generator for the kernels' host tests.
 #[cfg(test)]
 pub fn xorshift(mut state: u64) -> impl FnMut() -> u64 {

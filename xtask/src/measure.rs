@@ -133,13 +133,9 @@ impl CostModel {
 /// The emulator arguments that write one line per inference to `out`: its
 /// instructions between the inference markers, those of them between the
 /// preprocessing markers, then (rp2040js) the same two for cycles.
-pub fn counting_args(board: &Board, elf: &Path, plugin: &Path, out: &Path) -> Result<Vec<String>> {
-    counting_args_profiled(board, elf, plugin, out, None)
-}
-
-/// [`counting_args`], and with `profile` how often each
-/// instruction address ran, rewritten after each inference.
-fn counting_args_profiled(
+/// With `profile`, also how often each instruction address ran, rewritten
+/// there after each inference (`--profile`).
+pub fn counting_args(
     board: &Board,
     elf: &Path,
     plugin: &Path,
@@ -204,24 +200,12 @@ pub fn count_instructions(
     images: &[trainer::mnist::Pixels],
     network_inputs: &[trainer::mnist::Pixels],
     preprocessed: bool,
-) -> Result<Counts> {
-    count_instructions_profiled(board, elf, plugin, images, network_inputs, preprocessed, None)
-}
-
-/// [`count_instructions`], with [`counting_args_profiled`]'s profile.
-fn count_instructions_profiled(
-    board: &Board,
-    elf: &Path,
-    plugin: &Path,
-    images: &[trainer::mnist::Pixels],
-    network_inputs: &[trainer::mnist::Pixels],
-    preprocessed: bool,
     profile: Option<&Path>,
 ) -> Result<Counts> {
     let out = elf.with_extension("counts");
     let options = Options {
         firmware: Some(elf.to_owned()),
-        emulator_args: counting_args_profiled(board, elf, plugin, &out, profile)?,
+        emulator_args: counting_args(board, elf, plugin, &out, profile)?,
         ..Options::default()
     };
     let stack_peak = {
@@ -284,7 +268,7 @@ pub fn run(args: Args) -> Result<()> {
             let profile = args.profile.then(|| elf.with_extension("profile"));
             let inputs = &inputs_per_model[*model];
             let counts =
-                count_instructions_profiled(board, elf, &plugin, images, inputs, *preprocessed, profile.as_deref())?;
+                count_instructions(board, elf, &plugin, images, inputs, *preprocessed, profile.as_deref())?;
             let size = crate::firmware::footprint(elf)?;
             Ok((*board, *kind, counts, size))
         })

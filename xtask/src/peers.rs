@@ -364,7 +364,7 @@ fn run_peer(
     let counts = work.join("counts.txt");
     // The board's own emulator command line; the peer reads and writes files through semihosting.
     let qemu_board = board::device::board(board.0)?;
-    let counting = crate::measure::counting_args(&qemu_board, elf, plugin, &counts)?;
+    let counting = crate::measure::counting_args(&qemu_board, elf, plugin, &counts, None)?;
     let mut qemu = qemu_board.emulator_command(elf, &counting)?;
     qemu.current_dir(&work);
     let output = qemu.output().context("cannot run qemu-system-arm")?;
@@ -410,7 +410,7 @@ fn run_ours(
     preprocessed: bool,
 ) -> Result<Figures> {
     let board = board::device::board(board.0)?;
-    let counts = crate::measure::count_instructions(&board, elf, plugin, images, inputs, preprocessed)?;
+    let counts = crate::measure::count_instructions(&board, elf, plugin, images, inputs, preprocessed, None)?;
     Ok(Figures {
         mean_instructions: counts.instructions.mean,
         with_preprocessing: counts.preprocessing.as_ref().map(|p| counts.instructions.mean + p.mean),

@@ -201,30 +201,10 @@ unsafe extern "C" fn multiply_add_row(z: *mut [f32; HIDDEN], x: u32, w: *const [
 }
 
 #[cfg(test)]
-#[allow(clippy::indexing_slicing, reason = "tests: a panic is a failure")]
 mod tests {
-    use super::*;
-    use shared::dims::INPUT;
-
     /// The kernel's order and roundings give the portable first layer's bits.
     #[test]
     fn the_kernel_arithmetic_is_the_portable_sum() {
-        let mut next = crate::cell_rows::xorshift(0x9e37_79b9_7f4a_7c15);
-        for case in 0..100 {
-            let mut w = Weights::ZERO;
-            for p in w.parameters_mut() {
-                *p = f32::from_bits(0x3c00_0000 + (next() % 0x0200_0000) as u32)
-                    * if next() & 1 == 0 { 1.0 } else { -1.0 };
-            }
-            let density = 1 + case % 7;
-            let image: [u8; INPUT] =
-                core::array::from_fn(|_| if next().is_multiple_of(density) { next() as u8 } else { 0 });
-            let expected = shared::network::hidden_forward_pixels(&w.w1, &w.b1, &image);
-            let mut z = w.b1;
-            for (pixels, rows) in image.as_chunks::<CELL_ROW>().0.iter().zip(w.w1.as_chunks::<CELL_ROW>().0) {
-                first_layer(&mut z, pixels, rows);
-            }
-            assert_eq!(z.map(f32::to_bits), expected.map(f32::to_bits), "case {case}");
-        }
+        crate::cell_rows::assert_f32_kernel_is_portable(super::first_layer, 0x9e37_79b9_7f4a_7c15);
     }
 }
