@@ -267,8 +267,7 @@ pub fn run(args: Args) -> Result<()> {
         .map(|(board, kind, elf, model, preprocessed)| {
             let profile = args.profile.then(|| elf.with_extension("profile"));
             let inputs = &inputs_per_model[*model];
-            let counts =
-                count_instructions(board, elf, &plugin, images, inputs, *preprocessed, profile.as_deref())?;
+            let counts = count_instructions(board, elf, &plugin, images, inputs, *preprocessed, profile.as_deref())?;
             let size = crate::firmware::footprint(elf)?;
             Ok((*board, *kind, counts, size))
         })
