@@ -5,9 +5,9 @@
 //! paths for normal numbers, in registers (LLVM's code for the same steps
 //! takes about 90 instructions a multiply-add). Anything off the short paths
 //! (a zero or subnormal operand or sum, an overflow) goes to
-//! `shared::network::mul_add` itself. Both round to nearest even, ties to
-//! even, as IEEE-754 does, and the pixels come in ascending order, so every
-//! sum gets the portable pass's bits.
+//! `shared::network::mul_add` itself. Both round to nearest, ties to even,
+//! as IEEE-754 does, and the pixels come in ascending order, so every sum
+//! gets the portable pass's bits.
 use shared::dims::HIDDEN;
 use shared::input::strokes::{StrokeMaps, CELL_ROW};
 use shared::network::{finish, PIXEL_SCALE};
