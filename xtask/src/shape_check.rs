@@ -13,14 +13,20 @@ pub fn run() -> Result<()> {
     let started = std::time::Instant::now();
     let (check, report) = shape_training::train(&train.images, &tuned, 7)?;
     println!(
-        "trained on {} digits and {} pictures that are not digits in {:.0} s; threshold {:.3}, set so that 0.5 % \
-         of {} validation digit pictures fall above it",
+        "trained on {} digits and {} pictures that are not digits in {:.0} s; threshold {:.3}, set so that at most \
+         0.5 % of each set of validation digit pictures ({}) fall above it",
         report.positives,
         report.negatives,
         started.elapsed().as_secs_f64(),
         check.threshold,
         report.digits
     );
+    for ((seen, away), set) in report.digits_away.iter().zip(["MNIST photos", "tuned fonts"]) {
+        println!(
+            "validation digits turned away, {set}: {away} of {seen} ({:.2} %)",
+            100.0 * *away as f64 / (*seen).max(1) as f64
+        );
+    }
     println!("\n| validation pictures | reached the check | turned away by it |\n|---|---|---|");
     for (kind, seen, away) in &report.kinds {
         println!("| {} | {seen} | {:.1} % |", kind.name(), 100.0 * *away as f64 / (*seen).max(1) as f64);
