@@ -19,7 +19,7 @@ pub fn run() -> Result<()> {
         report.negatives,
         started.elapsed().as_secs_f64(),
         check.threshold,
-        report.digits
+        report.digits_away.iter().map(|(seen, _)| seen).sum::<usize>()
     );
     for ((seen, away), set) in report.digits_away.iter().zip(["MNIST photos", "tuned fonts"]) {
         println!(
