@@ -412,20 +412,28 @@ pub fn digit_picture(ink: &GrayImage, condition: Condition, rng: &mut impl Rng) 
             photo = imageops::crop_imm(&photo, left, top, right - left, bottom - top).to_image();
         }
         Condition::SmallScan => {
-            let (x0, y0, x1, y1) = ink_bounds(&photo).unwrap_or((0, 0, w - 1, h - 1));
-            let m = (x1 - x0).max(y1 - y0) / 20;
-            let (left, top) = (x0.saturating_sub(m), y0.saturating_sub(m));
-            let (right, bottom) = ((x1 + m + 1).min(w), (y1 + m + 1).min(h));
-            let (cw, ch) = (right - left, bottom - top);
-            let crop = imageops::crop_imm(&photo, left, top, cw, ch).to_image();
             let longer = rng.gen_range(8..=20u32);
-            let size = |v: u32| ((f64::from(v) * f64::from(longer) / f64::from(cw.max(ch))).round() as u32).max(1);
-            let small = imageops::resize(&crop, size(cw), size(ch), FilterType::Triangle);
-            let filter = if rng.gen_bool(0.5) { FilterType::Nearest } else { FilterType::CatmullRom };
-            photo = imageops::resize(&small, cw, ch, filter);
+            photo = small_scan(&photo, longer, rng.gen_bool(0.5));
         }
     }
     photo
+}
+
+/// `photo` as a small scan: its ink's box (with a twentieth of margin) at
+/// `longer` pixels on its longer side, scaled back up with nearest-neighbour
+/// or a smooth filter.
+pub fn small_scan(photo: &GrayImage, longer: u32, nearest: bool) -> GrayImage {
+    let (w, h) = photo.dimensions();
+    let (x0, y0, x1, y1) = ink_bounds(photo).unwrap_or((0, 0, w - 1, h - 1));
+    let m = (x1 - x0).max(y1 - y0) / 20;
+    let (left, top) = (x0.saturating_sub(m), y0.saturating_sub(m));
+    let (right, bottom) = ((x1 + m + 1).min(w), (y1 + m + 1).min(h));
+    let (cw, ch) = (right - left, bottom - top);
+    let crop = imageops::crop_imm(photo, left, top, cw, ch).to_image();
+    let size = |v: u32| ((f64::from(v) * f64::from(longer) / f64::from(cw.max(ch))).round() as u32).max(1);
+    let small = imageops::resize(&crop, size(cw), size(ch), FilterType::Triangle);
+    let filter = if nearest { FilterType::Nearest } else { FilterType::CatmullRom };
+    imageops::resize(&small, cw, ch, filter)
 }
 
 /// The box of a clean photo's ink: pixels at least 40 levels darker than its

@@ -23,9 +23,8 @@ fn every_condition_stays_near_the_mnist_originals_and_non_digits_are_turned_away
         let answers = digit_answers(&model, images, labels, condition, 1).unwrap();
         let right = answers.iter().filter(|(a, l)| a.is_some_and(|(d, _)| d == *l)).count();
         turned_away += answers.iter().filter(|(a, _)| a.is_none()).count();
-        // 3 pp is the README's target over 3,000 pictures; 300 allow a little more. Small scans
-        // miss it (about -7 pp, docs/pictures.md) and are held only to not getting worse.
-        let allowed = if condition == Condition::SmallScan { 25 } else { 15 };
+        // 3 pp is the README's target over 3,000 pictures; 300 allow a little more.
+        let allowed = 15;
         assert!(right + allowed >= originals, "{}: {right}/{n} right, the originals {originals}/{n}", condition.name());
     }
     let digits = n * Condition::ALL.len();
@@ -35,7 +34,7 @@ fn every_condition_stays_near_the_mnist_originals_and_non_digits_are_turned_away
         let answers = non_digit_answers(&model, &test.images, &fonts, kind, 50, 1).unwrap();
         let away = answers.iter().filter(|a| a.is_err()).count();
         // `cargo xtask pictures` measures each kind over 300 pictures × 3 seeds (docs/pictures.md).
-        // Scribbles are only partly caught by the shape check (73 % there), symbols 97 %.
+        // Scribbles are only partly caught by the shape check (75 % there), symbols 96 %.
         let least = match kind {
             NonDigit::Scribble => 28,
             NonDigit::Symbol => 43,
@@ -62,10 +61,10 @@ fn handwriting_fonts_stay_near_their_clean_photos_under_every_condition() {
     for condition in Condition::ALL {
         let (r, away) = right(condition);
         turned_away += away;
-        // Font digits scanned at 8-20 pixels lose about 12 points (the shape check turns away some
-        // of their blocky strokes): not yet within the target, reported by `cargo xtask pictures`,
-        // held here only to not get worse.
-        let allowed = if condition == Condition::SmallScan { 35 } else { 10 };
+        // Font digits scanned at 8-20 pixels lose about 7 points (15 of these 190; at 8-9 pixels
+        // 11-38 % of them are turned away): not yet within the target, reported by `cargo xtask
+        // pictures`, held here only to not get worse.
+        let allowed = if condition == Condition::SmallScan { 25 } else { 10 };
         // 3 pp is the README's target over 2,850 pictures; 190 allow a little more.
         assert!(r + allowed >= clean, "{}: {r}/{n} right, the clean photos {clean}/{n}", condition.name());
     }
