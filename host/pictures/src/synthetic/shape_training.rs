@@ -39,7 +39,7 @@ pub const LEARNED: [NonDigit; 10] = [
 /// What training measured on the validation pictures.
 pub struct Report {
     /// Validation digits of MNIST, then of the fonts: how many, and how many the check turned away.
-    pub digits_away: Vec<(usize, usize)>,
+    pub digits_away: [(usize, usize); 2],
     pub positives: usize,
     pub negatives: usize,
     /// Per learned kind: validation pictures that reached the check, and how many it turned away.
@@ -199,9 +199,8 @@ pub fn calibrate(check: ShapeCheck, sets: &Sets) -> (ShapeCheck, Report) {
     let report = Report {
         digits_away: sets
             .validation
-            .iter()
-            .map(|digits| (digits.len(), digits.iter().filter(|d| !check.looks_like_a_digit(d)).count()))
-            .collect(),
+            .each_ref()
+            .map(|digits| (digits.len(), digits.iter().filter(|d| !check.looks_like_a_digit(d)).count())),
         positives: sets.positives.len(),
         negatives: sets.negatives.iter().map(|(_, n)| n.len()).sum(),
         kinds,
