@@ -5,7 +5,8 @@
 //! nearest-neighbour back to its own size; [`ink`] takes the paper away (polarity, the
 //! background estimated across the picture, Otsu's threshold); [`digit`] finds
 //! the digit among the ink (ruled lines, frames and specks drop out) or says
-//! why there is none; [`stroke`] thickens hairlines toward MNIST's stroke width. Then
+//! why there is none; [`stroke`] thickens hairlines toward MNIST's stroke width
+//! ([`small_scan`] instead keeps the grey levels of a digit scanned at a few pixels). Then
 //! MNIST's own recipe: the digit's bounding box scaled to fit 20×20 (aspect
 //! kept, anti-aliased), placed in 28×28 so that its centre of mass sits at the
 //! centre. The model's own preprocessing (deskew) comes after, as for any image.
@@ -20,6 +21,7 @@ pub mod blocky;
 pub mod digit;
 pub mod ink;
 pub mod shape;
+pub mod small_scan;
 pub mod stroke;
 
 pub use digit::NotADigit;
@@ -130,16 +132,19 @@ pub fn preprocess(gray: &GrayImage) -> Result<Found> {
 /// up) has ink along its edges, full-height strokes that look like ruled lines
 /// and more ink than paper: when it is refused, it is tried once more inside a
 /// margin of its own paper, as if it had been cropped loosely. A picture
-/// blown up with nearest-neighbour is first taken back to its own size.
+/// blown up with nearest-neighbour is first taken back to its own size; a
+/// small scan is read from its grey levels ([`small_scan`]).
 pub fn find_digit(gray: &GrayImage) -> Result<Found> {
     if gray.width() == 0 || gray.height() == 0 {
         bail!("the image is empty");
     }
     let unscaled = blocky::unscaled(gray);
     let gray = unscaled.as_ref().unwrap_or(gray);
-    let found = preprocess_work(working_copy(gray), 0)?;
+    let work = working_copy(gray);
+    let small = small_scan::is_small_scan(&work);
+    let found = preprocess_work(work, 0, small)?;
     if matches!(found, Found::NotADigit(_)) {
-        if let Found::Digit(input) = preprocess_work(with_margin(gray), MARGIN)? {
+        if let Found::Digit(input) = preprocess_work(with_margin(gray), MARGIN, small)? {
             return Ok(Found::Digit(input));
         }
     }
@@ -167,15 +172,20 @@ fn with_margin(gray: &GrayImage) -> GrayImage {
 const MARGIN: u32 = WORK / 8;
 
 /// [`preprocess`] on its working copy, whose outer `margin` pixels were
-/// added (they do not count as the paper the digit must stand out from).
-fn preprocess_work(work: GrayImage, margin: u32) -> Result<Found> {
+/// added (they do not count as the paper the digit must stand out from); a
+/// `small_scan`'s digit is taken from its grey levels.
+fn preprocess_work(work: GrayImage, margin: u32, small_scan: bool) -> Result<Found> {
     let Some(ink) = ink::separate(&work) else { return Ok(Found::NotADigit(NotADigit::Blank)) };
-    let (digit, (x, y, w, h)) = match digit::isolate(&ink.mask) {
+    let max_share = if margin > 0 { digit::MAX_INK_SHARE_FRAMED } else { digit::MAX_INK_SHARE };
+    let (digit, (x, y, w, h)) = match digit::isolate(&ink.mask, max_share) {
         Ok(found) => found,
         Err(why) => return Ok(Found::NotADigit(why)),
     };
     if !stands_out(&ink, &digit, margin) {
         return Ok(Found::NotADigit(NotADigit::Scattered));
+    }
+    if small_scan {
+        return Ok(Found::Digit(Box::new(mnist_box(&small_scan::digit(&work)))));
     }
     // Within the digit's own pixels (lines, frames and specks already out), only
     // what still passes the threshold once the blur is partly undone.

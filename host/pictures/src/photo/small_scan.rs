@@ -1,0 +1,124 @@
+//! A small scan blown up: a digit scanned at 8–12 pixels and scaled up to
+//! fill its picture, smooth or blocky. Its strokes are a few source pixels
+//! wide and blurred into each other, so a threshold draws them fat and joined
+//! (a 0 loses its hole); the grey levels still hold the digit. Such a picture
+//! is read from its grey levels instead, as MNIST's own digits are
+//! anti-aliased: at 8 px, font digits were read 62–73 % right through the
+//! threshold and 79–86 % through their grey levels (docs/pictures.md).
+use image::imageops::{self, FilterType};
+use image::{GrayImage, Luma};
+
+use super::bounding_box;
+
+/// Ink is what stands out of the paper by at least this share of the strongest ink.
+const INK_SHARE: u8 = 4;
+/// A small scan's ink reaches this close to every edge (share of the side):
+/// it was cropped to its digit, like a scan. A blurred photo has paper around.
+const TIGHT: f64 = 0.08;
+/// Side (source pixels) the digit's box is brought down to, to see how much
+/// detail it holds.
+const PROBE: u32 = 12;
+/// The digit's box scaled down to [`PROBE`] pixels and back differs from it by
+/// less than this share of its ink level: there was no more detail to lose.
+const SOFT: f64 = 0.07;
+
+/// Whether `work` (a working copy) is a small scan blown up: its ink fills the
+/// picture ([`TIGHT`]) and holds no detail finer than [`PROBE`] pixels across ([`SOFT`]).
+pub fn is_small_scan(work: &GrayImage) -> bool {
+    let levels = ink_levels(work);
+    let Some((x, y, w, h)) = ink_box(&levels) else { return false };
+    let (width, height) = levels.dimensions();
+    let near = |gap: u32, side: u32| f64::from(gap) <= TIGHT * f64::from(side);
+    let tight = near(x, width) && near(y, height) && near(width - x - w, width) && near(height - y - h, height);
+    tight && detail(&imageops::crop_imm(&levels, x, y, w, h).to_image()) < SOFT
+}
+
+/// The digit's grey levels (light ink on black, cropped to its box), for MNIST's box.
+pub fn digit(work: &GrayImage) -> GrayImage {
+    let levels = ink_levels(work);
+    let (x, y, w, h) = ink_box(&levels).unwrap_or((0, 0, levels.width(), levels.height()));
+    imageops::crop_imm(&levels, x, y, w, h).to_image()
+}
+
+/// How far each pixel is from the paper, light ink on black. The paper is the
+/// median of the picture's edge (a scan's margin) unless the picture's own
+/// median is lighter: a dark frame around light paper. Dark ink on light paper
+/// when either is light.
+fn ink_levels(work: &GrayImage) -> GrayImage {
+    let (w, h) = work.dimensions();
+    let median = |mut v: Vec<u8>| {
+        v.sort_unstable();
+        i32::from(v.get(v.len() / 2).copied().unwrap_or(0))
+    };
+    let edge = median(
+        work.enumerate_pixels()
+            .filter(|&(x, y, _)| x == 0 || y == 0 || x + 1 == w || y + 1 == h)
+            .map(|(_, _, p)| p.0[0])
+            .collect(),
+    );
+    let all = median(work.pixels().map(|p| p.0[0]).collect());
+    let dark_ink = edge >= 128 || all >= 128;
+    let paper = if dark_ink { edge.max(all) } else { edge };
+    GrayImage::from_fn(w, h, |x, y| {
+        let v = i32::from(work.get_pixel(x, y).0[0]);
+        Luma([(if dark_ink { paper - v } else { v - paper }).clamp(0, 255) as u8])
+    })
+}
+
+/// The box of the ink at least a [`INK_SHARE`]th of the strongest.
+fn ink_box(levels: &GrayImage) -> Option<(u32, u32, u32, u32)> {
+    let peak = levels.pixels().map(|p| p.0[0]).max()?;
+    bounding_box(levels, peak / INK_SHARE)
+}
+
+/// What scaling `levels` down to [`PROBE`] pixels and back up loses: the mean
+/// difference, as a share of its ink level (the 90th percentile).
+fn detail(levels: &GrayImage) -> f64 {
+    let (w, h) = levels.dimensions();
+    let small = |v: u32| ((f64::from(v) * f64::from(PROBE) / f64::from(w.max(h))).round() as u32).max(1);
+    let down = imageops::resize(levels, small(w), small(h), FilterType::Triangle);
+    let back = imageops::resize(&down, w, h, FilterType::CatmullRom);
+    let lost: f64 = levels.pixels().zip(back.pixels()).map(|(a, b)| f64::from(a.0[0].abs_diff(b.0[0]))).sum();
+    let mut sorted: Vec<u8> = levels.pixels().map(|p| p.0[0]).collect();
+    sorted.sort_unstable();
+    let ink = sorted.get(sorted.len() * 9 / 10).copied().unwrap_or(0).max(1);
+    lost / f64::from(w * h) / f64::from(ink)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ring (a 0) drawn at `side` pixels, dark on light, blown up smoothly to 200 pixels.
+    fn ring(side: u32, blown_up: bool) -> GrayImage {
+        let c = f64::from(side) / 2.0;
+        let small = GrayImage::from_fn(side, side, |x, y| {
+            let r = ((f64::from(x) + 0.5 - c).powi(2) + (f64::from(y) + 0.5 - c).powi(2)).sqrt();
+            Luma([if (r - c * 0.7).abs() < c * 0.2 { 30 } else { 230 }])
+        });
+        if blown_up {
+            imageops::resize(&small, 200, 200, FilterType::CatmullRom)
+        } else {
+            small
+        }
+    }
+
+    #[test]
+    fn a_ring_scanned_at_eight_pixels_is_a_small_scan_and_keeps_its_hole() {
+        let scan = ring(8, true);
+        assert!(is_small_scan(&scan));
+        let digit = digit(&scan);
+        let (w, h) = digit.dimensions();
+        let centre = digit.get_pixel(w / 2, h / 2).0[0];
+        let stroke = digit.get_pixel(w / 2, h / 10).0[0];
+        assert!(centre < stroke / 2, "the hole is paper: centre {centre}, stroke {stroke}");
+    }
+
+    #[test]
+    fn a_sharp_ring_is_not() {
+        assert!(!is_small_scan(&ring(200, false)), "sharp");
+        let mut loose = GrayImage::from_pixel(400, 400, Luma([230]));
+        imageops::overlay(&mut loose, &ring(8, true), 100, 100);
+        assert!(!is_small_scan(&loose), "paper around it");
+    }
+}
