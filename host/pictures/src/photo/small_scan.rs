@@ -4,7 +4,8 @@
 //! (a 0 loses its hole); the grey levels still hold the digit. Such a picture
 //! is read from its grey levels instead, as MNIST's own digits are
 //! anti-aliased: at 8 px, font digits were read 62–73 % right through the
-//! threshold and 79–86 % through their grey levels (docs/pictures.md).
+//! threshold and 76–79 % through their grey levels, before the shape check
+//! (validation pictures, docs/pictures.md).
 use image::imageops::{self, FilterType};
 use image::{GrayImage, Luma};
 
