@@ -156,16 +156,22 @@ pub fn find_digit(gray: &GrayImage) -> Result<Found> {
 fn with_margin(gray: &GrayImage) -> GrayImage {
     let inner = scaled_to(gray, WORK - 2 * MARGIN);
     let (w, h) = inner.dimensions();
-    let mut ring: Vec<u8> = inner
+    let paper = edge_median(&inner);
+    let mut framed = GrayImage::from_pixel(w + 2 * MARGIN, h + 2 * MARGIN, Luma([paper]));
+    imageops::overlay(&mut framed, &inner, i64::from(MARGIN), i64::from(MARGIN));
+    framed
+}
+
+/// The median of a picture's outermost pixels: its paper, if it has any margin.
+pub(crate) fn edge_median(gray: &GrayImage) -> u8 {
+    let (w, h) = gray.dimensions();
+    let mut ring: Vec<u8> = gray
         .enumerate_pixels()
         .filter(|&(x, y, _)| x == 0 || y == 0 || x + 1 == w || y + 1 == h)
         .map(|(_, _, p)| p.0[0])
         .collect();
     ring.sort_unstable();
-    let paper = ring.get(ring.len() / 2).copied().unwrap_or(255);
-    let mut framed = GrayImage::from_pixel(w + 2 * MARGIN, h + 2 * MARGIN, Luma([paper]));
-    imageops::overlay(&mut framed, &inner, i64::from(MARGIN), i64::from(MARGIN));
-    framed
+    ring.get(ring.len() / 2).copied().unwrap_or(255)
 }
 
 /// The margin of [`with_margin`], working-copy pixels.

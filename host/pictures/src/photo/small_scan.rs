@@ -3,13 +3,12 @@
 //! wide and blurred into each other, so a threshold draws them fat and joined
 //! (a 0 loses its hole); the grey levels still hold the digit. Such a picture
 //! is read from its grey levels instead, as MNIST's own digits are
-//! anti-aliased: at 8 px, font digits were read 62–73 % right through the
-//! threshold and 76–79 % through their grey levels, before the shape check
-//! (validation pictures, docs/pictures.md).
+//! anti-aliased: at 8 px, font digits were read 72–77 % right with a limit of
+//! 0.07 on [`SOFT`] and 78–81 % with 0.10 (validation pictures, docs/pictures.md).
 use image::imageops::{self, FilterType};
 use image::{GrayImage, Luma};
 
-use super::bounding_box;
+use super::{bounding_box, edge_median, scaled_to};
 
 /// Ink is what stands out of the paper by at least this share of the strongest ink.
 const INK_SHARE: u8 = 4;
@@ -21,7 +20,7 @@ const TIGHT: f64 = 0.08;
 const PROBE: u32 = 12;
 /// The digit's box scaled down to [`PROBE`] pixels and back differs from it by
 /// less than this share of its ink level: there was no more detail to lose.
-const SOFT: f64 = 0.07;
+const SOFT: f64 = 0.10;
 
 /// Whether `work` (a working copy) is a small scan blown up: its ink fills the
 /// picture ([`TIGHT`]) and holds no detail finer than [`PROBE`] pixels across ([`SOFT`]).
@@ -47,17 +46,10 @@ pub fn digit(work: &GrayImage) -> GrayImage {
 /// when either is light.
 fn ink_levels(work: &GrayImage) -> GrayImage {
     let (w, h) = work.dimensions();
-    let median = |mut v: Vec<u8>| {
-        v.sort_unstable();
-        i32::from(v.get(v.len() / 2).copied().unwrap_or(0))
-    };
-    let edge = median(
-        work.enumerate_pixels()
-            .filter(|&(x, y, _)| x == 0 || y == 0 || x + 1 == w || y + 1 == h)
-            .map(|(_, _, p)| p.0[0])
-            .collect(),
-    );
-    let all = median(work.pixels().map(|p| p.0[0]).collect());
+    let edge = i32::from(edge_median(work));
+    let mut all: Vec<u8> = work.pixels().map(|p| p.0[0]).collect();
+    all.sort_unstable();
+    let all = i32::from(all.get(all.len() / 2).copied().unwrap_or(0));
     let dark_ink = edge >= 128 || all >= 128;
     let paper = if dark_ink { edge.max(all) } else { edge };
     GrayImage::from_fn(w, h, |x, y| {
@@ -76,8 +68,7 @@ fn ink_box(levels: &GrayImage) -> Option<(u32, u32, u32, u32)> {
 /// difference, as a share of its ink level (the 90th percentile).
 fn detail(levels: &GrayImage) -> f64 {
     let (w, h) = levels.dimensions();
-    let small = |v: u32| ((f64::from(v) * f64::from(PROBE) / f64::from(w.max(h))).round() as u32).max(1);
-    let down = imageops::resize(levels, small(w), small(h), FilterType::Triangle);
+    let down = scaled_to(levels, PROBE);
     let back = imageops::resize(&down, w, h, FilterType::CatmullRom);
     let lost: f64 = levels.pixels().zip(back.pixels()).map(|(a, b)| f64::from(a.0[0].abs_diff(b.0[0]))).sum();
     let mut sorted: Vec<u8> = levels.pixels().map(|p| p.0[0]).collect();
