@@ -8,6 +8,7 @@
 use image::imageops::{self, FilterType};
 use image::{GrayImage, Luma};
 
+use super::ink::percentile;
 use super::{bounding_box, edge_median, scaled_to};
 
 /// Ink is what stands out of the paper by at least this share of the strongest ink.
@@ -47,9 +48,7 @@ pub fn digit(work: &GrayImage) -> GrayImage {
 fn ink_levels(work: &GrayImage) -> GrayImage {
     let (w, h) = work.dimensions();
     let edge = i32::from(edge_median(work));
-    let mut all: Vec<u8> = work.pixels().map(|p| p.0[0]).collect();
-    all.sort_unstable();
-    let all = i32::from(all.get(all.len() / 2).copied().unwrap_or(0));
+    let all = i32::from(percentile(work, 500));
     let dark_ink = edge >= 128 || all >= 128;
     let paper = if dark_ink { edge.max(all) } else { edge };
     GrayImage::from_fn(w, h, |x, y| {
@@ -71,9 +70,7 @@ fn detail(levels: &GrayImage) -> f64 {
     let down = scaled_to(levels, PROBE);
     let back = imageops::resize(&down, w, h, FilterType::CatmullRom);
     let lost: f64 = levels.pixels().zip(back.pixels()).map(|(a, b)| f64::from(a.0[0].abs_diff(b.0[0]))).sum();
-    let mut sorted: Vec<u8> = levels.pixels().map(|p| p.0[0]).collect();
-    sorted.sort_unstable();
-    let ink = sorted.get(sorted.len() * 9 / 10).copied().unwrap_or(0).max(1);
+    let ink = percentile(levels, 900).max(1);
     lost / f64::from(w * h) / f64::from(ink)
 }
 
