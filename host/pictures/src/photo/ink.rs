@@ -101,9 +101,14 @@ pub fn sharpened(levels: &GrayImage, sigma: f32) -> GrayImage {
 
 /// The `per_mille`-th value of the picture's pixels, from its histogram.
 pub fn percentile(gray: &GrayImage, per_mille: u32) -> u8 {
+    percentile_of(gray.pixels().map(|p| p.0[0]), per_mille)
+}
+
+/// The `per_mille`-th of `values`, from their histogram (255 when there are none).
+pub fn percentile_of(values: impl Iterator<Item = u8>, per_mille: u32) -> u8 {
     let mut histogram = [0u64; 256];
-    for p in gray.pixels() {
-        histogram[usize::from(p.0[0])] += 1;
+    for v in values {
+        histogram[usize::from(v)] += 1;
     }
     let total: u64 = histogram.iter().sum();
     let wanted = total * u64::from(per_mille) / 1000;

@@ -141,7 +141,8 @@ pub fn find_digit(gray: &GrayImage) -> Result<Found> {
     let unscaled = blocky::unscaled(gray);
     let gray = unscaled.as_ref().unwrap_or(gray);
     let work = working_copy(gray);
-    let small = small_scan::is_small_scan(&work);
+    let source = unscaled.as_ref().map(|u| u.width().max(u.height()));
+    let small = small_scan::is_small_scan(&work, source);
     let found = preprocess_work(work, 0, small)?;
     if matches!(found, Found::NotADigit(_)) {
         if let Found::Digit(input) = preprocess_work(with_margin(gray), MARGIN, small)? {
