@@ -4,7 +4,8 @@
 //! (a 0 loses its hole); the grey levels still hold the digit. Such a picture
 //! is read from its grey levels instead, as MNIST's own digits are
 //! anti-aliased: at 8 px, font digits were read 72–77 % right with a limit of
-//! 0.07 on [`SOFT`] and 78–81 % with 0.10 (validation pictures, docs/pictures.md).
+//! 0.07 on [`SOFT`], 78–81 % with 0.10, and 82 % with one source pixel of paper
+//! allowed and [`FULL_INK`] (validation pictures, docs/pictures.md).
 use image::imageops::{self, FilterType};
 use image::{GrayImage, Luma};
 
