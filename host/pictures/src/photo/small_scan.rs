@@ -118,6 +118,9 @@ mod tests {
         let centre = digit.get_pixel(w / 2, h / 2).0[0];
         let stroke = digit.get_pixel(w / 2, h / 10).0[0];
         assert!(centre < stroke / 2, "the hole is paper: centre {centre}, stroke {stroke}");
+        let ink: Vec<u8> = digit.pixels().map(|p| p.0[0]).filter(|&v| v > 63).collect();
+        let full = ink.iter().filter(|&&v| v == 255).count();
+        assert!(full * 100 >= ink.len() * 15, "the strongest fifth of the ink is full ink: {full} of {}", ink.len());
     }
 
     #[test]
