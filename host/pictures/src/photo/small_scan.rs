@@ -30,8 +30,8 @@ const SOFT: f64 = 0.10;
 /// picture ([`TIGHT`]) and holds no detail finer than [`PROBE`] pixels across
 /// ([`SOFT`]). A picture known to have been `source` pixels on its longer side
 /// (blown up with nearest-neighbour, [`super::blocky`]) may also leave one
-/// source pixel of paper at an edge: at 8 px that is 12.5 % of the side, and
-/// 14 % of 8-px font scans had such a row.
+/// source pixel of paper at an edge: at 8 px that is 12.5 % of the side (of
+/// 380 validation font scans at 8 px, nearest, 66 were missed without it, 33 with it).
 pub fn is_small_scan(work: &GrayImage, source: Option<u32>) -> bool {
     let levels = ink_levels(work);
     let Some((x, y, w, h)) = ink_box(&levels) else { return false };
